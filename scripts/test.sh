@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command: sets up what the tests need (virtualenv with moto
+# and friends), then runs the whole suite: every test with cargo-nextest, then
+# the doctests. Exits non-zero on any failure.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh
+
+echo "==> cargo nextest run --workspace"
+cargo nextest run --workspace --all-targets --no-fail-fast
+
+echo "==> cargo test --doc --workspace"
+cargo test --doc --workspace

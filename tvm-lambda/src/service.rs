@@ -1,0 +1,519 @@
+//! The vend path, independent of how the request arrived (Lambda event or `serve`):
+//! identity -> input -> policy -> decision -> STS -> session record -> response.
+//!
+//! Every failure becomes an [`ApiError`] with a SPEC §5 code; the response body
+//! carries only the code, a client-safe message and the request ID, while the
+//! decision log carries the internal detail. Nothing here panics.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use policy::identity::{self, IdentityError};
+use policy::{Decision, PolicySet};
+use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendRequest, VendResponse};
+use sessions::{SessionId, SessionRecord, SessionStore, Status};
+
+use crate::audit::{DecisionLog, Effect};
+use crate::grant::{CredentialIssuer, GrantInput, IssueRequest};
+use crate::policies::{LoadError, PolicyCache, PolicySource, SourceError};
+use crate::settings::{Settings, is_account_id};
+
+/// Largest request body accepted; a vend request is a few dozen bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// User agents are caller-controlled; keep log lines bounded.
+const MAX_USER_AGENT: usize = 256;
+
+/// The identity AWS verified (`requestContext.authorizer.iam`, or `serve`'s SigV4 check).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IamCaller {
+    pub user_arn: Option<String>,
+    pub account_id: Option<String>,
+    pub principal_org_id: Option<String>,
+    pub user_id: Option<String>,
+    pub access_key: Option<String>,
+}
+
+/// A request as either front door sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ApiRequest {
+    pub method: String,
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: Option<String>,
+    pub body: Vec<u8>,
+    /// `None` when the request carried no IAM identity.
+    pub caller: Option<IamCaller>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+/// Status and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// A request's response plus its log lines.
+#[derive(Debug)]
+pub struct Handled {
+    pub response: ApiResponse,
+    pub log: DecisionLog,
+    /// Whether the EMF metrics line applies (vend routes only).
+    pub metered: bool,
+}
+
+impl Handled {
+    /// Writes the decision line (and metrics line, for vends) to stdout, where
+    /// Lambda ships them to CloudWatch Logs.
+    pub fn emit(&self) {
+        println!("{}", self.log.to_json_line());
+        if self.metered {
+            println!("{}", self.log.to_emf_line());
+        }
+    }
+}
+
+/// A refusal or failure: a SPEC §5 code, a client-safe message, and log-only detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    fn with_detail(mut self, detail: impl ToString) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+}
+
+/// A caller that passed identity checks.
+struct Caller {
+    arn: String,
+    account_id: String,
+    user: String,
+}
+
+/// The TVM: settings plus its three ports.
+pub struct Service<P, I, S> {
+    settings: Settings,
+    policies: PolicyCache<P>,
+    issuer: I,
+    store: Option<S>,
+}
+
+impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
+    /// Wires the service; `store` is `None` when no session table is configured.
+    pub fn new(settings: Settings, policies: P, issuer: I, store: Option<S>) -> Self {
+        let policies = PolicyCache::new(policies, settings.policy_cache_ttl);
+        Self {
+            settings,
+            policies,
+            issuer,
+            store,
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The policy source (behind its cache).
+    pub fn policy_source(&self) -> &P {
+        self.policies.source()
+    }
+
+    /// The credential issuer.
+    pub fn issuer(&self) -> &I {
+        &self.issuer
+    }
+
+    /// The session store, if any.
+    pub fn store(&self) -> Option<&S> {
+        self.store.as_ref()
+    }
+
+    /// Handles one request at wall-clock time `now`.
+    pub async fn handle(&self, request: ApiRequest, now: DateTime<Utc>) -> Handled {
+        let started = Instant::now();
+        let mut log = DecisionLog::new(request.request_id.clone(), now);
+        log.source_ip = request.source_ip.clone();
+        log.user_agent = request
+            .user_agent
+            .as_deref()
+            .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
+
+        let route = route(&request.method, &request.path);
+        let metered = matches!(route, Ok(Route::Vend));
+        let result = match route {
+            Err(e) => Err(e),
+            Ok(route) => match self.authenticate(request.caller.as_ref(), &mut log) {
+                Err(e) => Err(e),
+                Ok(caller) => match route {
+                    Route::Vend => self.vend(&request, &caller, now, &mut log).await,
+                    Route::Profiles => self.profiles().await,
+                },
+            },
+        };
+
+        let response = match result {
+            Ok(body) => {
+                log.effect = Effect::Allow;
+                ApiResponse { status: 200, body }
+            }
+            Err(error) => {
+                let status = error.code.status();
+                log.effect = if status >= 500 { Effect::Error } else { Effect::Deny };
+                log.level = if status >= 500 { "error" } else { "warn" };
+                log.code = Some(error.code.as_str());
+                if log.reason.is_none() {
+                    log.reason = Some(error.message.clone());
+                }
+                log.detail = error.detail;
+                let body = ErrorBody::new(error.code, error.message, request.request_id.clone());
+                ApiResponse {
+                    status,
+                    body: serde_json::to_string(&body).unwrap_or_default(),
+                }
+            }
+        };
+        log.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Handled {
+            response,
+            log,
+            metered,
+        }
+    }
+
+    /// SPEC §3: identity from the verified request context, then the account/org allow-lists.
+    fn authenticate(&self, caller: Option<&IamCaller>, log: &mut DecisionLog) -> Result<Caller, ApiError> {
+        let Some(arn) = caller.and_then(|c| c.user_arn.as_deref()).filter(|a| !a.is_empty()) else {
+            return Err(ApiError::new(
+                ErrorCode::IamAuthRequired,
+                "the request must be signed with AWS credentials (IAM auth)",
+            ));
+        };
+        log.caller_arn = Some(arn.to_owned());
+        let derived = identity::derive_user(arn, &self.settings.identity_roles).map_err(|e| match e {
+            IdentityError::Root => ApiError::new(
+                ErrorCode::InvalidIdentity,
+                "root credentials cannot be used with sentinel; sign in as an IAM user or role",
+            ),
+            other => ApiError::new(ErrorCode::InvalidIdentity, format!("caller `{arn}` is not a supported identity"))
+                .with_detail(other),
+        })?;
+        log.account_id = Some(derived.account_id.clone());
+        log.user = Some(derived.user.clone());
+
+        // SECURITY: the ARN and the context's account must agree; a mismatch means the
+        // context was not built by AWS (or by our SigV4 check) and is not trusted.
+        if let Some(context_account) = caller.and_then(|c| c.account_id.as_deref()) {
+            if context_account != derived.account_id || !is_account_id(context_account) {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidIdentity,
+                    format!("caller `{arn}` does not belong to account `{context_account}`"),
+                ));
+            }
+        }
+        let allowed = &self.settings.allowed_accounts;
+        if !allowed.is_empty() && !allowed.iter().any(|a| *a == derived.account_id) {
+            return Err(ApiError::new(
+                ErrorCode::AccountNotAllowed,
+                format!("account `{}` may not use this sentinel", derived.account_id),
+            ));
+        }
+        let orgs = &self.settings.allowed_org_ids;
+        if !orgs.is_empty() {
+            let org = caller.and_then(|c| c.principal_org_id.as_deref());
+            if !org.is_some_and(|org| orgs.iter().any(|o| o == org)) {
+                return Err(ApiError::new(
+                    ErrorCode::AccountNotAllowed,
+                    format!(
+                        "account `{}` is not in an organization allowed to use this sentinel",
+                        derived.account_id
+                    ),
+                ));
+            }
+        }
+        Ok(Caller {
+            arn: arn.to_owned(),
+            account_id: derived.account_id,
+            user: derived.user,
+        })
+    }
+
+    async fn vend(
+        &self,
+        request: &ApiRequest,
+        caller: &Caller,
+        now: DateTime<Utc>,
+        log: &mut DecisionLog,
+    ) -> Result<String, ApiError> {
+        let input = parse_vend_input(request)?;
+        log.profile = Some(input.profile.clone());
+        let profile = ProfileName::parse(&input.profile).map_err(|e| {
+            ApiError::new(ErrorCode::InvalidProfile, format!("profile `{}` is not a valid profile name", input.profile))
+                .with_detail(e)
+        })?;
+        let requested = input
+            .duration
+            .as_deref()
+            .map(|raw| {
+                protocol::parse_duration_param(raw).map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::InvalidDuration,
+                        format!(
+                            "duration `{raw}` must be whole seconds between {} and {}",
+                            protocol::MIN_DURATION_SECS,
+                            protocol::MAX_DURATION_SECS
+                        ),
+                    )
+                    .with_detail(e)
+                })
+            })
+            .transpose()?;
+
+        let set = self.load_policy(profile.as_str()).await?;
+        log.known_profile = true;
+        log.role_arn = Some(set.profile().role_arn.as_str().to_owned());
+
+        let source_ip = request.source_ip.as_deref().and_then(|ip| ip.parse().ok());
+        let policy_request = policy::Request {
+            principal_arn: &caller.arn,
+            user: &caller.user,
+            account_id: &caller.account_id,
+            source_ip,
+            requested_duration: requested,
+        };
+        let (rule, duration) = match policy::evaluate(&set, &policy_request, now) {
+            Decision::Allow { rule, reason, duration, .. } => {
+                log.rule = Some(rule.to_owned());
+                log.reason = reason.map(str::to_owned);
+                (rule.to_owned(), duration.min(self.settings.max_duration))
+            }
+            Decision::Deny { rule, reason } => {
+                log.rule = rule.map(str::to_owned);
+                let message = match (rule, reason) {
+                    (None, _) => format!("no rule in the policy for profile `{profile}` matched"),
+                    (Some(rule), None) => format!("denied by rule `{rule}` of profile `{profile}`"),
+                    (Some(rule), Some(reason)) => {
+                        format!("denied by rule `{rule}` of profile `{profile}`: {reason}")
+                    }
+                };
+                return Err(ApiError::new(ErrorCode::PolicyDeny, message));
+            }
+        };
+
+        let session_id = SessionId::random().map_err(|e| {
+            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+        })?;
+        log.session_id = Some(session_id.as_str().to_owned());
+        let issue = IssueRequest::new(GrantInput {
+            role_arn: set.profile().role_arn.as_str(),
+            session_id: session_id.as_str(),
+            user: &caller.user,
+            profile: profile.as_str(),
+            duration_secs: duration,
+            static_tags: &set.profile().session_tags,
+        })
+        .map_err(|e| {
+            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+        })?;
+        log.source_identity = Some(issue.source_identity.clone());
+        log.duration_seconds = Some(duration);
+
+        let credentials = self.issuer.issue(&issue).await.map_err(|e| {
+            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+        })?;
+
+        if let Some(store) = &self.store {
+            let record = SessionRecord {
+                session_id: session_id.clone(),
+                principal_arn: caller.arn.clone(),
+                account_id: caller.account_id.clone(),
+                user: caller.user.clone(),
+                profile: profile.as_str().to_owned(),
+                role_arn: issue.role_arn.clone(),
+                source_identity: issue.source_identity.clone(),
+                access_key_id: credentials.access_key_id.clone(),
+                rule: rule.clone(),
+                status: Status::Active,
+                issued_at: now,
+                expires_at: credentials.expiration,
+                source_ip: request.source_ip.clone(),
+                user_agent: log.user_agent.clone(),
+                request_id: request.request_id.clone(),
+                revoked_at: None,
+                revoked_by: None,
+                revoked_reason: None,
+                ttl: SessionRecord::ttl_for(credentials.expiration, self.settings.session_retention_days),
+            };
+            // SECURITY: fail closed. Credentials whose session is not recorded cannot be
+            // revoked or audited, so they are never returned.
+            store.put_new(&record).await.map_err(|e| {
+                ApiError::new(ErrorCode::SessionStoreError, "the session could not be recorded; no credentials were issued")
+                    .with_detail(e)
+            })?;
+        }
+
+        let response = VendResponse::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            credentials.session_token,
+            credentials.expiration,
+            session_id.as_str().to_owned(),
+            issue.source_identity,
+            profile.as_str().to_owned(),
+            issue.role_arn,
+        );
+        serde_json::to_string(&response).map_err(|e| {
+            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+        })
+    }
+
+    async fn load_policy(&self, profile: &str) -> Result<Arc<PolicySet>, ApiError> {
+        match self.policies.get(profile).await {
+            Ok(Some(set)) => Ok(set),
+            Ok(None) => Err(ApiError::new(
+                ErrorCode::ProfileNotFound,
+                format!("profile `{profile}` does not exist"),
+            )),
+            Err(LoadError::Invalid(e)) => Err(ApiError::new(
+                ErrorCode::PolicyError,
+                format!("the policy for profile `{profile}` is invalid; no credentials are issued until it is fixed"),
+            )
+            .with_detail(format!("{}: {e}", self.settings.policy_path(profile)))),
+            Err(LoadError::Source(e @ SourceError::AccessDenied(_))) => Err(ApiError::new(
+                ErrorCode::ConfigError,
+                format!("sentinel is not allowed to read the policy for profile `{profile}`"),
+            )
+            .with_detail(e)),
+            Err(LoadError::Source(e @ SourceError::Unavailable(_))) => Err(ApiError::new(
+                ErrorCode::PolicyError,
+                format!("the policy for profile `{profile}` could not be loaded"),
+            )
+            .with_detail(e)),
+        }
+    }
+
+    async fn profiles(&self) -> Result<String, ApiError> {
+        let names = self.policies.source().list().await.map_err(|e| match e {
+            SourceError::AccessDenied(_) => {
+                ApiError::new(ErrorCode::ConfigError, "sentinel is not allowed to list profiles").with_detail(e)
+            }
+            SourceError::Unavailable(_) => {
+                ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e)
+            }
+        })?;
+        let profiles = names
+            .into_iter()
+            .filter(|name| ProfileName::parse(name).is_ok())
+            .map(|name| ProfileEntry {
+                policy_path: self.settings.policy_path(&name),
+                name,
+            })
+            .collect();
+        let response = ProfilesResponse {
+            profiles,
+            root: self.settings.policy_root.clone(),
+        };
+        serde_json::to_string(&response)
+            .map_err(|e| ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e))
+    }
+}
+
+enum Route {
+    Vend,
+    Profiles,
+}
+
+fn route(method: &str, path: &str) -> Result<Route, ApiError> {
+    let path = match path.trim_end_matches('/') {
+        "" => "/",
+        p => p,
+    };
+    match (path, method) {
+        ("/", "GET" | "POST") => Ok(Route::Vend),
+        ("/profiles", "GET") => Ok(Route::Profiles),
+        ("/" | "/profiles", _) => Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("method `{method}` is not allowed on `{path}`"),
+        )),
+        _ => Err(ApiError::new(ErrorCode::NotFound, format!("no route for `{path}`"))),
+    }
+}
+
+/// Profile and raw duration from the query (GET) or the JSON body (POST).
+struct VendInput {
+    profile: String,
+    duration: Option<String>,
+}
+
+fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
+    let missing = || ApiError::new(ErrorCode::MissingProfile, "the `profile` parameter is required");
+    if request.method == "POST" {
+        if request.body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::new(ErrorCode::InvalidRequest, "the request body is too large"));
+        }
+        if request.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(missing());
+        }
+        let body: VendRequest = serde_json::from_slice(&request.body).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "the body must be JSON like {\"profile\": \"P\", \"duration\": 3600}",
+            )
+            .with_detail(e)
+        })?;
+        if body.profile.is_empty() {
+            return Err(missing());
+        }
+        return Ok(VendInput {
+            profile: body.profile,
+            duration: body.duration.map(|d| d.to_string()),
+        });
+    }
+
+    let mut profile = None;
+    let mut duration = None;
+    for (key, value) in form_urlencoded::parse(request.query.as_deref().unwrap_or("").as_bytes()) {
+        let slot = match key.as_ref() {
+            "profile" => &mut profile,
+            "duration" => &mut duration,
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("unknown query parameter `{other}` (expected `profile` and `duration`)"),
+                ));
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("query parameter `{key}` is given more than once"),
+            ));
+        }
+    }
+    match profile {
+        Some(profile) if !profile.is_empty() => Ok(VendInput { profile, duration }),
+        _ => Err(missing()),
+    }
+}
+
+/// Formats an instant the way the wire contract does (RFC 3339, UTC, seconds).
+pub fn wire_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}

@@ -1,0 +1,310 @@
+//! Settings read once from the environment at start-up (SPEC §3, §4, §5, §6).
+//!
+//! A bad value stops start-up with a message that names the variable: a TVM that
+//! guesses at its own configuration could vend credentials it should not.
+
+use std::time::Duration;
+
+use policy::identity::IdentityRoles;
+use policy::{MAX_DURATION_SECS, MIN_DURATION_SECS};
+
+/// Where policies live when neither `SENTINEL_POLICY_ROOT` nor `SENTINEL_POLICY_PARAMETER` is set.
+pub const DEFAULT_POLICY_ROOT: &str = "/sentinel/policies";
+/// A Lambda's own credentials are a role session, and AWS caps chained role sessions at one hour.
+pub const DEFAULT_MAX_DURATION_SECS: u32 = 3600;
+/// How long a loaded policy is reused before SSM is asked again.
+pub const DEFAULT_POLICY_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long session rows outlive their credentials.
+pub const DEFAULT_SESSION_RETENTION_DAYS: u32 = 90;
+
+/// The TVM's configuration, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// SSM path under which `<root>/<profile>` holds each profile's policy; no trailing `/`.
+    pub policy_root: String,
+    /// DynamoDB table for session records; `None` disables recording.
+    pub session_table: Option<String>,
+    /// Upper bound on any granted duration, in seconds.
+    pub max_duration: u32,
+    /// Roles whose session names are set by an identity provider (SPEC §3).
+    pub identity_roles: IdentityRoles,
+    /// Accounts allowed to call; empty = any.
+    pub allowed_accounts: Vec<String>,
+    /// AWS Organizations allowed to call; empty = any.
+    pub allowed_org_ids: Vec<String>,
+    /// How long a successfully loaded policy is cached per profile.
+    pub policy_cache_ttl: Duration,
+    /// Days a session row is kept after its credentials expire.
+    pub session_retention_days: u32,
+}
+
+/// A setting that stops start-up.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid setting `{name}`: {message}")]
+pub struct SettingsError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+fn invalid(name: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError {
+        name,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment in production, a map in tests).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let policy_root = match (
+            get("SENTINEL_POLICY_ROOT"),
+            get("SENTINEL_POLICY_PARAMETER"),
+        ) {
+            (Some(root), _) => parse_root("SENTINEL_POLICY_ROOT", &root)?,
+            (None, Some(parameter)) => parent_path(&parameter)?,
+            (None, None) => DEFAULT_POLICY_ROOT.to_owned(),
+        };
+
+        let session_table = get("SENTINEL_SESSION_TABLE")
+            .map(|table| parse_table_name(&table))
+            .transpose()?;
+
+        let max_duration = match get("SENTINEL_MAX_DURATION") {
+            None => DEFAULT_MAX_DURATION_SECS,
+            Some(raw) => {
+                let secs: u32 = raw.parse().map_err(|_| {
+                    invalid("SENTINEL_MAX_DURATION", format!("`{raw}` is not a number of seconds"))
+                })?;
+                if !(MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&secs) {
+                    return Err(invalid(
+                        "SENTINEL_MAX_DURATION",
+                        format!("`{secs}` is outside {MIN_DURATION_SECS}..={MAX_DURATION_SECS} seconds"),
+                    ));
+                }
+                secs
+            }
+        };
+
+        let identity_roles = match get("SENTINEL_IDENTITY_ROLES") {
+            None => IdentityRoles::default(),
+            Some(raw) => IdentityRoles::new(&comma_list(&raw))
+                .map_err(|e| invalid("SENTINEL_IDENTITY_ROLES", e))?,
+        };
+
+        let allowed_accounts = get("SENTINEL_ALLOWED_ACCOUNTS")
+            .map(|raw| comma_list(&raw))
+            .unwrap_or_default();
+        if let Some(bad) = allowed_accounts.iter().find(|a| !is_account_id(a)) {
+            return Err(invalid(
+                "SENTINEL_ALLOWED_ACCOUNTS",
+                format!("`{bad}` is not a 12-digit account ID"),
+            ));
+        }
+
+        let allowed_org_ids = get("SENTINEL_ALLOWED_ORG_IDS")
+            .map(|raw| comma_list(&raw))
+            .unwrap_or_default();
+        if let Some(bad) = allowed_org_ids.iter().find(|o| !is_org_id(o)) {
+            return Err(invalid(
+                "SENTINEL_ALLOWED_ORG_IDS",
+                format!("`{bad}` is not an organization ID (o-xxxxxxxxxx)"),
+            ));
+        }
+
+        let policy_cache_ttl = match get("SENTINEL_POLICY_CACHE_TTL") {
+            None => DEFAULT_POLICY_CACHE_TTL,
+            Some(raw) => Duration::from_secs(parse_seconds("SENTINEL_POLICY_CACHE_TTL", &raw, 3600)?),
+        };
+
+        let session_retention_days = match get("SENTINEL_SESSION_RETENTION_DAYS") {
+            None => DEFAULT_SESSION_RETENTION_DAYS,
+            Some(raw) => {
+                let days = parse_seconds("SENTINEL_SESSION_RETENTION_DAYS", &raw, 36_500)?;
+                u32::try_from(days).map_err(|_| invalid("SENTINEL_SESSION_RETENTION_DAYS", "too large"))?
+            }
+        };
+
+        Ok(Self {
+            policy_root,
+            session_table,
+            max_duration,
+            identity_roles,
+            allowed_accounts,
+            allowed_org_ids,
+            policy_cache_ttl,
+            session_retention_days,
+        })
+    }
+
+    /// The SSM parameter that holds `profile`'s policy.
+    pub fn policy_path(&self, profile: &str) -> String {
+        format!("{}/{profile}", self.policy_root)
+    }
+}
+
+fn comma_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An integer with an optional `s` suffix, at most `max`.
+fn parse_seconds(name: &'static str, raw: &str, max: u64) -> Result<u64, SettingsError> {
+    let digits = raw.strip_suffix('s').unwrap_or(raw);
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| invalid(name, format!("`{raw}` is not a whole number")))?;
+    if value > max {
+        return Err(invalid(name, format!("`{raw}` is larger than {max}")));
+    }
+    Ok(value)
+}
+
+/// SSM hierarchy names: `/`-separated, characters `a-zA-Z0-9_.-`, at most 15 levels, 1011 chars.
+fn parse_root(name: &'static str, raw: &str) -> Result<String, SettingsError> {
+    let root = raw.trim_end_matches('/');
+    if !root.starts_with('/') {
+        return Err(invalid(name, format!("`{raw}` must start with `/`")));
+    }
+    let valid_chars = root
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'));
+    if !valid_chars || root.contains("//") || root.len() > 900 || root.matches('/').count() > 14 {
+        return Err(invalid(name, format!("`{raw}` is not a valid SSM parameter path")));
+    }
+    if root.to_ascii_lowercase().starts_with("/aws") || root.to_ascii_lowercase().starts_with("/ssm") {
+        return Err(invalid(name, format!("`{raw}` uses a prefix reserved by AWS")));
+    }
+    Ok(root.to_owned())
+}
+
+fn parent_path(parameter: &str) -> Result<String, SettingsError> {
+    const NAME: &str = "SENTINEL_POLICY_PARAMETER";
+    let trimmed = parameter.trim_end_matches('/');
+    match trimmed.rfind('/') {
+        Some(0) | None => Err(invalid(
+            NAME,
+            format!("`{parameter}` has no parent path (expected e.g. /sentinel/policies/prod)"),
+        )),
+        Some(at) => parse_root(NAME, trimmed.get(..at).unwrap_or_default()),
+    }
+}
+
+/// DynamoDB table names: 3–255 characters of `a-zA-Z0-9_.-` (or a table ARN).
+fn parse_table_name(raw: &str) -> Result<String, SettingsError> {
+    let is_arn = raw.starts_with("arn:") && raw.contains(":table/");
+    let valid = (3..=255).contains(&raw.len())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if valid || is_arn {
+        Ok(raw.to_owned())
+    } else {
+        Err(invalid(
+            "SENTINEL_SESSION_TABLE",
+            format!("`{raw}` is not a DynamoDB table name"),
+        ))
+    }
+}
+
+pub(crate) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_org_id(s: &str) -> bool {
+    // o-[a-z0-9]{10,32}
+    s.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.policy_root, "/sentinel/policies");
+        assert_eq!(s.session_table, None);
+        assert_eq!(s.max_duration, 3600);
+        assert_eq!(s.policy_cache_ttl, Duration::from_secs(30));
+        assert_eq!(s.session_retention_days, 90);
+        assert!(s.allowed_accounts.is_empty());
+        assert!(s.allowed_org_ids.is_empty());
+    }
+
+    #[test]
+    fn policy_root_comes_from_root_then_parameter_parent() {
+        let s = settings(&[("SENTINEL_POLICY_PARAMETER", "/org/sentinel/prod")]).unwrap();
+        assert_eq!(s.policy_root, "/org/sentinel");
+        let s = settings(&[
+            ("SENTINEL_POLICY_ROOT", "/a/b/"),
+            ("SENTINEL_POLICY_PARAMETER", "/org/sentinel/prod"),
+        ])
+        .unwrap();
+        assert_eq!(s.policy_root, "/a/b");
+        assert_eq!(s.policy_path("prod"), "/a/b/prod");
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable() {
+        let cases = [
+            ("SENTINEL_POLICY_ROOT", "relative/path"),
+            ("SENTINEL_POLICY_ROOT", "/aws/reserved"),
+            ("SENTINEL_POLICY_PARAMETER", "/prod"),
+            ("SENTINEL_MAX_DURATION", "60"),
+            ("SENTINEL_MAX_DURATION", "50000"),
+            ("SENTINEL_MAX_DURATION", "1h"),
+            ("SENTINEL_ALLOWED_ACCOUNTS", "1234"),
+            ("SENTINEL_ALLOWED_ORG_IDS", "org-1"),
+            ("SENTINEL_POLICY_CACHE_TTL", "-1"),
+            ("SENTINEL_SESSION_RETENTION_DAYS", "many"),
+            ("SENTINEL_SESSION_TABLE", "a b"),
+            ("SENTINEL_IDENTITY_ROLES", "Bad[Role"),
+        ];
+        for (name, value) in cases {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(err.name, name, "{name}={value}");
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn lists_are_trimmed_and_validated() {
+        let s = settings(&[
+            ("SENTINEL_ALLOWED_ACCOUNTS", " 111122223333, 444455556666 ,"),
+            ("SENTINEL_ALLOWED_ORG_IDS", "o-abcdefghij"),
+            ("SENTINEL_IDENTITY_ROLES", "AWSReservedSSO_*,Engineers"),
+            ("SENTINEL_POLICY_CACHE_TTL", "0"),
+            ("SENTINEL_MAX_DURATION", "43200"),
+        ])
+        .unwrap();
+        assert_eq!(s.allowed_accounts, ["111122223333", "444455556666"]);
+        assert_eq!(s.allowed_org_ids, ["o-abcdefghij"]);
+        assert_eq!(s.policy_cache_ttl, Duration::ZERO);
+        assert_eq!(s.max_duration, 43200);
+    }
+}
