@@ -44,6 +44,7 @@ pub fn api_request(event: &Request) -> ApiRequest {
         caller,
         source_ip: context.and_then(|c| c.http.source_ip.clone()),
         user_agent: context.and_then(|c| c.http.user_agent.clone()),
+        auth_failure: None,
         request_id: context
             .and_then(|c| c.request_id.clone())
             .or(lambda_request_id)
@@ -96,6 +97,46 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(name: &str) -> ApiRequest {
+        let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let json = std::fs::read_to_string(path).unwrap();
+        api_request(&lambda_http::request::from_str(&json).unwrap())
+    }
+
+    #[test]
+    fn http_api_event_yields_the_iam_caller_and_request() {
+        let r = event("apigw-v2-iam.json");
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/");
+        assert_eq!(r.query.as_deref(), Some("profile=dev&duration=1800"));
+        assert_eq!(r.source_ip.as_deref(), Some("10.1.2.3"));
+        assert_eq!(r.user_agent.as_deref(), Some("sentinel/0.1.0"));
+        assert_eq!(r.request_id, "JKJaXmPLvHcESHA=");
+        let caller = r.caller.unwrap();
+        assert_eq!(caller.user_arn.as_deref(), Some("arn:aws:iam::111122223333:user/eng/alice"));
+        assert_eq!(caller.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(caller.principal_org_id.as_deref(), Some("o-abc123"));
+    }
+
+    #[test]
+    fn function_url_event_yields_the_iam_caller_and_body() {
+        let r = event("function-url-iam.json");
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.path, "/");
+        assert_eq!(r.body, br#"{"profile":"dev","duration":900}"#);
+        assert_eq!(r.source_ip.as_deref(), Some("10.9.8.7"));
+        let caller = r.caller.unwrap();
+        assert!(caller.user_arn.unwrap().ends_with("/alice@example.com"));
+        assert_eq!(caller.principal_org_id, None);
+    }
+
+    #[test]
+    fn event_without_iam_authorizer_has_no_caller_and_stage_is_stripped() {
+        let r = event("apigw-v2-no-auth.json");
+        assert!(r.caller.is_none());
+        assert_eq!(r.path, "/profiles");
+    }
 
     #[test]
     fn named_stages_are_stripped_from_the_route() {

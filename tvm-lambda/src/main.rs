@@ -1,1 +1,135 @@
-fn main() {}
+//! `sentinel-tvm`: wiring only. Reads the settings once, builds the AWS clients once,
+//! then runs the service as a Lambda (when `AWS_LAMBDA_RUNTIME_API` is set) or as
+//! `sentinel-tvm serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use sessions::DynamoSessionStore;
+use tvm_lambda::aws::{SsmPolicySource, StsIssuer};
+use tvm_lambda::sigv4::Verifier;
+use tvm_lambda::{Service, Settings, lambda, serve};
+
+type Tvm = Service<SsmPolicySource, StsIssuer, DynamoSessionStore>;
+
+/// Sentinel's token vending machine. Without a subcommand it runs as an AWS Lambda
+/// function (it must find `AWS_LAMBDA_RUNTIME_API`); configuration comes from the
+/// `SENTINEL_*` environment variables and the standard AWS SDK environment.
+#[derive(Debug, Parser)]
+#[command(name = "sentinel-tvm", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the TVM API over plain HTTP, verifying SigV4 like API Gateway's AWS_IAM auth.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// JSON array of {"access_key_id", "secret_access_key", "arn", "account_id"}.
+        #[arg(long)]
+        auth_keys: PathBuf,
+        /// Region requests must be signed for (service `execute-api`).
+        #[arg(long, env = "AWS_REGION")]
+        region: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sentinel-tvm: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    // A bad setting stops start-up, naming the variable (SPEC §3–§6).
+    let settings = Settings::from_env()?;
+    match cli.command {
+        None => {
+            if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+                bail!(
+                    "AWS_LAMBDA_RUNTIME_API is not set, so this is not a Lambda environment\n\
+                     hint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally"
+                );
+            }
+            // One invocation at a time per Lambda container: a single-threaded runtime
+            // starts fastest.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let service = build(settings).await;
+                lambda::run(Arc::new(service))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+            })
+        }
+        Some(Command::Serve {
+            listen,
+            auth_keys,
+            region,
+        }) => {
+            let keys = std::fs::read_to_string(&auth_keys)
+                .with_context(|| format!("cannot read the auth keys file `{}`", auth_keys.display()))?;
+            let verifier = Verifier::from_json(&keys, region)
+                .map_err(|e| anyhow::anyhow!("{e} (in `{}`)", auth_keys.display()))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("cannot listen on `{listen}`"))?;
+                let local = listener.local_addr().context("listener has no address")?;
+                let service = Arc::new(build(settings).await);
+                // Tests and scripts wait for this line before sending requests.
+                eprintln!("sentinel-tvm: listening on http://{local}");
+                serve::run(listener, service, Arc::new(verifier), shutdown_signal())
+                    .await
+                    .context("server failed")
+            })
+        }
+    }
+}
+
+/// SDK clients are built once per process (per Lambda container), never per request.
+async fn build(settings: Settings) -> Tvm {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let policies = SsmPolicySource::new(aws_sdk_ssm::Client::new(&config), settings.policy_root.clone());
+    let issuer = StsIssuer::new(aws_sdk_sts::Client::new(&config));
+    let store = settings
+        .session_table
+        .as_ref()
+        .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone()));
+    Service::new(settings, policies, issuer, store)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use policy::identity::{self, IdentityError};
 use policy::{Decision, PolicySet};
 use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendRequest, VendResponse};
@@ -47,6 +47,8 @@ pub struct ApiRequest {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: String,
+    /// Why the front door could not verify the caller (log only; `serve`'s SigV4 check).
+    pub auth_failure: Option<String>,
 }
 
 /// Status and JSON body.
@@ -160,7 +162,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         let metered = matches!(route, Ok(Route::Vend));
         let result = match route {
             Err(e) => Err(e),
-            Ok(route) => match self.authenticate(request.caller.as_ref(), &mut log) {
+            Ok(route) => match self.authenticate(&request, &mut log) {
                 Err(e) => Err(e),
                 Ok(caller) => match route {
                     Route::Vend => self.vend(&request, &caller, now, &mut log).await,
@@ -199,12 +201,17 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
     }
 
     /// SPEC §3: identity from the verified request context, then the account/org allow-lists.
-    fn authenticate(&self, caller: Option<&IamCaller>, log: &mut DecisionLog) -> Result<Caller, ApiError> {
+    fn authenticate(&self, request: &ApiRequest, log: &mut DecisionLog) -> Result<Caller, ApiError> {
+        let caller = request.caller.as_ref();
         let Some(arn) = caller.and_then(|c| c.user_arn.as_deref()).filter(|a| !a.is_empty()) else {
-            return Err(ApiError::new(
+            let error = ApiError::new(
                 ErrorCode::IamAuthRequired,
                 "the request must be signed with AWS credentials (IAM auth)",
-            ));
+            );
+            return Err(match &request.auth_failure {
+                Some(why) => error.with_detail(why),
+                None => error,
+            });
         };
         log.caller_arn = Some(arn.to_owned());
         let derived = identity::derive_user(arn, &self.settings.identity_roles).map_err(|e| match e {
@@ -513,7 +520,6 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
     }
 }
 
-/// Formats an instant the way the wire contract does (RFC 3339, UTC, seconds).
-pub fn wire_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -23,10 +23,11 @@ impl SsmPolicySource {
     }
 }
 
-fn source_error<E, R>(err: &aws_sdk_ssm::error::SdkError<E, R>) -> SourceError
+fn source_error<E>(
+    err: &aws_sdk_ssm::error::SdkError<E, aws_sdk_ssm::config::http::HttpResponse>,
+) -> SourceError
 where
     E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match classify(err) {
         (true, text) => SourceError::AccessDenied(text),

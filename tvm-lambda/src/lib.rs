@@ -1,0 +1,32 @@
+//! The Sentinel token vending machine (`sentinel-tvm`).
+//!
+//! For each request: the caller's IAM identity (verified by API Gateway or a Lambda
+//! Function URL, or by `serve`'s own SigV4 check) → the profile's policy from SSM
+//! (cached) → a decision → `sts:AssumeRole` with SourceIdentity and session tags →
+//! a session row in DynamoDB → credential_process JSON (SPEC §3, §5, §6).
+//!
+//! The crate is the [`Service`] (front-door independent, ports as traits), its two
+//! front doors ([`lambda`] and [`serve`]), the AWS adapters ([`aws`]) and the
+//! settings. It is **not** the policy language (crate `policy`), the wire types
+//! (crate `protocol`) nor the session store (crate `sessions`).
+//!
+//! ```
+//! use tvm_lambda::grant::source_identity;
+//! // SourceIdentity carries the caller, in STS's charset, at most 64 characters.
+//! assert_eq!(source_identity("AWSReservedSSO_Admin/alice"), "sentinel=AWSReservedSSO_Admin_alice");
+//! ```
+
+pub mod audit;
+pub mod aws;
+#[cfg(any(test, feature = "test-util"))]
+pub mod fakes;
+pub mod grant;
+pub mod lambda;
+pub mod policies;
+pub mod serve;
+pub mod service;
+pub mod settings;
+pub mod sigv4;
+
+pub use service::{ApiRequest, ApiResponse, IamCaller, Service};
+pub use settings::Settings;
