@@ -1,0 +1,727 @@
+//! The DynamoDB adapter: [`DynamoSessionStore`], [`create_table`] and the item mapping of
+//! SPEC §6. The only module of the crate that speaks to the AWS SDK.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, IndexStatus,
+    KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus,
+};
+use chrono::{DateTime, Utc};
+
+use crate::store::{Access, Cursor};
+use crate::{
+    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore, Status,
+    StoreError,
+};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Index on (`user`, `issued_at`).
+const BY_USER: &str = "by-user";
+/// Index on (`profile`, `issued_at`).
+const BY_PROFILE: &str = "by-profile";
+/// The attribute DynamoDB's time to live reads.
+const TTL_ATTRIBUTE: &str = "ttl";
+/// How long [`create_table`] waits for the table and its indexes to become active.
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A [`SessionStore`] on a DynamoDB table laid out as SPEC §6 says (see [`create_table`]).
+/// Cheap to clone: clones share the SDK client.
+#[derive(Clone, Debug)]
+pub struct DynamoSessionStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoSessionStore {
+    /// A store on `table`. Timeouts and retries are the client's: configure them on the
+    /// `SdkConfig` the client was built from.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn unavailable<E>(
+        &self,
+        operation: &str,
+        err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> StoreError
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        unavailable(&self.table, operation, &err)
+    }
+
+    /// Runs one `Query` or `Scan` request for `query`, returning the items and DynamoDB's
+    /// `LastEvaluatedKey`.
+    async fn read_page(
+        &self,
+        query: &ListQuery,
+        limit: i32,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut filters = Vec::new();
+        if let Some(status) = query.status {
+            names.insert("#status".to_owned(), "status".to_owned());
+            values.insert(
+                ":status".to_owned(),
+                AttributeValue::S(status.as_str().to_owned()),
+            );
+            filters.push("#status = :status");
+        }
+        match query.access().index() {
+            Some((index, attribute, value)) => {
+                names.insert("#pk".to_owned(), attribute.to_owned());
+                values.insert(":pk".to_owned(), AttributeValue::S(value));
+                if let (Access::ByUser(_), Some(profile)) = (query.access(), &query.profile) {
+                    names.insert("#profile".to_owned(), "profile".to_owned());
+                    values.insert(":profile".to_owned(), AttributeValue::S(profile.clone()));
+                    filters.push("#profile = :profile");
+                }
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(index)
+                    .key_condition_expression("#pk = :pk")
+                    .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .scan_index_forward(false)
+                    .limit(limit)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| self.unavailable("Query", e))?;
+                Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+            }
+            None => {
+                let filtered = !filters.is_empty();
+                let out = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .set_filter_expression(filtered.then(|| filters.join(" AND ")))
+                    .set_expression_attribute_names(filtered.then_some(names))
+                    .set_expression_attribute_values(filtered.then_some(values))
+                    .consistent_read(true)
+                    .limit(limit)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| self.unavailable("Scan", e))?;
+                Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+            }
+        }
+    }
+}
+
+impl SessionStore for DynamoSessionStore {
+    async fn put_new(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", "session_id")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::AlreadyExists(record.session_id.clone()))
+            }
+            Err(e) => Err(self.unavailable("PutItem", e)),
+        }
+    }
+
+    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("session_id", AttributeValue::S(id.as_str().to_owned()))
+            // SECURITY: a revocation must take effect on the next read, so never eventually consistent.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.unavailable("GetItem", e))?;
+        out.item.as_ref().map(from_item).transpose()
+    }
+
+    async fn revoke(
+        &self,
+        id: &SessionId,
+        revocation: &Revocation,
+    ) -> Result<RevokeOutcome, StoreError> {
+        // Only an active row is updated, so a second revocation cannot overwrite the first
+        // one's audit values; `attribute_exists` keeps an unknown id from creating a row.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("session_id", AttributeValue::S(id.as_str().to_owned()))
+            .condition_expression("attribute_exists(#pk) AND #status = :active")
+            .update_expression("SET #status = :revoked, #at = :at, #by = :by, #reason = :reason")
+            .expression_attribute_names("#pk", "session_id")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#at", "revoked_at")
+            .expression_attribute_names("#by", "revoked_by")
+            .expression_attribute_names("#reason", "revoked_reason")
+            .expression_attribute_values(
+                ":active",
+                AttributeValue::S(Status::Active.as_str().to_owned()),
+            )
+            .expression_attribute_values(
+                ":revoked",
+                AttributeValue::S(Status::Revoked.as_str().to_owned()),
+            )
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::S(crate::time::format(revocation.at)),
+            )
+            .expression_attribute_values(":by", AttributeValue::S(revocation.by.clone()))
+            .expression_attribute_values(":reason", AttributeValue::S(revocation.reason.clone()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let current = match result {
+            Ok(out) => match out.attributes {
+                Some(item) => return Ok(RevokeOutcome::Revoked(from_item(&item)?)),
+                // Some stand-ins omit ALL_NEW; the row is revoked either way.
+                None => {
+                    return self
+                        .get(id)
+                        .await?
+                        .map(RevokeOutcome::Revoked)
+                        .ok_or_else(|| StoreError::NotFound(id.clone()));
+                }
+            },
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => {
+                    let old = match s {
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
+                            c.item().map(from_item).transpose()?
+                        }
+                        _ => None,
+                    };
+                    // The condition failed: the row is missing or not active. Without
+                    // ALL_OLD support, a consistent read tells which.
+                    match old {
+                        Some(record) => Some(record),
+                        None => self.get(id).await?,
+                    }
+                }
+                _ => return Err(self.unavailable("UpdateItem", e)),
+            },
+        };
+        match current {
+            None => Err(StoreError::NotFound(id.clone())),
+            Some(record) if record.status == Status::Revoked => {
+                Ok(RevokeOutcome::AlreadyRevoked(record))
+            }
+            Some(_) => Err(StoreError::Unavailable(format!(
+                "session `{id}` changed during revocation; try again"
+            ))),
+        }
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let limit = query.page_size()?;
+        let access = query.access();
+        let mut start = query.start_key()?.map(|Cursor(key)| {
+            key.into_iter()
+                .map(|(k, v)| (k, AttributeValue::S(v)))
+                .collect::<Item>()
+        });
+        // DynamoDB's Limit counts rows read before the filter, so a filtered page may need
+        // several requests; each reads at most `limit` rows, and the cursor is built from the
+        // last record returned, so no row is skipped or repeated.
+        let request_limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let mut records = Vec::new();
+        let next_cursor = loop {
+            let (items, last_key) = self.read_page(query, request_limit, start.take()).await?;
+            let mut items = items.into_iter();
+            for item in items.by_ref() {
+                records.push(from_item(&item)?);
+                if records.len() == limit {
+                    break;
+                }
+            }
+            let more = items.next().is_some() || last_key.is_some();
+            if records.len() == limit {
+                break more
+                    .then(|| records.last().map(|r| Cursor::after(r, access).encode()))
+                    .flatten();
+            }
+            match last_key {
+                Some(key) => start = Some(key),
+                None => break None,
+            }
+        };
+        if access == Access::Scan {
+            records.sort_by_key(|r| std::cmp::Reverse(r.issued_at));
+        }
+        Ok(Page {
+            records,
+            next_cursor,
+        })
+    }
+}
+
+/// Creates the session table as SPEC §6 lays it out: on-demand billing, partition key
+/// `session_id` (S), indexes `by-user` (`user`, `issued_at`) and `by-profile` (`profile`,
+/// `issued_at`) projecting every attribute, and time to live on `ttl`. Idempotent: an
+/// existing table is accepted if it has both indexes. Returns once the table and its indexes
+/// are active.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let built = |e: BuildError| {
+        StoreError::Unavailable(format!("CreateTable request for `{table}` is invalid: {e}"))
+    };
+    let string_attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(built)
+    };
+    let key = |name: &str, key_type: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .map_err(built)
+    };
+    let index = |name: &str, partition: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition, KeyType::Hash)?)
+            .key_schema(key("issued_at", KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(built)
+    };
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("session_id")?)
+        .attribute_definitions(string_attribute("user")?)
+        .attribute_definitions(string_attribute("profile")?)
+        .attribute_definitions(string_attribute("issued_at")?)
+        .key_schema(key("session_id", KeyType::Hash)?)
+        .global_secondary_indexes(index(BY_USER, "user")?)
+        .global_secondary_indexes(index(BY_PROFILE, "profile")?)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(unavailable(table, "CreateTable", &e)),
+    }
+    wait_until_active(client, table).await?;
+    enable_ttl(client, table).await
+}
+
+async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreError> {
+    let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
+    loop {
+        let out = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| unavailable(table, "DescribeTable", &e))?;
+        let description = out.table.ok_or_else(|| {
+            StoreError::Unavailable(format!("DescribeTable for `{table}` returned no table"))
+        })?;
+        let indexes = description.global_secondary_indexes();
+        for wanted in [BY_USER, BY_PROFILE] {
+            if !indexes.iter().any(|i| i.index_name() == Some(wanted)) {
+                return Err(StoreError::Unavailable(format!(
+                    "table `{table}` exists without index `{wanted}`"
+                )));
+            }
+        }
+        let active = description.table_status() == Some(&TableStatus::Active)
+            && indexes
+                .iter()
+                .all(|i| i.index_status().is_none_or(|s| *s == IndexStatus::Active));
+        if active {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StoreError::Unavailable(format!(
+                "table `{table}` did not become active within {} s",
+                ACTIVE_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
+    let out = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| unavailable(table, "DescribeTimeToLive", &e))?;
+    let current = out.time_to_live_description;
+    let status = current.as_ref().and_then(|d| d.time_to_live_status());
+    if matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ) {
+        let attribute = current
+            .as_ref()
+            .and_then(|d| d.attribute_name())
+            .unwrap_or_default();
+        return if attribute == TTL_ATTRIBUTE {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "table `{table}` has time to live on `{attribute}`, expected `{TTL_ATTRIBUTE}`"
+            )))
+        };
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(TTL_ATTRIBUTE)
+        .build()
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "UpdateTimeToLive request for `{table}` is invalid: {e}"
+            ))
+        })?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| unavailable(table, "UpdateTimeToLive", &e))?;
+    Ok(())
+}
+
+/// Describes an SDK failure in one line: the service's error code and message, or the
+/// transport failure's chain of causes. SDK errors carry no credentials.
+fn unavailable<E, R>(table: &str, operation: &str, err: &SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: std::fmt::Debug,
+{
+    let mut text = format!("{operation} on table `{table}` failed: ");
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let _ = write!(text, "{}", e.code().unwrap_or("service error"));
+            if let Some(message) = e.message() {
+                let _ = write!(text, ": {message}");
+            }
+        }
+        other => {
+            let _ = write!(text, "{other}");
+            let mut source = other.source();
+            while let Some(cause) = source {
+                let _ = write!(text, ": {cause}");
+                source = cause.source();
+            }
+        }
+    }
+    StoreError::Unavailable(text)
+}
+
+/// The stored item for `record`: every attribute of SPEC §6, absent options omitted.
+pub(crate) fn to_item(record: &SessionRecord) -> Item {
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let mut item = Item::from([
+        ("session_id".to_owned(), s(record.session_id.as_str())),
+        ("principal_arn".to_owned(), s(&record.principal_arn)),
+        ("account_id".to_owned(), s(&record.account_id)),
+        ("user".to_owned(), s(&record.user)),
+        ("profile".to_owned(), s(&record.profile)),
+        ("role_arn".to_owned(), s(&record.role_arn)),
+        ("source_identity".to_owned(), s(&record.source_identity)),
+        ("access_key_id".to_owned(), s(&record.access_key_id)),
+        ("rule".to_owned(), s(&record.rule)),
+        ("status".to_owned(), s(record.status.as_str())),
+        (
+            "issued_at".to_owned(),
+            s(&crate::time::format(record.issued_at)),
+        ),
+        (
+            "expires_at".to_owned(),
+            s(&crate::time::format(record.expires_at)),
+        ),
+        (
+            "expires_at_epoch".to_owned(),
+            AttributeValue::N(record.expires_at.timestamp().to_string()),
+        ),
+        ("request_id".to_owned(), s(&record.request_id)),
+        ("ttl".to_owned(), AttributeValue::N(record.ttl.to_string())),
+    ]);
+    let optional = [
+        ("source_ip", record.source_ip.clone()),
+        ("user_agent", record.user_agent.clone()),
+        ("revoked_at", record.revoked_at.map(crate::time::format)),
+        ("revoked_by", record.revoked_by.clone()),
+        ("revoked_reason", record.revoked_reason.clone()),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), AttributeValue::S(value));
+        }
+    }
+    item
+}
+
+/// Decodes a stored item; any attribute that is missing or of the wrong shape is
+/// [`StoreError::Corrupt`] naming it. `expires_at_epoch` is derived, so it is not read back.
+pub(crate) fn from_item(item: &Item) -> Result<SessionRecord, StoreError> {
+    let row = Row {
+        item,
+        id: item
+            .get("session_id")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+    };
+    let session_id = SessionId::parse(&row.string("session_id")?)
+        .map_err(|_| row.corrupt("session_id", "is not a session id"))?;
+    let status = row
+        .string("status")?
+        .parse::<Status>()
+        .map_err(|_| row.corrupt("status", "is not `active` or `revoked`"))?;
+    Ok(SessionRecord {
+        principal_arn: row.string("principal_arn")?,
+        account_id: row.string("account_id")?,
+        user: row.string("user")?,
+        profile: row.string("profile")?,
+        role_arn: row.string("role_arn")?,
+        source_identity: row.string("source_identity")?,
+        access_key_id: row.string("access_key_id")?,
+        rule: row.string("rule")?,
+        status,
+        issued_at: row.time("issued_at")?,
+        expires_at: row.time("expires_at")?,
+        source_ip: row.optional_string("source_ip")?,
+        user_agent: row.optional_string("user_agent")?,
+        request_id: row.string("request_id")?,
+        revoked_at: row
+            .optional_string("revoked_at")?
+            .map(|_| row.time("revoked_at"))
+            .transpose()?,
+        revoked_by: row.optional_string("revoked_by")?,
+        revoked_reason: row.optional_string("revoked_reason")?,
+        ttl: row.integer("ttl")?,
+        session_id,
+    })
+}
+
+/// A stored item being decoded, with the id (if readable) for error messages.
+struct Row<'a> {
+    item: &'a Item,
+    id: Option<&'a str>,
+}
+
+impl Row<'_> {
+    fn corrupt(&self, attribute: &str, problem: &str) -> StoreError {
+        match self.id {
+            Some(id) => {
+                StoreError::Corrupt(format!("session `{id}`: attribute `{attribute}` {problem}"))
+            }
+            None => StoreError::Corrupt(format!("attribute `{attribute}` {problem}")),
+        }
+    }
+
+    fn optional_string(&self, attribute: &str) -> Result<Option<String>, StoreError> {
+        match self.item.get(attribute) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.corrupt(attribute, "is not a string")),
+        }
+    }
+
+    fn string(&self, attribute: &str) -> Result<String, StoreError> {
+        self.optional_string(attribute)?
+            .ok_or_else(|| self.corrupt(attribute, "is missing"))
+    }
+
+    fn time(&self, attribute: &str) -> Result<DateTime<Utc>, StoreError> {
+        crate::time::parse(&self.string(attribute)?)
+            .ok_or_else(|| self.corrupt(attribute, "is not an RFC 3339 timestamp"))
+    }
+
+    fn integer(&self, attribute: &str) -> Result<i64, StoreError> {
+        match self.item.get(attribute) {
+            None => Err(self.corrupt(attribute, "is missing")),
+            Some(AttributeValue::N(n)) => n
+                .parse()
+                .map_err(|_| self.corrupt(attribute, "is not an integer")),
+            Some(_) => Err(self.corrupt(attribute, "is not a number")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::sample_record;
+
+    #[test]
+    fn item_round_trips_a_full_record() {
+        let record = sample_record();
+        assert_eq!(from_item(&to_item(&record)).unwrap(), record);
+    }
+
+    #[test]
+    fn item_has_the_spec_attribute_names_and_types() {
+        let item = to_item(&sample_record());
+        let s = |name: &str| item.get(name).unwrap().as_s().unwrap().clone();
+        for name in [
+            "session_id",
+            "principal_arn",
+            "account_id",
+            "user",
+            "profile",
+            "role_arn",
+            "source_identity",
+            "access_key_id",
+            "rule",
+            "status",
+            "issued_at",
+            "expires_at",
+            "source_ip",
+            "user_agent",
+            "request_id",
+            "revoked_at",
+            "revoked_by",
+            "revoked_reason",
+        ] {
+            assert!(item.get(name).unwrap().is_s(), "{name} is not S");
+        }
+        assert_eq!(item.len(), 20);
+        assert_eq!(s("status"), "revoked");
+        assert_eq!(s("issued_at"), "2026-11-22T14:15:00.123456789Z");
+        assert_eq!(s("expires_at"), "2026-11-22T14:30:00.000000000Z");
+        assert_eq!(s("revoked_at"), "2026-11-22T14:20:00.123456789Z");
+        let n = |name: &str| item.get(name).unwrap().as_n().unwrap().clone();
+        assert_eq!(n("expires_at_epoch"), "1795357800");
+        assert_eq!(n("ttl"), (1_795_357_800_i64 + 90 * 86_400).to_string());
+    }
+
+    #[test]
+    fn absent_options_are_omitted_not_null() {
+        let mut record = sample_record();
+        record.status = Status::Active;
+        record.source_ip = None;
+        record.user_agent = None;
+        record.revoked_at = None;
+        record.revoked_by = None;
+        record.revoked_reason = None;
+        let item = to_item(&record);
+        for name in [
+            "source_ip",
+            "user_agent",
+            "revoked_at",
+            "revoked_by",
+            "revoked_reason",
+        ] {
+            assert!(!item.contains_key(name), "{name} is present");
+        }
+        assert_eq!(item.len(), 15);
+        assert_eq!(from_item(&item).unwrap(), record);
+    }
+
+    #[test]
+    fn undecodable_rows_are_corrupt_and_name_the_attribute() {
+        let good = to_item(&sample_record());
+        let cases: [(&str, Option<AttributeValue>, &str); 7] = [
+            ("user", None, "attribute `user` is missing"),
+            (
+                "issued_at",
+                Some(AttributeValue::S("noon".into())),
+                "attribute `issued_at` is not an RFC 3339",
+            ),
+            (
+                "status",
+                Some(AttributeValue::S("expired".into())),
+                "attribute `status` is not `active`",
+            ),
+            (
+                "ttl",
+                Some(AttributeValue::S("1".into())),
+                "attribute `ttl` is not a number",
+            ),
+            (
+                "ttl",
+                Some(AttributeValue::N("1.5".into())),
+                "attribute `ttl` is not an integer",
+            ),
+            (
+                "source_ip",
+                Some(AttributeValue::N("1".into())),
+                "attribute `source_ip` is not a string",
+            ),
+            (
+                "session_id",
+                Some(AttributeValue::S("x".into())),
+                "attribute `session_id` is not a session id",
+            ),
+        ];
+        for (attribute, value, expected) in cases {
+            let mut item = good.clone();
+            match value {
+                Some(v) => item.insert(attribute.to_owned(), v),
+                None => item.remove(attribute),
+            };
+            match from_item(&item) {
+                Err(StoreError::Corrupt(message)) => {
+                    assert!(message.contains(expected), "{message}")
+                }
+                other => panic!("{attribute}: expected Corrupt, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn timestamps_written_by_other_tools_are_read_as_utc() {
+        let mut item = to_item(&sample_record());
+        item.insert(
+            "expires_at".into(),
+            AttributeValue::S("2026-11-22T15:30:00+01:00".into()),
+        );
+        assert_eq!(
+            from_item(&item).unwrap().expires_at,
+            sample_record().expires_at
+        );
+    }
+}
