@@ -1,0 +1,199 @@
+//! `sentinel credentials`: credential_process output for one profile, through
+//! the cache. Also the vending path `exec` shares.
+
+use std::fs;
+
+use chrono::{DateTime, Utc};
+use protocol::{CredentialProcessOutput, ProfileName, VendResponse};
+
+use crate::cache::{Cache, CacheKey, cache_dir};
+use crate::config_file::config_path;
+use crate::environment::Environment;
+use crate::failure::Failure;
+use crate::recursion;
+use crate::tvm::{self, TvmClient};
+
+/// Options every TVM-calling command shares (SPEC §8 global options).
+#[derive(Debug, Clone, Default)]
+pub struct TvmOptions {
+    /// `--tvm-url` / `SENTINEL_TVM_URL`.
+    pub tvm_url: Option<String>,
+    /// `--region` / `AWS_REGION`.
+    pub region: Option<String>,
+    /// `--source-profile` / `SENTINEL_SOURCE_PROFILE`.
+    pub source_profile: Option<String>,
+}
+
+/// `sentinel credentials` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CredentialsArgs {
+    #[command(flatten)]
+    pub vend: VendArgs,
+}
+
+/// What to vend and how to use the cache.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VendArgs {
+    /// Sentinel profile to get credentials for
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: String,
+    /// Requested lifetime: seconds (900-43200) or with a unit, e.g. 15m, 1h
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Neither read nor write the credential cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Vend anew when cached credentials expire within this span
+    #[arg(long, value_name = "SPAN", default_value = "5m")]
+    pub refresh_window: String,
+}
+
+/// Whether the depth marker set by `exec` makes this call a refused re-entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// `credentials`: refuse when started by sentinel.
+    Refuse,
+    /// `exec`: allowed anywhere.
+    Allow,
+}
+
+/// Runs `sentinel credentials`.
+pub async fn run(
+    args: &CredentialsArgs,
+    options: &TvmOptions,
+    env: &Environment,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let vended = obtain(&args.vend, options, env, now, Nesting::Refuse).await?;
+    let output = serde_json::to_string(&CredentialProcessOutput::from(&vended))
+        .map_err(|e| Failure::error(format!("cannot encode the credentials: {e}")))?;
+    println!("{output}");
+    Ok(())
+}
+
+/// Credentials for `args.profile`: from the cache when fresh, else from the
+/// TVM (one caller at a time per cache key), then cached.
+pub async fn obtain(
+    args: &VendArgs,
+    options: &TvmOptions,
+    env: &Environment,
+    now: DateTime<Utc>,
+    nesting: Nesting,
+) -> Result<VendResponse, Failure> {
+    let profile = ProfileName::parse(&args.profile).map_err(|e| Failure::invalid(e.to_string()))?;
+    let duration = args.duration.as_deref().map(parse_duration).transpose()?;
+    let window = parse_span(&args.refresh_window).ok_or_else(|| {
+        Failure::invalid(format!(
+            "refresh window `{}` is not a span such as 300, 300s, 5m or 1h",
+            args.refresh_window
+        ))
+    })?;
+    let tvm_url = options.tvm_url.as_deref().ok_or_else(|| {
+        Failure::invalid("no tvm url given")
+            .with_hint("pass --tvm-url or set SENTINEL_TVM_URL to the TVM's https URL")
+    })?;
+    let url = tvm::parse_url(tvm_url).map_err(|e| e.into_failure(None))?;
+    let scope =
+        tvm::signing_scope(&url, options.region.as_deref()).map_err(|e| e.into_failure(None))?;
+
+    let mut signing = env.signing(options.source_profile.as_deref());
+    signing.nested = signing.nested && nesting == Nesting::Refuse;
+    let config = config_path(env.aws_config_file.as_deref(), env.home.as_deref())
+        .and_then(|path| fs::read_to_string(path).ok());
+    recursion::check(&signing, config.as_deref())?;
+
+    let vend = async || {
+        let credentials = tvm::load_credentials(options.source_profile.as_deref())
+            .await
+            .map_err(|e| e.into_failure(Some(profile.as_str())))?;
+        let client = TvmClient::new(url.clone(), scope.clone(), credentials)
+            .map_err(|e| e.into_failure(None))?;
+        client
+            .vend(&profile, duration)
+            .await
+            .map_err(|e| e.into_failure(Some(profile.as_str())))
+    };
+    if args.no_cache {
+        return vend().await;
+    }
+
+    let dir = cache_dir(env.xdg_cache_home.as_deref(), env.home.as_deref()).ok_or_else(|| {
+        Failure::error("cannot find a cache directory: neither XDG_CACHE_HOME nor HOME is set")
+            .with_hint("set XDG_CACHE_HOME, or pass --no-cache")
+    })?;
+    let cache = Cache::open(dir)?;
+    let key = CacheKey {
+        tvm_url,
+        profile: profile.as_str(),
+        source_profile: options.source_profile.as_deref(),
+        duration,
+    }
+    .digest();
+    if let Some(hit) = cache.read_fresh(&key, profile.as_str(), now, window) {
+        return Ok(hit);
+    }
+    let _lock = cache.lock(&key)?;
+    // Another process may have vended while this one waited for the lock.
+    if let Some(hit) = cache.read_fresh(&key, profile.as_str(), now, window) {
+        return Ok(hit);
+    }
+    let vended = vend().await?;
+    cache.store(&key, &vended)?;
+    Ok(vended)
+}
+
+/// `--duration`: seconds, or a number with `s`, `m` or `h`, within 900..=43200.
+pub fn parse_duration(raw: &str) -> Result<u32, Failure> {
+    let secs = parse_span(raw).map(|d| d.num_seconds()).ok_or_else(|| {
+        Failure::invalid(format!(
+            "duration `{raw}` is not a number of seconds such as 900, 15m or 1h"
+        ))
+    })?;
+    protocol::check_duration(secs).map_err(|e| Failure::invalid(e.to_string()))
+}
+
+/// `300`, `300s`, `5m`, `1h`.
+pub fn parse_span(raw: &str) -> Option<chrono::Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    match unit {
+        "s" => Some(chrono::Duration::seconds(n)),
+        "m" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_accept_plain_seconds_and_units() {
+        assert_eq!(parse_span("300"), Some(chrono::Duration::seconds(300)));
+        assert_eq!(parse_span("5m"), Some(chrono::Duration::minutes(5)));
+        assert_eq!(parse_span("1h"), Some(chrono::Duration::hours(1)));
+        assert_eq!(parse_span("0s"), Some(chrono::Duration::zero()));
+        for bad in ["", "m", "5d", "-5m", "1.5h", "5 m", "9999999999"] {
+            assert_eq!(parse_span(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations_must_be_within_sts_limits() {
+        assert_eq!(parse_duration("15m"), Ok(900));
+        assert_eq!(parse_duration("3600"), Ok(3600));
+        assert_eq!(parse_duration("12h"), Ok(43_200));
+        for bad in ["899", "13h", "x"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert_eq!(err.kind, crate::failure::ExitKind::Invalid, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The engine behind the `sentinel` command line (SPEC §8): the engineers'
+//! commands (`credentials`, `exec`, `profiles`, `configure`) and the admins'
+//! (`policy pull|push|diff`, `bootstrap`, `sessions`).
+//!
+//! This library is what the `sentinel` binary wires together; it is not an
+//! SDK for the TVM and makes no stability promise to other crates. Commands
+//! return a [`failure::Failure`] (exit class, one stderr line, optional hint)
+//! that `main` turns into the exit code.
+//!
+//! ```
+//! use sentinel_cli::config_file::ConfigFile;
+//!
+//! let mut file = ConfigFile::parse("# mine\n[default]\nregion = eu-west-1\n");
+//! file.upsert("prod", &[("credential_process", "sentinel credentials --profile prod")]);
+//! assert_eq!(
+//!     file.render(),
+//!     "# mine\n[default]\nregion = eu-west-1\n\n[profile prod]\ncredential_process = sentinel credentials --profile prod\n"
+//! );
+//! ```
+
+pub mod cache;
+pub mod config_file;
+pub mod credentials;
+pub mod environment;
+pub mod failure;
+pub mod recursion;
+pub mod tvm;

@@ -1,0 +1,478 @@
+//! A SigV4-signing HTTP client for the TVM API (SPEC §5).
+//!
+//! The TVM sits behind API Gateway or a Lambda Function URL with `AWS_IAM`
+//! auth, so every call is signed with the caller's own AWS credentials: from
+//! `--source-profile` when given, else the SDK's default chain.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use protocol::{ErrorBody, ErrorCode, ProfileName, ProfilesResponse, VendResponse};
+use reqwest::Url;
+
+use crate::failure::{ExitKind, Failure};
+
+/// The region and service name a request is signed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningScope {
+    /// For example `eu-west-1`.
+    pub region: String,
+    /// `execute-api` (API Gateway, `sentinel-tvm serve`) or `lambda` (Function URL).
+    pub service: &'static str,
+}
+
+/// What went wrong talking to the TVM.
+#[derive(Debug, thiserror::Error)]
+pub enum TvmError {
+    /// `--tvm-url` is not an http(s) URL.
+    #[error("`{0}` is not a usable tvm url")]
+    BadUrl(String),
+    /// No `--region` and none in the host name.
+    #[error("cannot tell which aws region `{0}` signs for")]
+    NoRegion(String),
+    /// The SDK chain or the source profile gave no credentials.
+    #[error("no aws credentials to sign the call to the tvm: {0}")]
+    Credentials(String),
+    /// aws-sigv4 refused the request.
+    #[error("cannot sign the request to the tvm: {0}")]
+    Signing(String),
+    /// Connection, TLS or timeout.
+    #[error("cannot reach the tvm at `{url}`: {reason}")]
+    Connect {
+        /// Where.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The TVM answered with a Sentinel error body.
+    #[error("{}: {} (request id {})", .body.code, .body.message, .body.request_id)]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The body.
+        body: ErrorBody,
+    },
+    /// A non-2xx answer without a Sentinel error body (a gateway, a proxy).
+    #[error("the tvm answered http {status}: {detail}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// Whatever the body said, shortened.
+        detail: String,
+    },
+    /// A 200 whose body is not what the contract promises.
+    #[error("the tvm's answer is not a valid {what}: {reason}")]
+    Unreadable {
+        /// Which document.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl TvmError {
+    /// The exit class and hint for this error (SPEC §8 exit codes).
+    pub fn into_failure(self, profile: Option<&str>) -> Failure {
+        let (kind, hint) = match &self {
+            Self::BadUrl(_) => (
+                ExitKind::Invalid,
+                Some("pass --tvm-url (or SENTINEL_TVM_URL) as https://host[/stage]".to_owned()),
+            ),
+            Self::NoRegion(_) => (
+                ExitKind::Invalid,
+                Some("pass --region (or set AWS_REGION) to the TVM's region".to_owned()),
+            ),
+            Self::Credentials(_) => (ExitKind::Error, Some(source_credentials_hint())),
+            Self::Signing(_) | Self::Unreadable { .. } => (ExitKind::Error, None),
+            Self::Connect { .. } => (
+                ExitKind::Error,
+                Some("check --tvm-url (or SENTINEL_TVM_URL) and your network".to_owned()),
+            ),
+            Self::Rejected { status, body } => rejected_class(*status, body, profile),
+            Self::Http { status, .. } if *status == 403 => {
+                (ExitKind::Error, Some(source_credentials_hint()))
+            }
+            Self::Http { status, .. } if (400..500).contains(status) && *status != 404 => {
+                (ExitKind::Invalid, None)
+            }
+            Self::Http { .. } => (
+                ExitKind::Error,
+                Some("check --tvm-url (or SENTINEL_TVM_URL)".to_owned()),
+            ),
+        };
+        let failure = Failure::new(kind, self.to_string());
+        match hint {
+            Some(hint) => failure.with_hint(hint),
+            None => failure,
+        }
+    }
+}
+
+fn source_credentials_hint() -> String {
+    "check the credentials of the source profile (--source-profile / SENTINEL_SOURCE_PROFILE, else the AWS SDK default chain): `aws sts get-caller-identity` must work with them".to_owned()
+}
+
+fn rejected_class(
+    status: u16,
+    body: &ErrorBody,
+    profile: Option<&str>,
+) -> (ExitKind, Option<String>) {
+    let profile = profile.unwrap_or("PROFILE");
+    match body.known_code() {
+        Some(ErrorCode::PolicyDeny) => (
+            ExitKind::Denied,
+            Some(format!(
+                "run `sentinel policy pull {profile}` to read the policy, or `sentinel policy test` to try it offline"
+            )),
+        ),
+        Some(ErrorCode::IamAuthRequired | ErrorCode::InvalidIdentity) => {
+            (ExitKind::Error, Some(source_credentials_hint()))
+        }
+        Some(ErrorCode::ProfileNotFound) => (
+            ExitKind::Error,
+            Some("run `sentinel profiles` to list the profiles this TVM serves".to_owned()),
+        ),
+        _ if (400..500).contains(&status) && status != 403 && status != 404 => {
+            (ExitKind::Invalid, None)
+        }
+        _ => (ExitKind::Error, None),
+    }
+}
+
+/// Region from `--region`/`AWS_REGION` or the host name; `lambda` for
+/// Function URLs, `execute-api` for everything else.
+pub fn signing_scope(url: &Url, region: Option<&str>) -> Result<SigningScope, TvmError> {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let (service, from_host) = match labels.as_slice() {
+        [_, "lambda-url", region, "on", "aws"] => ("lambda", Some(*region)),
+        [_, "execute-api", region, "amazonaws", "com"] => ("execute-api", Some(*region)),
+        [_, "execute-api", region, "amazonaws", "com", "cn"] => ("execute-api", Some(*region)),
+        _ => ("execute-api", None),
+    };
+    let region = region
+        .filter(|r| !r.is_empty())
+        .or(from_host)
+        .ok_or_else(|| TvmError::NoRegion(url.to_string()))?;
+    Ok(SigningScope {
+        region: region.to_owned(),
+        service,
+    })
+}
+
+/// Parses `--tvm-url`.
+pub fn parse_url(raw: &str) -> Result<Url, TvmError> {
+    let url = Url::parse(raw).map_err(|_| TvmError::BadUrl(raw.to_owned()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(TvmError::BadUrl(raw.to_owned()));
+    }
+    Ok(url)
+}
+
+/// Loads the signing credentials: the source profile's, else the default chain's.
+pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credentials, TvmError> {
+    let provided = match source_profile {
+        Some(profile) => {
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build()
+                .provide_credentials()
+                .await
+        }
+        None => {
+            aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                .build()
+                .await
+                .provide_credentials()
+                .await
+        }
+    };
+    provided.map_err(|e| TvmError::Credentials(error_chain(&e)))
+}
+
+/// The SDK's errors say the useful part in their sources.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+/// A signed client for one TVM.
+#[derive(Debug)]
+pub struct TvmClient {
+    http: reqwest::Client,
+    base: Url,
+    scope: SigningScope,
+    credentials: Credentials,
+}
+
+impl TvmClient {
+    /// A client for the TVM at `base`.
+    pub fn new(base: Url, scope: SigningScope, credentials: Credentials) -> Result<Self, TvmError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("sentinel-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TvmError::Connect {
+                url: base.to_string(),
+                reason: error_chain(&e),
+            })?;
+        Ok(Self {
+            http,
+            base,
+            scope,
+            credentials,
+        })
+    }
+
+    /// `GET /?profile=P[&duration=S]`.
+    pub async fn vend(
+        &self,
+        profile: &ProfileName,
+        duration: Option<u32>,
+    ) -> Result<VendResponse, TvmError> {
+        let mut url = route(&self.base, "");
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("profile", profile.as_str());
+            if let Some(secs) = duration {
+                query.append_pair("duration", &secs.to_string());
+            }
+        }
+        let body = self.get(url).await?;
+        serde_json::from_slice(&body).map_err(|e| TvmError::Unreadable {
+            what: "credentials response",
+            reason: e.to_string(),
+        })
+    }
+
+    /// `GET /profiles`.
+    pub async fn profiles(&self) -> Result<ProfilesResponse, TvmError> {
+        let body = self.get(route(&self.base, "profiles")).await?;
+        serde_json::from_slice(&body).map_err(|e| TvmError::Unreadable {
+            what: "profiles response",
+            reason: e.to_string(),
+        })
+    }
+
+    async fn get(&self, url: Url) -> Result<Vec<u8>, TvmError> {
+        let signed = self.sign_get(&url)?;
+        let mut request = self.http.get(url.clone());
+        for (name, value) in signed {
+            request = request.header(name, value);
+        }
+        let connect = |e: reqwest::Error| TvmError::Connect {
+            url: url.to_string(),
+            reason: error_chain(&e),
+        };
+        let response = request.send().await.map_err(connect)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(connect)?.to_vec();
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(error) => Err(TvmError::Rejected {
+                status,
+                body: error,
+            }),
+            Err(_) => Err(TvmError::Http {
+                status,
+                detail: describe_foreign_body(&body),
+            }),
+        }
+    }
+
+    /// The headers SigV4 adds to a bodiless GET of `url`.
+    fn sign_get(&self, url: &Url) -> Result<Vec<(String, String)>, TvmError> {
+        let failed = |e: &dyn std::error::Error| TvmError::Signing(error_chain(e));
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.scope.region)
+            .name(self.scope.service)
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| failed(&e))?
+            .into();
+        let signable = SignableRequest::new(
+            "GET",
+            url.as_str(),
+            std::iter::empty(),
+            SignableBody::Bytes(&[]),
+        )
+        .map_err(|e| failed(&e))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| failed(&e))?
+            .into_parts();
+        Ok(instructions
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect())
+    }
+}
+
+/// `base` + `path`, keeping a stage prefix such as `/prod`.
+fn route(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    url.set_path(&format!("{prefix}/{path}"));
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+/// API Gateway and proxies answer `{"message": "..."}` or HTML; keep it short.
+fn describe_foreign_body(body: &[u8]) -> String {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let message = json.as_ref().and_then(|v| {
+        ["message", "Message"]
+            .into_iter()
+            .find_map(|k| v.get(k).and_then(serde_json::Value::as_str))
+            .map(str::to_owned)
+    });
+    let text = message.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    if clean.trim().is_empty() {
+        "empty body".to_owned()
+    } else {
+        clean.trim().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(url: &str, region: Option<&str>) -> Result<SigningScope, TvmError> {
+        signing_scope(&parse_url(url).unwrap(), region)
+    }
+
+    #[test]
+    fn region_and_service_come_from_api_gateway_and_function_url_hosts() {
+        let apigw = scope(
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+            None,
+        )
+        .unwrap();
+        assert_eq!(apigw.region, "eu-west-1");
+        assert_eq!(apigw.service, "execute-api");
+        let lambda = scope("https://xyz.lambda-url.us-east-2.on.aws/", None).unwrap();
+        assert_eq!(lambda.region, "us-east-2");
+        assert_eq!(lambda.service, "lambda");
+    }
+
+    #[test]
+    fn an_explicit_region_wins_and_is_required_for_other_hosts() {
+        let explicit = scope(
+            "https://abc.execute-api.eu-west-1.amazonaws.com",
+            Some("us-west-2"),
+        );
+        assert_eq!(explicit.unwrap().region, "us-west-2");
+        let local = scope("http://127.0.0.1:8787", Some("us-east-1")).unwrap();
+        assert_eq!(local.service, "execute-api");
+        assert!(matches!(
+            scope("https://tvm.example.com", None),
+            Err(TvmError::NoRegion(_))
+        ));
+        assert!(matches!(
+            scope("https://tvm.example.com", Some("")),
+            Err(TvmError::NoRegion(_))
+        ));
+    }
+
+    #[test]
+    fn only_http_urls_are_accepted() {
+        assert!(parse_url("ftp://x").is_err());
+        assert!(parse_url("not a url").is_err());
+        assert!(parse_url("https://x/stage").is_ok());
+    }
+
+    #[test]
+    fn routes_keep_the_stage_prefix() {
+        let base = parse_url("https://h/prod").unwrap();
+        assert_eq!(route(&base, "").as_str(), "https://h/prod/");
+        assert_eq!(route(&base, "profiles").as_str(), "https://h/prod/profiles");
+        let root = parse_url("http://127.0.0.1:1/").unwrap();
+        assert_eq!(
+            route(&root, "profiles").as_str(),
+            "http://127.0.0.1:1/profiles"
+        );
+    }
+
+    fn rejected(status: u16, code: &str) -> TvmError {
+        TvmError::Rejected {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: "m".to_owned(),
+                request_id: "r-1".to_owned(),
+            },
+        }
+    }
+
+    #[test]
+    fn errors_map_to_exit_classes_and_hints() {
+        let deny = rejected(403, "POLICY_DENY").into_failure(Some("prod"));
+        assert_eq!(deny.kind, ExitKind::Denied);
+        assert_eq!(deny.message, "POLICY_DENY: m (request id r-1)");
+        assert!(deny.hint.unwrap().contains("sentinel policy pull prod"));
+        let bad = rejected(400, "INVALID_DURATION").into_failure(None);
+        assert_eq!(bad.kind, ExitKind::Invalid);
+        let auth = rejected(403, "IAM_AUTH_REQUIRED").into_failure(None);
+        assert_eq!(auth.kind, ExitKind::Error);
+        assert!(auth.hint.unwrap().contains("source profile"));
+        assert_eq!(
+            rejected(500, "POLICY_ERROR").into_failure(None).kind,
+            ExitKind::Error
+        );
+        assert_eq!(
+            rejected(404, "PROFILE_NOT_FOUND").into_failure(None).kind,
+            ExitKind::Error
+        );
+        let unreachable = TvmError::Connect {
+            url: "u".into(),
+            reason: "refused".into(),
+        }
+        .into_failure(None);
+        assert_eq!(unreachable.kind, ExitKind::Error);
+        assert!(unreachable.hint.unwrap().contains("--tvm-url"));
+        let gateway = TvmError::Http {
+            status: 403,
+            detail: "Forbidden".into(),
+        }
+        .into_failure(None);
+        assert!(gateway.hint.unwrap().contains("source profile"));
+    }
+
+    #[test]
+    fn foreign_bodies_are_summarised() {
+        assert_eq!(
+            describe_foreign_body(br#"{"message":"Forbidden"}"#),
+            "Forbidden"
+        );
+        assert_eq!(describe_foreign_body(b""), "empty body");
+        assert_eq!(
+            describe_foreign_body(b"<html>\nx</html>"),
+            "<html> x</html>"
+        );
+        assert_eq!(describe_foreign_body(&[b'a'; 500]).len(), 200);
+    }
+}
