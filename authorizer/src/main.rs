@@ -1,1 +1,108 @@
-fn main() {}
+//! `sentinel-authorizer`: wiring only. Reads `SENTINEL_SESSION_TABLE` once, builds
+//! the DynamoDB client once, then answers authorizer events until the Lambda
+//! runtime shuts the process down.
+//!
+//! `sentinel-authorizer invoke` answers one event read from stdin instead (local
+//! use: the demo, debugging a deny); it prints the response API Gateway would get.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use sessions::DynamoSessionStore;
+
+const USAGE: &str = "usage: sentinel-authorizer [invoke]
+
+Without arguments, runs as an AWS Lambda REQUEST authorizer (AWS_LAMBDA_RUNTIME_API
+must be set). `invoke` answers one authorizer event read from stdin and prints the
+response. Configuration: SENTINEL_SESSION_TABLE and the standard AWS SDK environment.";
+
+/// The Lambda runtime client panics without these; Lambda always sets them.
+const LAMBDA_VARIABLES: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+];
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("sentinel-authorizer: error: {message}");
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let invoke = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => false,
+        ["invoke"] => true,
+        ["-h" | "--help"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            return fail(format!(
+                "unexpected arguments `{}`\n{USAGE}",
+                args.join(" ")
+            ));
+        }
+    };
+    let Some(table) = std::env::var("SENTINEL_SESSION_TABLE")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return fail("invalid setting `SENTINEL_SESSION_TABLE`: it is required");
+    };
+    let missing = LAMBDA_VARIABLES
+        .iter()
+        .find(|name| std::env::var_os(name).is_none());
+    if let (false, Some(missing)) = (invoke, missing) {
+        return fail(format!(
+            "`{missing}` is not set, so this is not a Lambda environment\nhint: `sentinel-authorizer invoke < event.json` answers one event locally"
+        ));
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let store = DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+        if invoke {
+            let mut raw = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut raw) {
+                return fail(format!("cannot read the event from stdin: {e}"));
+            }
+            let event: Value = match serde_json::from_str(&raw) {
+                Ok(event) => event,
+                Err(e) => return fail(format!("the event on stdin is not JSON: {e}")),
+            };
+            let now = Utc::now();
+            let decision = authorizer::decide(&store, &event, now).await;
+            eprintln!("{}", authorizer::log_line(&event, &decision, now));
+            println!("{}", authorizer::response(&event, &decision));
+            return ExitCode::SUCCESS;
+        }
+        let store = &store;
+        let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            let now = Utc::now();
+            let decision = authorizer::decide(store, &event.payload, now).await;
+            println!("{}", authorizer::log_line(&event.payload, &decision, now));
+            Ok::<Value, lambda_runtime::Error>(authorizer::response(&event.payload, &decision))
+        }))
+        .await;
+        match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("lambda runtime: {e}")),
+        }
+    })
+}
