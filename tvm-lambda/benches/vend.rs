@@ -2,6 +2,8 @@
 //! (cached), decision, grant, session record and response JSON — everything the
 //! TVM does except the network calls to AWS.
 
+#![expect(clippy::expect_used, reason = "benchmark driver: a broken setup must stop loudly")]
+
 use std::time::Duration;
 
 use chrono::Utc;

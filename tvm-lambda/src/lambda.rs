@@ -76,6 +76,25 @@ pub fn http_response(response: ApiResponse) -> Result<Response<Body>, Error> {
         .body(Body::Text(response.body))?)
 }
 
+/// The Lambda runtime client panics when the variables Lambda always sets are
+/// missing; check them first so a misconfigured start gets a message instead.
+pub fn check_runtime_env() -> Result<(), String> {
+    for name in [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+    ] {
+        if std::env::var_os(name).is_none() {
+            return Err(format!("`{name}` is not set, so this is not a Lambda environment"));
+        }
+    }
+    let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
+    if memory.parse::<i32>().is_err() {
+        return Err(format!("`AWS_LAMBDA_FUNCTION_MEMORY_SIZE` is `{memory}`, not a number"));
+    }
+    Ok(())
+}
+
 /// Serves Lambda invocations until the runtime shuts the process down.
 pub async fn run<P, I, S>(service: Arc<Service<P, I, S>>) -> Result<(), Error>
 where

@@ -58,11 +58,8 @@ fn run(cli: Cli) -> Result<()> {
     let settings = Settings::from_env()?;
     match cli.command {
         None => {
-            if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-                bail!(
-                    "AWS_LAMBDA_RUNTIME_API is not set, so this is not a Lambda environment\n\
-                     hint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally"
-                );
+            if let Err(why) = lambda::check_runtime_env() {
+                bail!("{why}\nhint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally");
             }
             // One invocation at a time per Lambda container: a single-threaded runtime
             // starts fastest.
