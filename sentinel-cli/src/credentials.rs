@@ -5,13 +5,14 @@ use std::fs;
 
 use chrono::{DateTime, Utc};
 use protocol::{CredentialProcessOutput, ProfileName, VendResponse};
+use reqwest::Url;
 
 use crate::cache::{Cache, CacheKey, cache_dir};
 use crate::config_file::config_path;
 use crate::environment::Environment;
 use crate::failure::Failure;
 use crate::recursion;
-use crate::tvm::{self, TvmClient};
+use crate::tvm::{self, SigningScope, TvmClient};
 
 /// Options every TVM-calling command shares (SPEC §8 global options).
 #[derive(Debug, Clone, Default)]
@@ -53,7 +54,7 @@ pub struct VendArgs {
 pub enum Nesting {
     /// `credentials`: refuse when started by sentinel.
     Refuse,
-    /// `exec`: allowed anywhere.
+    /// `exec`, `profiles`: allowed anywhere.
     Allow,
 }
 
@@ -88,26 +89,10 @@ pub async fn obtain(
             args.refresh_window
         ))
     })?;
-    let tvm_url = options.tvm_url.as_deref().ok_or_else(|| {
-        Failure::invalid("no tvm url given")
-            .with_hint("pass --tvm-url or set SENTINEL_TVM_URL to the TVM's https URL")
-    })?;
-    let url = tvm::parse_url(tvm_url).map_err(|e| e.into_failure(None))?;
-    let scope =
-        tvm::signing_scope(&url, options.region.as_deref()).map_err(|e| e.into_failure(None))?;
-
-    let mut signing = env.signing(options.source_profile.as_deref());
-    signing.nested = signing.nested && nesting == Nesting::Refuse;
-    let config = config_path(env.aws_config_file.as_deref(), env.home.as_deref())
-        .and_then(|path| fs::read_to_string(path).ok());
-    recursion::check(&signing, config.as_deref())?;
-
+    let target = Target::resolve(options)?;
+    guard_recursion(options, env, nesting)?;
     let vend = async || {
-        let credentials = tvm::load_credentials(options.source_profile.as_deref())
-            .await
-            .map_err(|e| e.into_failure(Some(profile.as_str())))?;
-        let client = TvmClient::new(url.clone(), scope.clone(), credentials)
-            .map_err(|e| e.into_failure(None))?;
+        let client = target.connect(options, Some(profile.as_str())).await?;
         client
             .vend(&profile, duration)
             .await
@@ -123,7 +108,7 @@ pub async fn obtain(
     })?;
     let cache = Cache::open(dir)?;
     let key = CacheKey {
-        tvm_url,
+        tvm_url: target.tvm_url,
         profile: profile.as_str(),
         source_profile: options.source_profile.as_deref(),
         duration,
@@ -140,6 +125,59 @@ pub async fn obtain(
     let vended = vend().await?;
     cache.store(&key, &vended)?;
     Ok(vended)
+}
+
+/// Where the TVM is and how requests to it are signed.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// `--tvm-url` as given (part of the cache key).
+    pub tvm_url: &'a str,
+    url: Url,
+    scope: SigningScope,
+}
+
+impl<'a> Target<'a> {
+    /// Checks `--tvm-url` and works out the signing region and service.
+    pub fn resolve(options: &'a TvmOptions) -> Result<Self, Failure> {
+        let tvm_url = options.tvm_url.as_deref().ok_or_else(|| {
+            Failure::invalid("no tvm url given")
+                .with_hint("pass --tvm-url or set SENTINEL_TVM_URL to the TVM's https URL")
+        })?;
+        let url = tvm::parse_url(tvm_url).map_err(|e| e.into_failure(None))?;
+        let scope = tvm::signing_scope(&url, options.region.as_deref())
+            .map_err(|e| e.into_failure(None))?;
+        Ok(Self {
+            tvm_url,
+            url,
+            scope,
+        })
+    }
+
+    /// Loads the signing credentials and builds the client.
+    pub async fn connect(
+        &self,
+        options: &TvmOptions,
+        profile: Option<&str>,
+    ) -> Result<TvmClient, Failure> {
+        let credentials = tvm::load_credentials(options.source_profile.as_deref())
+            .await
+            .map_err(|e| e.into_failure(profile))?;
+        TvmClient::new(self.url.clone(), self.scope.clone(), credentials)
+            .map_err(|e| e.into_failure(profile))
+    }
+}
+
+/// Fails when signing would run sentinel again (see [`recursion`]).
+pub fn guard_recursion(
+    options: &TvmOptions,
+    env: &Environment,
+    nesting: Nesting,
+) -> Result<(), Failure> {
+    let mut signing = env.signing(options.source_profile.as_deref());
+    signing.nested = signing.nested && nesting == Nesting::Refuse;
+    let config = config_path(env.aws_config_file.as_deref(), env.home.as_deref())
+        .and_then(|path| fs::read_to_string(path).ok());
+    recursion::check(&signing, config.as_deref())
 }
 
 /// `--duration`: seconds, or a number with `s`, `m` or `h`, within 900..=43200.

@@ -19,6 +19,8 @@ pub struct Environment {
     pub env_keys: bool,
     /// `SENTINEL_CREDENTIAL_PROCESS_DEPTH` is set.
     pub nested: bool,
+    /// Its value as a number (0 when absent or not a number).
+    pub depth: u32,
     /// `USER`, the fallback for `revoked_by`.
     pub user: Option<String>,
 }
@@ -34,6 +36,7 @@ impl Environment {
             aws_profile: var("AWS_PROFILE").or_else(|| var("AWS_DEFAULT_PROFILE")),
             env_keys: var("AWS_ACCESS_KEY_ID").is_some() && var("AWS_SECRET_ACCESS_KEY").is_some(),
             nested: env::var_os(DEPTH_VAR).is_some(),
+            depth: var(DEPTH_VAR).and_then(|d| d.parse().ok()).unwrap_or(0),
             user: var("USER"),
         }
     }

@@ -20,8 +20,11 @@
 
 pub mod cache;
 pub mod config_file;
+pub mod configure;
 pub mod credentials;
 pub mod environment;
+pub mod exec;
 pub mod failure;
+pub mod profiles;
 pub mod recursion;
 pub mod tvm;
