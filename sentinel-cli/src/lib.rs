@@ -18,6 +18,7 @@
 //! );
 //! ```
 
+pub mod aws;
 pub mod cache;
 pub mod config_file;
 pub mod configure;
@@ -27,4 +28,6 @@ pub mod exec;
 pub mod failure;
 pub mod profiles;
 pub mod recursion;
+pub mod revocation;
+pub mod sessions_cmd;
 pub mod tvm;
