@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, IndexStatus,
     KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue,
@@ -59,12 +60,12 @@ impl DynamoSessionStore {
     fn unavailable<E>(
         &self,
         operation: &str,
-        err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+        err: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
     ) -> StoreError
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        unavailable(&self.table, operation, &err)
+        unavailable(&self.table, operation, err)
     }
 
     /// Runs one `Query` or `Scan` request for `query`, returning the items and DynamoDB's
@@ -109,7 +110,7 @@ impl DynamoSessionStore {
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| self.unavailable("Query", e))?;
+                    .map_err(|e| self.unavailable("Query", &e))?;
                 Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
             }
             None => {
@@ -126,7 +127,7 @@ impl DynamoSessionStore {
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| self.unavailable("Scan", e))?;
+                    .map_err(|e| self.unavailable("Scan", &e))?;
                 Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
             }
         }
@@ -152,7 +153,7 @@ impl SessionStore for DynamoSessionStore {
             {
                 Err(StoreError::AlreadyExists(record.session_id.clone()))
             }
-            Err(e) => Err(self.unavailable("PutItem", e)),
+            Err(e) => Err(self.unavailable("PutItem", &e)),
         }
     }
 
@@ -166,7 +167,7 @@ impl SessionStore for DynamoSessionStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.unavailable("GetItem", e))?;
+            .map_err(|e| self.unavailable("GetItem", &e))?;
         out.item.as_ref().map(from_item).transpose()
     }
 
@@ -207,41 +208,39 @@ impl SessionStore for DynamoSessionStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let current = match result {
-            Ok(out) => match out.attributes {
-                Some(item) => return Ok(RevokeOutcome::Revoked(from_item(&item)?)),
-                // Some stand-ins omit ALL_NEW; the row is revoked either way.
-                None => {
-                    return self
+        let old = match result {
+            Ok(out) => {
+                let record = match out.attributes {
+                    Some(item) => from_item(&item)?,
+                    // Some stand-ins omit ALL_NEW; the row is revoked either way.
+                    None => self
                         .get(id)
                         .await?
-                        .map(RevokeOutcome::Revoked)
-                        .ok_or_else(|| StoreError::NotFound(id.clone()));
-                }
-            },
-            Err(e) => match e.as_service_error() {
-                Some(s) if s.is_conditional_check_failed_exception() => {
-                    let old = match s {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
-                            c.item().map(from_item).transpose()?
-                        }
-                        _ => None,
-                    };
-                    // The condition failed: the row is missing or not active. Without
-                    // ALL_OLD support, a consistent read tells which.
-                    match old {
-                        Some(record) => Some(record),
-                        None => self.get(id).await?,
-                    }
-                }
-                _ => return Err(self.unavailable("UpdateItem", e)),
-            },
+                        .ok_or_else(|| StoreError::NotFound(id.clone()))?,
+                };
+                return Ok(RevokeOutcome::Revoked(record));
+            }
+            Err(e) => {
+                let Some(UpdateItemError::ConditionalCheckFailedException(failed)) =
+                    e.as_service_error()
+                else {
+                    return Err(self.unavailable("UpdateItem", &e));
+                };
+                failed.item().map(from_item).transpose()?
+            }
         };
-        match current {
+        // The condition failed: the row is missing or not active. Without ALL_OLD support
+        // (some stand-ins), a consistent read tells which.
+        let old = match old {
+            Some(record) => Some(record),
+            None => self.get(id).await?,
+        };
+        match old {
             None => Err(StoreError::NotFound(id.clone())),
             Some(record) if record.status == Status::Revoked => {
                 Ok(RevokeOutcome::AlreadyRevoked(record))
             }
+            // Active again is impossible (nothing un-revokes); never report it as revoked.
             Some(_) => Err(StoreError::Unavailable(format!(
                 "session `{id}` changed during revocation; try again"
             ))),
