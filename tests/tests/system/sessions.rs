@@ -552,3 +552,33 @@ async fn store_on_a_silent_server_is_unavailable() {
     assert_every_call_is_unavailable(&endpoint).await;
     drop(silent);
 }
+
+#[tokio::test]
+async fn the_table_is_visible_to_the_aws_cli_and_gone_after_a_moto_reset() {
+    let moto = Moto::start();
+    let client = Client::new(&moto.sdk_config().await);
+    create_table(&client, TABLE).await.unwrap();
+
+    // The environment the harness gives child processes is all the AWS CLI needs.
+    let aws = system_tests::Venv::ensure().join("aws");
+    let list_tables = || {
+        let output = std::process::Command::new(&aws)
+            .args(["dynamodb", "list-tables", "--output", "json"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(moto.env())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        body["TableNames"].clone()
+    };
+    assert_eq!(list_tables(), serde_json::json!([TABLE]));
+
+    moto.reset();
+    assert_eq!(list_tables(), serde_json::json!([]));
+}
