@@ -45,6 +45,7 @@ mod http;
 mod local_aws;
 mod moto;
 mod process;
+pub mod runtime_api;
 mod venv;
 mod workspace;
 

@@ -1,1 +1,3 @@
+mod lambda_binaries;
 mod sessions;
+mod tvm;
