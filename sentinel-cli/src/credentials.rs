@@ -15,13 +15,37 @@ use crate::recursion;
 use crate::tvm::{self, SigningScope, TvmClient};
 
 /// Options every TVM-calling command shares (SPEC §8 global options).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct TvmOptions {
-    /// `--tvm-url` / `SENTINEL_TVM_URL`.
+    /// TVM base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod
+    #[arg(
+        long,
+        global = true,
+        env = "SENTINEL_TVM_URL",
+        hide_env_values = true,
+        help_heading = "Global options",
+        value_name = "URL"
+    )]
     pub tvm_url: Option<String>,
-    /// `--region` / `AWS_REGION`.
+    /// AWS region (default: from the TVM host name for TVM calls, the SDK's for AWS calls)
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_REGION",
+        hide_env_values = true,
+        help_heading = "Global options",
+        value_name = "REGION"
+    )]
     pub region: Option<String>,
-    /// `--source-profile` / `SENTINEL_SOURCE_PROFILE`.
+    /// AWS profile whose credentials sign calls to the TVM (default: the SDK chain)
+    #[arg(
+        long,
+        global = true,
+        env = "SENTINEL_SOURCE_PROFILE",
+        hide_env_values = true,
+        help_heading = "Global options",
+        value_name = "PROFILE"
+    )]
     pub source_profile: Option<String>,
 }
 

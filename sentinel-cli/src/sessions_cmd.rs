@@ -37,7 +37,12 @@ pub enum SessionsCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct TableArg {
     /// DynamoDB table holding the sessions
-    #[arg(long, env = "SENTINEL_SESSION_TABLE", value_name = "TABLE")]
+    #[arg(
+        long,
+        env = "SENTINEL_SESSION_TABLE",
+        hide_env_values = true,
+        value_name = "TABLE"
+    )]
     pub table: Option<String>,
 }
 
