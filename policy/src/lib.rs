@@ -1,1 +1,79 @@
-//! placeholder
+//! Sentinel's policy engine (SPEC §3 and §4): one YAML document per profile is
+//! parsed and validated into a [`PolicySet`], and [`evaluate`] decides a
+//! [`Request`] at a given instant: the first rule whose conditions all hold
+//! decides, and no match is a deny.
+//!
+//! The crate is pure: no async runtime, no AWS SDK, no environment, file
+//! system or clock (its `Cargo.toml` proves it). The caller reads the policy,
+//! derives the user with [`identity::derive_user`] and passes `now` in. It is
+//! not the wire contract (crate `protocol`) nor the session record (crate
+//! `sessions`).
+//!
+//! Parsing is strict: anything [`parse`] accepts is fully validated and
+//! compiled (globs, time zones, networks), so evaluation cannot fail and does
+//! not allocate. A document that does not validate yields a [`PolicyError`]
+//! with its line, column and rule.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use policy::{Decision, Request};
+//!
+//! let set = policy::parse(
+//!     r#"
+//! version: "1"
+//! profile:
+//!   role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev
+//!   max_duration: 1h
+//! rules:
+//!   - name: engineers
+//!     effect: allow
+//!     conditions:
+//!       users: [alice, "ops-*"]
+//! "#,
+//! )
+//! .unwrap();
+//! let request = Request {
+//!     principal_arn: "arn:aws:iam::123456789012:user/alice",
+//!     user: "alice",
+//!     account_id: "123456789012",
+//!     source_ip: None,
+//!     requested_duration: Some(7200),
+//! };
+//! let now = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+//! assert_eq!(
+//!     policy::evaluate(&set, &request, now),
+//!     Decision::Allow { rule: "engineers", reason: None, duration: 3600, cap: 3600 }
+//! );
+//! let stranger = Request { user: "mallory", ..request };
+//! assert_eq!(
+//!     policy::evaluate(&set, &stranger, now),
+//!     Decision::Deny { rule: None, reason: None }
+//! );
+//! ```
+
+mod condition;
+mod decision;
+mod document;
+mod duration;
+mod error;
+mod explain;
+mod glob;
+pub mod identity;
+mod lint;
+mod set;
+mod tags;
+mod window;
+
+pub use decision::{Decision, Request, evaluate};
+pub use document::parse;
+pub use error::PolicyError;
+pub use explain::{Explanation, Skipped, explain};
+pub use lint::{Lint, LintKind};
+pub use set::{Effect, PolicySet, Profile, RoleArn, Rule};
+
+/// Shortest credentials STS issues for a role session, in seconds.
+pub const MIN_DURATION_SECS: u32 = 900;
+/// Longest credentials STS issues for a role session, in seconds.
+pub const MAX_DURATION_SECS: u32 = 43_200;
+/// A profile's `default_duration` when the policy gives none, in seconds.
+pub const DEFAULT_DURATION_SECS: u32 = 900;

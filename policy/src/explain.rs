@@ -1,0 +1,60 @@
+//! The decision with its working: which rules were passed over and why.
+//! For people (`sentinel policy test`); the TVM uses [`crate::evaluate`].
+
+use chrono::{DateTime, Utc};
+
+use crate::condition::Clock;
+use crate::decision::{Decision, Request, decide};
+use crate::set::{Effect, PolicySet};
+
+/// [`crate::evaluate`]'s decision plus, for every rule before the deciding one
+/// (every rule when none matched), the conditions that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation<'s> {
+    /// Exactly what [`crate::evaluate`] decides for the same input.
+    pub decision: Decision<'s>,
+    /// The rules that did not match, in order.
+    pub skipped: Vec<Skipped<'s>>,
+}
+
+/// A rule that did not match and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped<'s> {
+    /// The rule's name.
+    pub rule: &'s str,
+    /// What it would have decided.
+    pub effect: Effect,
+    /// Each condition that did not hold, e.g. `time: sat is not in [mon..fri]`.
+    pub mismatches: Vec<String>,
+}
+
+/// Decides `request` at `now` and says why earlier rules did not match.
+pub fn explain<'s>(
+    set: &'s PolicySet,
+    request: &Request<'_>,
+    now: DateTime<Utc>,
+) -> Explanation<'s> {
+    let mut clock = Clock::new(now);
+    let mut skipped = Vec::new();
+    for rule in &set.rules {
+        let mismatches = rule.conditions.why_not(request, &mut clock);
+        if mismatches.is_empty() {
+            return Explanation {
+                decision: decide(set, rule, request),
+                skipped,
+            };
+        }
+        skipped.push(Skipped {
+            rule: &rule.name,
+            effect: rule.effect,
+            mismatches,
+        });
+    }
+    Explanation {
+        decision: Decision::Deny {
+            rule: None,
+            reason: None,
+        },
+        skipped,
+    }
+}

@@ -1,0 +1,390 @@
+//! Time windows: days of the week and a `[start, end)` span of wall-clock time
+//! in an IANA time zone.
+//!
+//! A window whose end is before its start wraps midnight and belongs to the
+//! day it starts: `days: [fri]`, `22:00`–`02:00` covers Friday 22:00 to
+//! Saturday 02:00. Wall-clock time is what people mean by "business hours", so
+//! across a daylight-saving change a 09:00–17:00 window keeps meaning 09:00 to
+//! 17:00 local time (a UTC offset that changes with it).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
+
+use crate::error::Invalid;
+
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const SECS_PER_DAY: u32 = 86_400;
+
+/// A set of weekdays, bit 0 Monday .. bit 6 Sunday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Days(u8);
+
+impl Days {
+    pub(crate) const ALL: Days = Days(0x7f);
+
+    pub(crate) fn empty() -> Self {
+        Days(0)
+    }
+
+    /// Adds a day written `mon` .. `sun`.
+    pub(crate) fn insert(&mut self, name: &str) -> Result<(), Invalid> {
+        let index = DAY_NAMES.iter().position(|d| *d == name).ok_or_else(|| {
+            Invalid::new(format!("unknown day `{name}`"))
+                .hint("days are written mon, tue, wed, thu, fri, sat, sun")
+        })?;
+        self.0 |= 1 << index;
+        Ok(())
+    }
+
+    pub(crate) fn union(self, other: Days) -> Days {
+        Days(self.0 | other.0)
+    }
+
+    fn contains(self, day: u8) -> bool {
+        self.0 & (1 << day) != 0
+    }
+
+    pub(crate) fn is_superset(self, other: Days) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl fmt::Display for Days {
+    /// `[mon..fri]`, `[sat, sun]`, `[mon, wed, fri]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        let mut day = 0u8;
+        while day < 7 {
+            if !self.contains(day) {
+                day += 1;
+                continue;
+            }
+            let start = day;
+            while day + 1 < 7 && self.contains(day + 1) {
+                day += 1;
+            }
+            let name = |d: u8| DAY_NAMES.get(usize::from(d)).copied().unwrap_or("?");
+            match day - start {
+                0 => parts.push(name(start).to_owned()),
+                1 => {
+                    parts.push(name(start).to_owned());
+                    parts.push(name(day).to_owned());
+                }
+                _ => parts.push(format!("{}..{}", name(start), name(day))),
+            }
+            day += 1;
+        }
+        write!(f, "[{}]", parts.join(", "))
+    }
+}
+
+/// `[start, end)` in seconds after local midnight; `end` may be 86400 (`24:00`)
+/// and is before `start` when the span wraps midnight. Never equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hours {
+    start: u32,
+    end: u32,
+}
+
+impl Hours {
+    /// `start` and `end` as returned by [`start_time`] and [`end_time`].
+    pub(crate) fn new(start: u32, end: u32) -> Result<Self, Invalid> {
+        if start == end {
+            return Err(Invalid::new(format!(
+                "hours start and end are both `{}`, which is an empty window",
+                clock(start)
+            ))
+            .hint("leave `hours` out to cover the whole day"));
+        }
+        Ok(Self { start, end })
+    }
+
+    fn wraps(self) -> bool {
+        self.end < self.start
+    }
+}
+
+impl fmt::Display for Hours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}, {})", clock(self.start), clock(self.end))
+    }
+}
+
+/// A window start: `HH:MM`, 00:00 to 23:59, in seconds after midnight.
+pub(crate) fn start_time(raw: &str) -> Result<u32, Invalid> {
+    parse_clock(raw, false)
+}
+
+/// A window end: like [`start_time`], and `24:00` for the end of the day.
+pub(crate) fn end_time(raw: &str) -> Result<u32, Invalid> {
+    parse_clock(raw, true)
+}
+
+/// `HH:MM`, 00:00 to 23:59, and `24:00` when `end_of_day` is allowed.
+fn parse_clock(raw: &str, end_of_day: bool) -> Result<u32, Invalid> {
+    let malformed = || {
+        Invalid::new(format!("time `{raw}` is not a time of day written HH:MM"))
+            .hint("write times as two-digit hours and minutes, such as \"09:00\" or \"17:30\" (\"24:00\" as an end)")
+    };
+    let bytes = raw.as_bytes();
+    let [h1, h2, b':', m1, m2] = bytes else {
+        return Err(malformed());
+    };
+    let digit = |b: &u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    let (Some(h1), Some(h2), Some(m1), Some(m2)) = (digit(h1), digit(h2), digit(m1), digit(m2))
+    else {
+        return Err(malformed());
+    };
+    let (hours, minutes) = (h1 * 10 + h2, m1 * 10 + m2);
+    if end_of_day && hours == 24 && minutes == 0 {
+        return Ok(SECS_PER_DAY);
+    }
+    if hours > 23 || minutes > 59 {
+        return Err(malformed());
+    }
+    Ok(hours * 3600 + minutes * 60)
+}
+
+fn clock(secs: u32) -> String {
+    format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}
+
+/// Resolves an IANA zone name (`Europe/Berlin`, `UTC`), exactly as written.
+pub(crate) fn zone(name: &str) -> Result<Tz, Invalid> {
+    Tz::from_str(name).map_err(|_| {
+        Invalid::new(format!("unknown time zone `{name}`"))
+            .hint("use an IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
+    })
+}
+
+/// The local weekday (0 = Monday) and seconds after local midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LocalTime {
+    day: u8,
+    secs: u32,
+}
+
+impl LocalTime {
+    pub(crate) fn of(now: DateTime<Utc>, zone: Tz) -> Self {
+        let local = now.with_timezone(&zone);
+        Self {
+            // 0..=6 by construction.
+            day: u8::try_from(local.weekday().num_days_from_monday()).unwrap_or(0),
+            secs: local.num_seconds_from_midnight(),
+        }
+    }
+
+    fn day_name(self) -> &'static str {
+        DAY_NAMES.get(usize::from(self.day)).copied().unwrap_or("?")
+    }
+
+    fn previous_day(self) -> u8 {
+        (self.day + 6) % 7
+    }
+}
+
+/// A validated `time` condition. `zone_slot` indexes the policy's distinct
+/// zones, so evaluation converts `now` once per zone, not once per rule.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TimeWindow {
+    pub(crate) days: Option<Days>,
+    pub(crate) hours: Option<Hours>,
+    pub(crate) zone: Tz,
+    pub(crate) zone_slot: usize,
+}
+
+impl TimeWindow {
+    pub(crate) fn holds(&self, local: LocalTime) -> bool {
+        let days = self.days.unwrap_or(Days::ALL);
+        match self.hours {
+            None => days.contains(local.day),
+            Some(hours) if hours.wraps() => {
+                (days.contains(local.day) && local.secs >= hours.start)
+                    || (days.contains(local.previous_day()) && local.secs < hours.end)
+            }
+            Some(hours) => {
+                days.contains(local.day) && hours.start <= local.secs && local.secs < hours.end
+            }
+        }
+    }
+
+    /// Why the window does not hold at `local`, for `sentinel policy test`.
+    pub(crate) fn why_not(&self, local: LocalTime) -> String {
+        let zone = if self.zone == Tz::UTC {
+            String::new()
+        } else {
+            format!(" ({})", self.zone.name())
+        };
+        let now = clock(local.secs);
+        let day = local.day_name();
+        let text = match (self.days, self.hours) {
+            (Some(days), Some(hours)) if hours.wraps() => {
+                format!("{day} {now} is not in {hours} starting on {days}")
+            }
+            (Some(days), _) if !days.contains(local.day) => format!("{day} is not in {days}"),
+            (_, Some(hours)) => format!("{now} is not in {hours}"),
+            (Some(days), None) => format!("{day} is not in {days}"),
+            (None, None) => "no window".to_owned(),
+        };
+        format!("time: {text}{zone}")
+    }
+
+    /// Whether every instant in `other` is also in this window.
+    pub(crate) fn covers(&self, other: &TimeWindow) -> bool {
+        if self.zone != other.zone {
+            return false;
+        }
+        let days = self.days.unwrap_or(Days::ALL);
+        let other_days = other.days.unwrap_or(Days::ALL);
+        match (self.hours, other.hours) {
+            (None, None) => days.is_superset(other_days),
+            (None, Some(hours)) => {
+                if hours.wraps() {
+                    // The span runs into the next day, which must be covered as well.
+                    days == Days::ALL
+                } else {
+                    days.is_superset(other_days)
+                }
+            }
+            (Some(mine), Some(theirs)) => mine == theirs && days.is_superset(other_days),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn days(names: &[&str]) -> Days {
+        let mut d = Days::empty();
+        for n in names {
+            d.insert(n).unwrap();
+        }
+        d
+    }
+
+    fn window(
+        day_names: Option<&[&str]>,
+        hours: Option<(&str, &str)>,
+        zone_name: &str,
+    ) -> TimeWindow {
+        TimeWindow {
+            days: day_names.map(days),
+            hours: hours
+                .map(|(s, e)| Hours::new(start_time(s).unwrap(), end_time(e).unwrap()).unwrap()),
+            zone: zone(zone_name).unwrap(),
+            zone_slot: 0,
+        }
+    }
+
+    fn at(w: &TimeWindow, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> bool {
+        let now = Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
+        w.holds(LocalTime::of(now, w.zone))
+    }
+
+    #[test]
+    fn clock_times_are_two_digit_and_24_00_is_only_an_end() {
+        assert_eq!(parse_clock("09:00", false).unwrap(), 9 * 3600);
+        assert_eq!(parse_clock("23:59", false).unwrap(), 86_340);
+        assert_eq!(parse_clock("24:00", true).unwrap(), 86_400);
+        for bad in [
+            "24:00", "9:00", "09:60", "25:00", "0900", "09:00:00", "", "ab:cd",
+        ] {
+            assert!(parse_clock(bad, false).is_err(), "{bad}");
+        }
+        assert!(start_time("24:00").is_err());
+        assert_eq!(end_time("24:00").unwrap(), 86_400);
+        let e = Hours::new(9 * 3600, 9 * 3600).unwrap_err();
+        assert!(e.message.contains("empty window"), "{e}");
+    }
+
+    #[test]
+    fn business_hours_are_half_open() {
+        let w = window(
+            Some(&["mon", "tue", "wed", "thu", "fri"]),
+            Some(("09:00", "17:00")),
+            "UTC",
+        );
+        // 2026-03-02 is a Monday.
+        assert!(at(&w, 2026, 3, 2, 9, 0));
+        assert!(at(&w, 2026, 3, 2, 16, 59));
+        assert!(!at(&w, 2026, 3, 2, 17, 0));
+        assert!(!at(&w, 2026, 3, 2, 8, 59));
+        assert!(!at(&w, 2026, 3, 7, 10, 0), "saturday");
+    }
+
+    #[test]
+    fn a_wrapping_window_belongs_to_the_day_it_starts() {
+        let w = window(Some(&["fri"]), Some(("22:00", "02:00")), "UTC");
+        // 2026-03-06 is a Friday.
+        assert!(at(&w, 2026, 3, 6, 22, 0));
+        assert!(at(&w, 2026, 3, 7, 1, 0), "saturday 01:00 is friday's night");
+        assert!(!at(&w, 2026, 3, 7, 2, 0));
+        assert!(
+            !at(&w, 2026, 3, 7, 22, 30),
+            "saturday evening is not friday's"
+        );
+        assert!(
+            !at(&w, 2026, 3, 6, 1, 0),
+            "friday 01:00 belongs to thursday's window"
+        );
+    }
+
+    #[test]
+    fn hours_follow_local_wall_clock_across_daylight_saving() {
+        let w = window(None, Some(("09:00", "17:00")), "Europe/Berlin");
+        // Winter: UTC+1. 2026-03-27 08:30Z is 09:30 local.
+        assert!(at(&w, 2026, 3, 27, 8, 30));
+        assert!(!at(&w, 2026, 3, 27, 16, 30));
+        // Summer from 2026-03-29: UTC+2. 07:30Z is 09:30 local.
+        assert!(at(&w, 2026, 3, 30, 7, 30));
+        assert!(!at(&w, 2026, 3, 30, 15, 30));
+    }
+
+    #[test]
+    fn days_display_as_ranges() {
+        assert_eq!(
+            days(&["mon", "tue", "wed", "thu", "fri"]).to_string(),
+            "[mon..fri]"
+        );
+        assert_eq!(days(&["sat", "sun"]).to_string(), "[sat, sun]");
+        assert_eq!(days(&["mon", "wed", "fri"]).to_string(), "[mon, wed, fri]");
+        assert!(Days::empty().insert("Monday").is_err());
+    }
+
+    #[test]
+    fn explains_which_part_of_the_window_failed() {
+        let w = window(
+            Some(&["mon", "tue", "wed", "thu", "fri"]),
+            Some(("09:00", "17:00")),
+            "UTC",
+        );
+        let sat = LocalTime::of(Utc.with_ymd_and_hms(2026, 3, 7, 10, 0, 0).unwrap(), w.zone);
+        assert_eq!(w.why_not(sat), "time: sat is not in [mon..fri]");
+        let late = LocalTime::of(Utc.with_ymd_and_hms(2026, 3, 2, 18, 30, 0).unwrap(), w.zone);
+        assert_eq!(w.why_not(late), "time: 18:30 is not in [09:00, 17:00)");
+        let berlin = window(None, Some(("09:00", "17:00")), "Europe/Berlin");
+        let early = LocalTime::of(
+            Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap(),
+            berlin.zone,
+        );
+        assert_eq!(
+            berlin.why_not(early),
+            "time: 07:00 is not in [09:00, 17:00) (Europe/Berlin)"
+        );
+    }
+
+    #[test]
+    fn unknown_zones_are_refused() {
+        assert!(zone("Europe/Berlin").is_ok());
+        assert!(zone("UTC").is_ok());
+        assert!(zone("Mars/Olympus").is_err());
+        assert!(zone("europe/berlin").is_err(), "names are exact");
+    }
+}
