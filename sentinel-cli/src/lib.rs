@@ -19,13 +19,16 @@
 //! ```
 
 pub mod aws;
+pub mod bootstrap;
 pub mod cache;
+pub mod cli;
 pub mod config_file;
 pub mod configure;
 pub mod credentials;
 pub mod environment;
 pub mod exec;
 pub mod failure;
+pub mod policy_admin;
 pub mod profiles;
 pub mod recursion;
 pub mod revocation;
