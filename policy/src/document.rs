@@ -817,7 +817,13 @@ fn key_value(text: &str, key: &str) -> Option<String> {
 
 /// Turns the YAML deserializer's error into a [`PolicyError`]: location,
 /// rule name (looked up from the path), message and hint.
-fn translate(error: &yaml_serde::Error, yaml: &str) -> PolicyError {
+///
+/// The typed deserializer reads events lazily, so in a document that is broken
+/// further down it may first trip over a missing key; the generic parse finds
+/// the syntax error, which is the one to report.
+fn translate(typed: &yaml_serde::Error, yaml: &str) -> PolicyError {
+    let document = yaml_serde::from_str::<yaml_serde::Value>(yaml);
+    let error = document.as_ref().err().unwrap_or(typed);
     let location = error.location();
     let mut text = error.to_string();
     if let Some(at) = &location {
@@ -835,9 +841,9 @@ fn translate(error: &yaml_serde::Error, yaml: &str) -> PolicyError {
         None => (rest.clone(), None),
     };
     let hint = hint.or_else(|| suggestion(&message));
-    let (rule, field) = match &path {
-        Some(path) => split_rule(path, yaml),
-        None => (None, None),
+    let (rule, field) = match (&path, document.ok()) {
+        (Some(path), Some(document)) => split_rule(path, &document),
+        (path, _) => (None, path.clone()),
     };
     let message = match field {
         Some(field) => format!("{field}: {message}"),
@@ -859,7 +865,7 @@ fn is_path(text: &str) -> bool {
 
 /// `rules[2].conditions.users[0]` -> (name of rule 2, `conditions.users[0]`);
 /// other paths stay whole.
-fn split_rule(path: &str, yaml: &str) -> (Option<String>, Option<String>) {
+fn split_rule(path: &str, document: &yaml_serde::Value) -> (Option<String>, Option<String>) {
     let whole = (None, Some(path.to_owned()));
     let Some(rest) = path.strip_prefix("rules[") else {
         return whole;
@@ -870,15 +876,12 @@ fn split_rule(path: &str, yaml: &str) -> (Option<String>, Option<String>) {
     let Ok(index) = index.parse::<usize>() else {
         return whole;
     };
-    let name = yaml_serde::from_str::<yaml_serde::Value>(yaml)
-        .ok()
-        .and_then(|doc| {
-            doc.get("rules")?
-                .get(index)?
-                .get("name")?
-                .as_str()
-                .map(str::to_owned)
-        });
+    let name = document
+        .get("rules")
+        .and_then(|rules| rules.get(index))
+        .and_then(|rule| rule.get("name"))
+        .and_then(yaml_serde::Value::as_str)
+        .map(str::to_owned);
     let field = field.strip_prefix('.').unwrap_or(field);
     match name {
         Some(name) => (Some(name), (!field.is_empty()).then(|| field.to_owned())),
@@ -888,6 +891,9 @@ fn split_rule(path: &str, yaml: &str) -> (Option<String>, Option<String>) {
 
 /// `did you mean ...?` for unknown keys and effects.
 fn suggestion(message: &str) -> Option<String> {
+    if message.starts_with("invalid type: ") && message.ends_with("expected a list") {
+        return Some("write a list, such as `[alice, bob]` or one `- item` per line".to_owned());
+    }
     let (kind, rest) = if let Some(rest) = message.strip_prefix("unknown field `") {
         ("key", rest)
     } else if let Some(rest) = message.strip_prefix("unknown variant `") {
@@ -1092,6 +1098,16 @@ mod tests {
         let e = error("version: \"1\"\nprofile: [\n");
         assert!(e.line().is_some(), "{e}");
         assert_eq!(e.rule(), None);
+    }
+
+    #[test]
+    fn a_syntax_error_further_down_wins_over_a_missing_key_before_it() {
+        let e = error(&with_rules("  - name: a\n   effect: allow\n"));
+        assert!(
+            e.message().contains("did not find expected '-' indicator"),
+            "{e}"
+        );
+        assert_eq!(e.line(), Some(6));
     }
 
     #[test]
