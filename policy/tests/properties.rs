@@ -1,0 +1,393 @@
+//! Invariants that hold for every policy and request, checked on generated
+//! ones: default deny, no panics on any input, a deny added in front never
+//! widens access, granted durations respect every cap, and `explain` agrees
+//! with `evaluate`.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "generators and helpers: a broken generator must fail the test loudly"
+)]
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeZone, Utc};
+use policy::{Decision, MAX_DURATION_SECS, MIN_DURATION_SECS, PolicySet, Request};
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+
+const HEAD: &str =
+    "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\n";
+
+/// Days, hours (start, end) and zone of a generated time condition.
+type GenTime = (
+    Option<Vec<&'static str>>,
+    Option<(&'static str, &'static str)>,
+    &'static str,
+);
+
+/// A generated rule, rendered to YAML.
+#[derive(Debug, Clone)]
+struct GenRule {
+    allow: bool,
+    users: Option<Vec<&'static str>>,
+    principals: Option<Vec<&'static str>>,
+    accounts: Option<Vec<&'static str>>,
+    source_ips: Option<Vec<&'static str>>,
+    time: Option<GenTime>,
+    max_duration: Option<u32>,
+}
+
+fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+impl GenRule {
+    fn render(&self, name: &str, out: &mut String) {
+        let effect = if self.allow { "allow" } else { "deny" };
+        writeln!(out, "  - name: {name}\n    effect: {effect}").unwrap();
+        let mut conditions = String::new();
+        for (key, values) in [
+            ("users", &self.users),
+            ("principals", &self.principals),
+            ("accounts", &self.accounts),
+            ("source_ips", &self.source_ips),
+        ] {
+            if let Some(values) = values {
+                writeln!(conditions, "      {key}: {}", list(values)).unwrap();
+            }
+        }
+        if let Some((days, hours, zone)) = &self.time {
+            writeln!(conditions, "      time:\n        timezone: {zone}").unwrap();
+            if let Some(days) = days {
+                writeln!(conditions, "        days: [{}]", days.join(", ")).unwrap();
+            }
+            if let Some((start, end)) = hours {
+                writeln!(
+                    conditions,
+                    "        hours: {{start: \"{start}\", end: \"{end}\"}}"
+                )
+                .unwrap();
+            }
+        }
+        if !conditions.is_empty() {
+            writeln!(out, "    conditions:\n{conditions}").unwrap();
+        }
+        if let Some(max) = self.max_duration.filter(|_| self.allow) {
+            writeln!(out, "    max_duration: {max}").unwrap();
+        }
+    }
+}
+
+fn some_of(pool: &'static [&'static str]) -> impl Strategy<Value = Option<Vec<&'static str>>> {
+    proptest::option::of(proptest::sample::subsequence(pool, 1..=pool.len().min(3)))
+}
+
+fn duration() -> impl Strategy<Value = u32> {
+    MIN_DURATION_SECS..=MAX_DURATION_SECS
+}
+
+const USERS: &[&str] = &[
+    "alice",
+    "bob",
+    "ops-*",
+    "*",
+    "AWSReservedSSO_*/carol",
+    "deployer/?",
+];
+const PRINCIPALS: &[&str] = &[
+    "arn:aws:iam::123456789012:user/*",
+    "arn:aws:iam::*:user/eng/*",
+    "arn:aws:sts::123456789012:assumed-role/*",
+    "*",
+];
+const ACCOUNTS: &[&str] = &["123456789012", "210987654321", "012345678901"];
+const NETWORKS: &[&str] = &[
+    "10.0.0.0/8",
+    "10.1.0.0/16",
+    "192.0.2.0/24",
+    "2001:db8::/32",
+    "0.0.0.0/0",
+    "::/0",
+];
+const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const CLOCKS: &[&str] = &[
+    "00:00", "02:00", "02:30", "08:00", "09:00", "17:00", "22:00", "23:59",
+];
+const ZONES: &[&str] = &[
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+];
+
+fn hours() -> impl Strategy<Value = Option<(&'static str, &'static str)>> {
+    proptest::option::of(
+        (select(CLOCKS), prop_oneof![select(CLOCKS), Just("24:00")])
+            .prop_filter("start != end", |(s, e)| s != e),
+    )
+}
+
+fn rule() -> impl Strategy<Value = GenRule> {
+    (
+        any::<bool>(),
+        some_of(USERS),
+        some_of(PRINCIPALS),
+        some_of(ACCOUNTS),
+        some_of(NETWORKS),
+        proptest::option::of(
+            (some_of(DAYS), hours(), select(ZONES))
+                .prop_filter("days or hours", |(days, hours, _)| {
+                    days.is_some() || hours.is_some()
+                }),
+        ),
+        proptest::option::of(duration()),
+    )
+        .prop_map(
+            |(allow, users, principals, accounts, source_ips, time, max_duration)| GenRule {
+                allow,
+                users,
+                principals,
+                accounts,
+                source_ips,
+                time,
+                max_duration,
+            },
+        )
+}
+
+/// A policy: profile duration settings and rules.
+#[derive(Debug, Clone)]
+struct GenPolicy {
+    default_duration: Option<u32>,
+    max_duration: Option<u32>,
+    rules: Vec<GenRule>,
+}
+
+impl GenPolicy {
+    fn render_with(&self, first: Option<&GenRule>) -> String {
+        let mut out = HEAD.to_owned();
+        // Keep default <= max so that the document is valid.
+        let (default, max) = match (self.default_duration, self.max_duration) {
+            (Some(d), Some(m)) => (Some(d.min(m)), Some(m)),
+            other => other,
+        };
+        if let Some(d) = default {
+            writeln!(out, "  default_duration: {d}").unwrap();
+        }
+        if let Some(m) = max {
+            writeln!(out, "  max_duration: {m}").unwrap();
+        }
+        let rules: Vec<&GenRule> = first.into_iter().chain(&self.rules).collect();
+        if rules.is_empty() {
+            out.push_str("rules: []\n");
+        } else {
+            out.push_str("rules:\n");
+            for (index, rule) in rules.iter().enumerate() {
+                rule.render(&format!("r{index}"), &mut out);
+            }
+        }
+        out
+    }
+}
+
+fn policy() -> impl Strategy<Value = GenPolicy> {
+    (
+        proptest::option::of(duration()),
+        proptest::option::of(duration()),
+        proptest::collection::vec(rule(), 0..8),
+    )
+        .prop_map(|(default_duration, max_duration, rules)| GenPolicy {
+            default_duration,
+            max_duration,
+            rules,
+        })
+}
+
+/// An owned request (principal, user, account, ip, duration, instant).
+#[derive(Debug, Clone)]
+struct GenRequest {
+    principal: String,
+    user: String,
+    account: String,
+    ip: Option<IpAddr>,
+    duration: Option<u32>,
+    at: DateTime<Utc>,
+}
+
+impl GenRequest {
+    fn as_request(&self) -> Request<'_> {
+        Request {
+            principal_arn: &self.principal,
+            user: &self.user,
+            account_id: &self.account,
+            source_ip: self.ip,
+            requested_duration: self.duration,
+        }
+    }
+}
+
+fn request() -> impl Strategy<Value = GenRequest> {
+    let ip = proptest::option::of(prop_oneof![
+        any::<[u8; 4]>().prop_map(IpAddr::from),
+        (0u8..=255, 0u8..=255).prop_map(|(a, b)| IpAddr::from([10, a, b, 1])),
+        any::<u16>().prop_map(|x| IpAddr::from([0x2001, 0xdb8, x, 0, 0, 0, 0, 1])),
+        any::<[u8; 16]>().prop_map(IpAddr::from),
+    ]);
+    (
+        select(&["alice", "bob", "ops-1", "carol", "deployer/x"][..]),
+        select(ACCOUNTS),
+        select(&["user/eng/", "user/", "assumed-role/AWSReservedSSO_A/"][..]),
+        ip,
+        proptest::option::of(0u32..60_000),
+        // 2020-01-01 .. 2036-01-01, any second.
+        1_577_836_800i64..2_082_758_400i64,
+    )
+        .prop_map(|(user, account, path, ip, duration, secs)| GenRequest {
+            principal: format!("arn:aws:iam::{account}:{path}{user}"),
+            user: user.to_owned(),
+            account: account.to_owned(),
+            ip,
+            duration,
+            at: Utc.timestamp_opt(secs, 0).unwrap(),
+        })
+}
+
+fn parse(yaml: &str) -> PolicySet {
+    policy::parse(yaml).unwrap_or_else(|e| panic!("generated policy does not parse: {e}\n{yaml}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn an_empty_rule_list_denies_everything(p in policy(), r in request()) {
+        let set = parse(&GenPolicy { rules: vec![], ..p }.render_with(None));
+        prop_assert_eq!(policy::evaluate(&set, &r.as_request(), r.at), Decision::Deny { rule: None, reason: None });
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in any::<String>()) {
+        let _ = policy::parse(&text);
+    }
+
+    #[test]
+    fn yaml_like_text_never_panics(text in "[a-z_:\\- \\n\\[\\]{}\"'#&*!|>0-9.,]{0,300}") {
+        let _ = policy::parse(&text);
+    }
+
+    #[test]
+    fn mutated_valid_documents_never_panic(
+        p in policy(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<char>(), any::<bool>()), 1..6),
+    ) {
+        let mut text: Vec<char> = p.render_with(None).chars().collect();
+        for (at, c, insert) in edits {
+            let i = at.index(text.len().max(1));
+            if insert || text.is_empty() {
+                text.insert(i.min(text.len()), c);
+            } else {
+                text.remove(i.min(text.len() - 1));
+            }
+        }
+        let text: String = text.into_iter().collect();
+        if let Ok(set) = policy::parse(&text) {
+            let r = GenRequest {
+                principal: "arn:aws:iam::123456789012:user/alice".into(),
+                user: "alice".into(),
+                account: "123456789012".into(),
+                ip: None,
+                duration: None,
+                at: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+            };
+            let _ = policy::evaluate(&set, &r.as_request(), r.at);
+        }
+    }
+
+    #[test]
+    fn a_deny_added_in_front_never_widens_access(p in policy(), deny in rule(), r in request()) {
+        let deny = GenRule { allow: false, ..deny };
+        let before = parse(&p.render_with(None));
+        let after = parse(&p.render_with(Some(&deny)));
+        let request = r.as_request();
+        if let Decision::Allow { duration, cap, .. } = policy::evaluate(&after, &request, r.at) {
+            // Rules are renamed by position, so compare everything but the name.
+            let Decision::Allow { duration: d, cap: c, .. } = policy::evaluate(&before, &request, r.at) else {
+                return Err(TestCaseError::fail("allowed only after adding a deny"));
+            };
+            prop_assert_eq!((duration, cap), (d, c));
+        }
+    }
+
+    #[test]
+    fn a_deny_everything_rule_in_front_denies_everything(p in policy(), r in request()) {
+        let everything = GenRule {
+            allow: false, users: None, principals: None, accounts: None, source_ips: None, time: None, max_duration: None,
+        };
+        let set = parse(&p.render_with(Some(&everything)));
+        prop_assert_eq!(
+            policy::evaluate(&set, &r.as_request(), r.at),
+            Decision::Deny { rule: Some("r0"), reason: None }
+        );
+    }
+
+    #[test]
+    fn granted_durations_respect_every_cap(p in policy(), r in request()) {
+        let set = parse(&p.render_with(None));
+        let decision = policy::evaluate(&set, &r.as_request(), r.at);
+        if let Decision::Allow { rule, duration, cap, .. } = decision {
+            let rule = set.rules().iter().find(|x| x.name() == rule).unwrap();
+            prop_assert!(duration <= cap);
+            prop_assert!(duration <= MAX_DURATION_SECS);
+            prop_assert!(duration >= MIN_DURATION_SECS);
+            prop_assert!(rule.max_duration().is_none_or(|m| duration <= m && cap <= m));
+            prop_assert!(set.profile().max_duration.is_none_or(|m| duration <= m && cap <= m));
+            let wanted = r.duration.unwrap_or(set.profile().default_duration);
+            prop_assert_eq!(duration, wanted.clamp(MIN_DURATION_SECS, cap));
+        }
+    }
+
+    #[test]
+    fn explain_decides_as_evaluate_does(p in policy(), r in request()) {
+        let set = parse(&p.render_with(None));
+        let request = r.as_request();
+        let decision = policy::evaluate(&set, &request, r.at);
+        let explanation = policy::explain(&set, &request, r.at);
+        prop_assert_eq!(explanation.decision, decision);
+        let decided_at = match decision {
+            Decision::Allow { rule, .. } | Decision::Deny { rule: Some(rule), .. } => {
+                set.rules().iter().position(|x| x.name() == rule).unwrap()
+            }
+            Decision::Deny { rule: None, .. } => set.rules().len(),
+        };
+        prop_assert_eq!(explanation.skipped.len(), decided_at);
+        prop_assert!(explanation.skipped.iter().all(|s| !s.mismatches.is_empty()));
+    }
+}
+
+/// The generators must reach every outcome, or the properties above would
+/// hold vacuously.
+#[test]
+fn generated_cases_reach_allows_rule_denies_and_default_denies() {
+    let mut runner = TestRunner::deterministic();
+    let (mut allows, mut rule_denies, mut default_denies) = (0, 0, 0);
+    for _ in 0..500 {
+        let p = policy().new_tree(&mut runner).unwrap().current();
+        let r = request().new_tree(&mut runner).unwrap().current();
+        let set = parse(&p.render_with(None));
+        match policy::evaluate(&set, &r.as_request(), r.at) {
+            Decision::Allow { .. } => allows += 1,
+            Decision::Deny { rule: Some(_), .. } => rule_denies += 1,
+            Decision::Deny { rule: None, .. } => default_denies += 1,
+        }
+    }
+    assert!(
+        allows > 25 && rule_denies > 25 && default_denies > 25,
+        "{allows} {rule_denies} {default_denies}"
+    );
+}
