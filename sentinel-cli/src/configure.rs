@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use protocol::ProfileName;
 
 use crate::config_file::{ConfigFile, config_path};
-use crate::credentials::TvmOptions;
+use crate::credentials::{Target, TvmOptions};
 use crate::environment::Environment;
 use crate::failure::Failure;
 use crate::tvm;
@@ -73,15 +73,13 @@ pub fn settings(
     exe: &Path,
 ) -> Result<Vec<(&'static str, String)>, Failure> {
     let profile = ProfileName::parse(&args.profile).map_err(|e| Failure::invalid(e.to_string()))?;
-    let tvm_url = options.tvm_url.as_deref().ok_or_else(|| {
-        Failure::invalid("no tvm url given")
-            .with_hint("pass --tvm-url or set SENTINEL_TVM_URL to the TVM's https URL")
-    })?;
-    let url = tvm::parse_url(tvm_url).map_err(|e| e.into_failure(None))?;
-    // Fails now, not at every later credential_process call, when no region can be found.
-    let scope =
-        tvm::signing_scope(&url, options.region.as_deref()).map_err(|e| e.into_failure(None))?;
-    let host_region = tvm::signing_scope(&url, None).ok().map(|s| s.region);
+    // Resolving the signing scope now fails here, not at every later
+    // credential_process call, when no region can be found.
+    let target = Target::resolve(options)?;
+    let scope = target.scope();
+    let host_region = tvm::signing_scope(target.url(), None)
+        .ok()
+        .map(|s| s.region);
     if options.source_profile.as_deref() == Some(profile.as_str()) {
         return Err(Failure::invalid(format!(
             "--source-profile `{profile}` is the profile being configured, so it would call itself"
@@ -95,7 +93,7 @@ pub fn settings(
         "--profile".to_owned(),
         profile.to_string(),
         "--tvm-url".to_owned(),
-        tvm_url.to_owned(),
+        target.tvm_url.to_owned(),
     ];
     if let Some(source) = &options.source_profile {
         words.extend(["--source-profile".to_owned(), source.clone()]);

@@ -177,6 +177,16 @@ impl<'a> Target<'a> {
         })
     }
 
+    /// The parsed URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The region and service requests are signed for.
+    pub fn scope(&self) -> &SigningScope {
+        &self.scope
+    }
+
     /// Loads the signing credentials and builds the client.
     pub async fn connect(
         &self,

@@ -13,7 +13,7 @@ use aws_sigv4::sign::v4;
 use protocol::{ErrorBody, ErrorCode, ProfileName, ProfilesResponse, VendResponse};
 use reqwest::Url;
 
-use crate::failure::{ExitKind, Failure};
+use crate::failure::{ExitKind, Failure, error_chain};
 
 /// The region and service name a request is signed for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,21 +191,6 @@ pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credential
         }
     };
     provided.map_err(|e| TvmError::Credentials(error_chain(&e)))
-}
-
-/// The SDK's errors say the useful part in their sources.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
-    text
 }
 
 /// A signed client for one TVM.

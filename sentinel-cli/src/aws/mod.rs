@@ -7,7 +7,7 @@ pub mod sts;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use crate::failure::Failure;
+use crate::failure::{Failure, error_chain};
 
 /// The SDK configuration from the standard environment, with `--region` on top.
 pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
@@ -20,16 +20,7 @@ pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
 
 /// One line for a failed SDK call: the operation and the SDK's whole error chain.
 pub(crate) fn sdk_failure(operation: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
+    let text = error_chain(error);
     Failure::error(format!("{operation} failed: {text}"))
         .with_hint("check the AWS credentials and region of this shell (AWS_PROFILE, AWS_REGION)")
 }
