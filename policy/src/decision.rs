@@ -56,10 +56,10 @@ impl Decision<'_> {
 
 /// Decides `request` at `now`. Does not allocate.
 pub fn evaluate<'s>(set: &'s PolicySet, request: &Request<'_>, now: DateTime<Utc>) -> Decision<'s> {
-    let mut clock = Clock::new(now);
+    let mut clock = Clock::new(now, request);
     set.rules
         .iter()
-        .find(|rule| rule.conditions.hold(request, &mut clock))
+        .find(|rule| rule.checks.hold(&set.predicates, request, &mut clock))
         .map_or(
             Decision::Deny {
                 rule: None,

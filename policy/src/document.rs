@@ -19,11 +19,12 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::DEFAULT_DURATION_SECS;
-use crate::condition::Conditions;
+use crate::condition::{Checks, Conditions};
 use crate::duration;
 use crate::error::{HINT_MARK, Invalid, PolicyError};
 use crate::glob::Glob;
 use crate::lint;
+use crate::network::Network;
 use crate::set::{Effect, PolicySet, Profile, RoleArn, Rule, is_account_id};
 use crate::tags;
 use crate::window::{self, Days, Hours, TimeWindow};
@@ -283,7 +284,7 @@ struct ConditionFields {
     #[serde(default)]
     accounts: Present<NonEmpty<Account>>,
     #[serde(default)]
-    source_ips: Present<NonEmpty<Text<Network>>>,
+    source_ips: Present<NonEmpty<Text<NetworkText>>>,
     #[serde(default)]
     time: Present<TimeSection>,
 }
@@ -551,9 +552,9 @@ impl FromText for PrincipalGlob {
     }
 }
 
-struct Network(IpNet);
+struct NetworkText(Network);
 
-impl FromText for Network {
+impl FromText for NetworkText {
     const EXPECTING: &'static str = "an IPv4 or IPv6 CIDR";
     fn from_text(text: &str) -> Result<Self, Invalid> {
         // A bare address means that one host (/32 or /128).
@@ -574,7 +575,7 @@ impl FromText for Network {
             return Err(Invalid::new(format!("`{text}` has host bits set"))
                 .hint(format!("did you mean `{}`?", net.trunc())));
         }
-        Ok(Network(net))
+        Ok(NetworkText(Network::new(net)))
     }
 }
 
@@ -696,6 +697,7 @@ impl PolicyDocument {
         let names: Vec<&str> = self.rules.iter().map(|r| r.name.as_str()).collect();
         let (rules_at, positions) = rule_positions(yaml, &names);
         let mut zones: Vec<Tz> = Vec::new();
+        let mut predicates = Vec::new();
         let rules: Vec<Rule> =
             self.rules
                 .into_iter()
@@ -714,6 +716,7 @@ impl PolicyDocument {
                     Rule {
                         name: raw.name,
                         effect: raw.effect,
+                        checks: Checks::compile(&conditions, &mut predicates),
                         conditions,
                         max_duration: raw.max_duration,
                         reason: raw.reason,
@@ -727,6 +730,7 @@ impl PolicyDocument {
             profile: self.profile,
             rules,
             lints,
+            predicates,
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn explain<'s>(
     request: &Request<'_>,
     now: DateTime<Utc>,
 ) -> Explanation<'s> {
-    let mut clock = Clock::new(now);
+    let mut clock = Clock::new(now, request);
     let mut skipped = Vec::new();
     for rule in &set.rules {
         let mismatches = rule.conditions.why_not(request, &mut clock);

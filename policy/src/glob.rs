@@ -16,8 +16,21 @@ use crate::error::Invalid;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Glob {
     source: String,
-    matcher: WildMatch,
-    literal: bool,
+    matcher: Matcher,
+}
+
+/// The common shapes get a plain string comparison; the rest wildmatch.
+#[derive(Debug, Clone, PartialEq)]
+enum Matcher {
+    Any,
+    Literal,
+    Prefix(String),
+    Suffix(String),
+    Wild(WildMatch),
+}
+
+fn has_wildcards(text: &str) -> bool {
+    text.contains(['*', '?'])
 }
 
 pub(crate) const GLOB_HINT: &str =
@@ -40,24 +53,44 @@ impl Glob {
                 pattern.escape_default()
             )));
         }
+        let matcher = if pattern.chars().all(|c| c == '*') {
+            Matcher::Any
+        } else if !has_wildcards(pattern) {
+            Matcher::Literal
+        } else if let Some(prefix) = pattern.strip_suffix('*').filter(|p| !has_wildcards(p)) {
+            Matcher::Prefix(prefix.to_owned())
+        } else if let Some(suffix) = pattern.strip_prefix('*').filter(|s| !has_wildcards(s)) {
+            Matcher::Suffix(suffix.to_owned())
+        } else {
+            Matcher::Wild(WildMatch::new(pattern))
+        };
         Ok(Self {
             source: pattern.to_owned(),
-            matcher: WildMatch::new(pattern),
-            literal: !pattern.contains(['*', '?']),
+            matcher,
         })
     }
 
+    #[inline]
     pub(crate) fn matches(&self, input: &str) -> bool {
-        if self.literal {
-            self.source == input
-        } else {
-            self.matcher.matches(input)
+        match &self.matcher {
+            Matcher::Any => true,
+            Matcher::Literal => same(self.source.as_bytes(), input.as_bytes()),
+            Matcher::Prefix(prefix) => input
+                .as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|head| same(prefix.as_bytes(), head)),
+            Matcher::Suffix(suffix) => input
+                .len()
+                .checked_sub(suffix.len())
+                .and_then(|start| input.as_bytes().get(start..))
+                .is_some_and(|tail| same(suffix.as_bytes(), tail)),
+            Matcher::Wild(wild) => wild.matches(input),
         }
     }
 
     /// Matches every string.
     pub(crate) fn is_universal(&self) -> bool {
-        self.source.chars().all(|c| c == '*')
+        self.matcher == Matcher::Any
     }
 
     /// Whether every string `other` matches, this glob matches too. Exact for
@@ -66,7 +99,28 @@ impl Glob {
     pub(crate) fn covers(&self, other: &Glob) -> bool {
         self.is_universal()
             || self.source == other.source
-            || (other.literal && self.matches(&other.source))
+            || (other.matcher == Matcher::Literal && self.matches(&other.source))
+    }
+}
+
+/// Byte equality without a `memcmp` call for the short strings policies hold
+/// (user names, account IDs): two overlapping word loads cover 8..=16 bytes.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    fn word(bytes: &[u8], at: usize) -> u64 {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_ne_bytes)
+    }
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&len) {
+        word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8)
+    } else {
+        a == b
     }
 }
 
@@ -90,6 +144,63 @@ mod tests {
         assert!(!q.matches("ops-12"));
         assert!(!q.matches("ops-"));
         assert!(Glob::new("*").unwrap().matches(""));
+    }
+
+    #[test]
+    fn every_shape_matches_like_the_general_matcher() {
+        let inputs = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "ops-1",
+            "x/ops-1",
+            "ops-",
+            "arn:aws:iam::1:user/a",
+        ];
+        for pattern in [
+            "*",
+            "**",
+            "ops-*",
+            "*ops-1",
+            "*-*",
+            "o?s-*",
+            "a",
+            "*a*",
+            "arn:*:user/*",
+            "?",
+        ] {
+            let glob = Glob::new(pattern).unwrap();
+            let reference = WildMatch::new(pattern);
+            for input in inputs {
+                assert_eq!(
+                    glob.matches(input),
+                    reference.matches(input),
+                    "{pattern} on {input}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn short_string_equality_is_exact() {
+        let words = [
+            "",
+            "a",
+            "alice",
+            "alice123",
+            "alice1234",
+            "123456789012",
+            "123456789013",
+            "0123456789abcdef",
+            "0123456789abcdeg",
+            "0123456789abcdefg",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same(a.as_bytes(), b.as_bytes()), a == b, "{a} {b}");
+            }
+        }
     }
 
     #[test]

@@ -60,6 +60,7 @@ mod explain;
 mod glob;
 pub mod identity;
 mod lint;
+mod network;
 mod set;
 mod tags;
 mod window;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::condition::Conditions;
+use crate::condition::{Checks, Conditions, Predicate};
 use crate::error::{Invalid, PolicyError};
 use crate::lint::Lint;
 
@@ -14,6 +14,8 @@ pub struct PolicySet {
     pub(crate) profile: Profile,
     pub(crate) rules: Vec<Rule>,
     pub(crate) lints: Vec<Lint>,
+    /// The distinct conditions the rules' [`Checks`] refer to.
+    pub(crate) predicates: Vec<Predicate>,
 }
 
 impl PolicySet {
@@ -78,6 +80,7 @@ pub struct Rule {
     pub(crate) name: String,
     pub(crate) effect: Effect,
     pub(crate) conditions: Conditions,
+    pub(crate) checks: Checks,
     pub(crate) max_duration: Option<u32>,
     pub(crate) reason: Option<String>,
     pub(crate) line: Option<usize>,

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::Invalid;
@@ -165,24 +165,32 @@ pub(crate) fn zone(name: &str) -> Result<Tz, Invalid> {
 pub(crate) struct LocalTime {
     day: u8,
     secs: u32,
+    /// `1 << day` and `1 << (day - 1)`: window checks are then one AND each.
+    today: u8,
+    yesterday: u8,
 }
 
 impl LocalTime {
-    pub(crate) fn of(now: DateTime<Utc>, zone: Tz) -> Self {
-        let local = now.with_timezone(&zone);
+    /// `timestamp` is `now.timestamp()`, computed once by the caller.
+    pub(crate) fn of(now: DateTime<Utc>, timestamp: i64, zone: Tz) -> Self {
+        // Only the zone's offset needs the tz tables; the rest is arithmetic
+        // (cheaper than building a local date-time).
+        let offset = zone.offset_from_utc_datetime(&now.naive_utc()).fix();
+        let local = timestamp + i64::from(offset.local_minus_utc());
+        let days = local.div_euclid(i64::from(SECS_PER_DAY));
+        // 1970-01-01 was a Thursday, three days after a Monday. Both values
+        // are in range by construction.
+        let day = u8::try_from((days + 3).rem_euclid(7)).unwrap_or(0);
         Self {
-            // 0..=6 by construction.
-            day: u8::try_from(local.weekday().num_days_from_monday()).unwrap_or(0),
-            secs: local.num_seconds_from_midnight(),
+            day,
+            secs: u32::try_from(local.rem_euclid(i64::from(SECS_PER_DAY))).unwrap_or(0),
+            today: 1 << day,
+            yesterday: 1 << ((day + 6) % 7),
         }
     }
 
     fn day_name(self) -> &'static str {
         DAY_NAMES.get(usize::from(self.day)).copied().unwrap_or("?")
-    }
-
-    fn previous_day(self) -> u8 {
-        (self.day + 6) % 7
     }
 }
 
@@ -197,16 +205,17 @@ pub(crate) struct TimeWindow {
 }
 
 impl TimeWindow {
+    #[inline]
     pub(crate) fn holds(&self, local: LocalTime) -> bool {
-        let days = self.days.unwrap_or(Days::ALL);
+        let days = self.days.unwrap_or(Days::ALL).0;
         match self.hours {
-            None => days.contains(local.day),
+            None => days & local.today != 0,
             Some(hours) if hours.wraps() => {
-                (days.contains(local.day) && local.secs >= hours.start)
-                    || (days.contains(local.previous_day()) && local.secs < hours.end)
+                (days & local.today != 0 && local.secs >= hours.start)
+                    || (days & local.yesterday != 0 && local.secs < hours.end)
             }
             Some(hours) => {
-                days.contains(local.day) && hours.start <= local.secs && local.secs < hours.end
+                days & local.today != 0 && hours.start <= local.secs && local.secs < hours.end
             }
         }
     }
@@ -283,9 +292,13 @@ mod tests {
         }
     }
 
+    fn local(now: DateTime<Utc>, zone: Tz) -> LocalTime {
+        LocalTime::of(now, now.timestamp(), zone)
+    }
+
     fn at(w: &TimeWindow, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> bool {
         let now = Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
-        w.holds(LocalTime::of(now, w.zone))
+        w.holds(LocalTime::of(now, now.timestamp(), w.zone))
     }
 
     #[test]
@@ -365,12 +378,12 @@ mod tests {
             Some(("09:00", "17:00")),
             "UTC",
         );
-        let sat = LocalTime::of(Utc.with_ymd_and_hms(2026, 3, 7, 10, 0, 0).unwrap(), w.zone);
+        let sat = local(Utc.with_ymd_and_hms(2026, 3, 7, 10, 0, 0).unwrap(), w.zone);
         assert_eq!(w.why_not(sat), "time: sat is not in [mon..fri]");
-        let late = LocalTime::of(Utc.with_ymd_and_hms(2026, 3, 2, 18, 30, 0).unwrap(), w.zone);
+        let late = local(Utc.with_ymd_and_hms(2026, 3, 2, 18, 30, 0).unwrap(), w.zone);
         assert_eq!(w.why_not(late), "time: 18:30 is not in [09:00, 17:00)");
         let berlin = window(None, Some(("09:00", "17:00")), "Europe/Berlin");
-        let early = LocalTime::of(
+        let early = local(
             Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap(),
             berlin.zone,
         );
@@ -378,6 +391,39 @@ mod tests {
             berlin.why_not(early),
             "time: 07:00 is not in [09:00, 17:00) (Europe/Berlin)"
         );
+    }
+
+    #[test]
+    fn local_time_agrees_with_chrono_across_zones_and_years() {
+        use chrono::{Datelike, Timelike};
+        for name in [
+            "UTC",
+            "Europe/Berlin",
+            "America/St_Johns",
+            "Asia/Kathmandu",
+            "Pacific/Kiritimati",
+        ] {
+            let tz = zone(name).unwrap();
+            let mut secs = -100_000_000i64;
+            while secs < 4_000_000_000 {
+                let now = DateTime::from_timestamp(secs, 0).unwrap();
+                let local = now.with_timezone(&tz);
+                let mine = LocalTime::of(now, now.timestamp(), tz);
+                assert_eq!(
+                    u32::from(mine.day),
+                    local.weekday().num_days_from_monday(),
+                    "{name} at {now}"
+                );
+                assert_eq!(
+                    mine.secs,
+                    local.num_seconds_from_midnight(),
+                    "{name} at {now}"
+                );
+                let yesterday = (local.weekday().num_days_from_monday() + 6) % 7;
+                assert_eq!(u32::from(mine.yesterday), 1 << yesterday);
+                secs += 7_777_777;
+            }
+        }
     }
 
     #[test]
