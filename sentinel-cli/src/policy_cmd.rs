@@ -1,0 +1,296 @@
+//! `sentinel policy`: `validate` and `test` run the policy engine offline;
+//! `pull`, `push` and `diff` (the library's [`PolicyRemote`]) talk to SSM.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use policy::identity::{IdentityError, IdentityRoles, derive_user};
+use policy::{Decision, Explanation, PolicyError, PolicySet, Request};
+use sentinel_cli::cli::{PolicyRemote, run_policy};
+use sentinel_cli::credentials::{TvmOptions, parse_duration};
+use sentinel_cli::failure::{ExitKind, Failure};
+
+/// `sentinel policy` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Check policy files strictly and show their warnings
+    Validate(ValidateArgs),
+    /// Decide a request against a policy file offline, and say why
+    Test(TestArgs),
+    #[command(flatten)]
+    Remote(PolicyRemote),
+}
+
+/// `sentinel policy validate` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValidateArgs {
+    /// Policy files (YAML), one per profile
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `sentinel policy test` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TestArgs {
+    /// Policy file (YAML)
+    pub file: PathBuf,
+    /// Caller ARN, as AWS reports it (e.g. arn:aws:iam::123456789012:user/alice)
+    #[arg(long, value_name = "ARN")]
+    pub principal: String,
+    /// When the request happens, RFC 3339 (default: now)
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Source IP address of the request (IPv4 or IPv6)
+    #[arg(long, value_name = "IP")]
+    pub source_ip: Option<String>,
+    /// Requested lifetime: seconds (900-43200) or with a unit, e.g. 15m, 1h
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Roles whose session name is the user, as the TVM's SENTINEL_IDENTITY_ROLES (default: AWSReservedSSO_*)
+    #[arg(
+        long,
+        value_name = "GLOB,...",
+        value_delimiter = ',',
+        env = "SENTINEL_IDENTITY_ROLES",
+        hide_env_values = true
+    )]
+    pub identity_roles: Option<Vec<String>>,
+}
+
+/// Runs a `sentinel policy` command; `now` is the clock `main` read.
+pub fn run(
+    command: &PolicyCommand,
+    options: &TvmOptions,
+    now: DateTime<Utc>,
+) -> Result<u8, Failure> {
+    match command {
+        PolicyCommand::Validate(args) => validate(args).map(|()| 0),
+        PolicyCommand::Test(args) => test(args, now).map(|()| 0),
+        PolicyCommand::Remote(remote) => run_policy(remote, options),
+    }
+}
+
+/// Where a diagnostic points: `FILE:LINE:COL`, leaving out what is unknown.
+fn place(file: &Path, line: Option<usize>, column: Option<usize>) -> String {
+    let mut place = file.display().to_string();
+    if let Some(line) = line {
+        let _ = write!(place, ":{line}");
+        if let Some(column) = column {
+            let _ = write!(place, ":{column}");
+        }
+    }
+    place
+}
+
+/// The one-line form of a policy error, after `FILE:LINE:COL: `.
+fn invalid_policy(file: &Path, error: &PolicyError) -> Failure {
+    let failure = Failure::invalid(format!(
+        "{}: {}",
+        place(file, error.line(), error.column()),
+        error.detail()
+    ));
+    match error.hint() {
+        Some(hint) => failure.with_hint(hint),
+        None => failure,
+    }
+}
+
+fn validate(args: &ValidateArgs) -> Result<(), Failure> {
+    let (mut unreadable, mut invalid) = (0usize, 0usize);
+    for file in &args.files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("{}: error: cannot read the file: {e}", file.display());
+                unreadable += 1;
+                continue;
+            }
+        };
+        match policy::parse(&text) {
+            Err(error) => {
+                invalid += 1;
+                eprintln!(
+                    "{}: error: {}",
+                    place(file, error.line(), error.column()),
+                    error.detail()
+                );
+                if let Some(hint) = error.hint() {
+                    eprintln!("hint: {hint}");
+                }
+            }
+            Ok(set) => {
+                for lint in set.lints() {
+                    eprintln!(
+                        "{}: warning: {}",
+                        place(file, lint.line(), lint.column()),
+                        lint.detail()
+                    );
+                }
+                println!("{}: {}", file.display(), summary(&set));
+            }
+        }
+    }
+    let total = args.files.len();
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    if unreadable > 0 {
+        return Err(Failure::error(format!(
+            "{unreadable} of {total} policy {} could not be read",
+            files(total)
+        )));
+    }
+    if invalid > 0 {
+        return Err(Failure::invalid(format!(
+            "{invalid} of {total} policy {} {} invalid",
+            files(total),
+            if invalid == 1 { "is" } else { "are" }
+        ))
+        .with_hint("fix the errors above; an invalid policy is never evaluated (the TVM answers POLICY_ERROR)"));
+    }
+    Ok(())
+}
+
+/// `valid, 3 rules, 1 warning`.
+fn summary(set: &PolicySet) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut text = format!("valid, {}", plural(set.rules().len(), "rule"));
+    if !set.lints().is_empty() {
+        let _ = write!(text, ", {}", plural(set.lints().len(), "warning"));
+    }
+    text
+}
+
+fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
+    let at = match &args.at {
+        Some(raw) => DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                Failure::invalid(format!("`--at` value `{raw}` is not an RFC 3339 instant"))
+                    .with_hint("write it like 2026-03-02T09:30:00Z or 2026-03-02T10:30:00+01:00")
+            })?,
+        None => now,
+    };
+    let source_ip = args
+        .source_ip
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<IpAddr>().map_err(|_| {
+                Failure::invalid(format!("`--source-ip` value `{raw}` is not an IP address"))
+            })
+        })
+        .transpose()?;
+    let requested_duration = args
+        .duration
+        .as_deref()
+        .map(|raw| {
+            parse_duration(raw).map_err(|_| {
+                Failure::invalid(format!(
+                    "`--duration` value `{raw}` is not between 900 and 43200 seconds"
+                ))
+                .with_hint("write seconds or a span with a unit: 900, 15m, 1h, 12h")
+            })
+        })
+        .transpose()?;
+    let roles = match &args.identity_roles {
+        Some(globs) => IdentityRoles::new(globs).map_err(|e| Failure::invalid(e.to_string()))?,
+        None => IdentityRoles::default(),
+    };
+    let caller = derive_user(&args.principal, &roles).map_err(|e| match e {
+        IdentityError::Root => Failure::invalid("root credentials are not accepted by sentinel")
+            .with_hint("the TVM refuses root callers before any policy is read"),
+        other => Failure::invalid(other.to_string()).with_hint(
+            "give the caller ARN as AWS reports it: ...:user/NAME, ...:assumed-role/ROLE/SESSION or ...:federated-user/NAME",
+        ),
+    })?;
+
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| Failure::error(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let set = policy::parse(&text).map_err(|e| invalid_policy(&args.file, &e))?;
+    let request = Request {
+        principal_arn: &args.principal,
+        user: &caller.user,
+        account_id: &caller.account_id,
+        source_ip,
+        requested_duration,
+    };
+    let explanation = policy::explain(&set, &request, at);
+    print!("{}", report(&set, &request, at, &explanation));
+    match explanation.decision {
+        Decision::Allow { .. } => Ok(()),
+        Decision::Deny { rule, reason } => {
+            let message = match (rule, reason) {
+                (None, _) => "denied: no rule matched".to_owned(),
+                (Some(rule), None) => format!("denied by rule `{rule}`"),
+                (Some(rule), Some(reason)) => format!("denied by rule `{rule}`: {reason}"),
+            };
+            Err(Failure::new(ExitKind::Denied, message))
+        }
+    }
+}
+
+/// What `policy test` prints on stdout.
+fn report(
+    set: &PolicySet,
+    request: &Request<'_>,
+    at: DateTime<Utc>,
+    explanation: &Explanation<'_>,
+) -> String {
+    let line_of = |name: &str| {
+        set.rules()
+            .iter()
+            .find(|r| r.name() == name)
+            .and_then(|r| r.line())
+            .map(|line| format!(" (line {line})"))
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let _ = match explanation.decision {
+        Decision::Allow { rule, .. } => {
+            writeln!(out, "decision: allow by rule `{rule}`{}", line_of(rule))
+        }
+        Decision::Deny {
+            rule: Some(rule), ..
+        } => {
+            writeln!(out, "decision: deny by rule `{rule}`{}", line_of(rule))
+        }
+        Decision::Deny { rule: None, .. } => writeln!(out, "decision: deny (no rule matched)"),
+    };
+    let reason = match explanation.decision {
+        Decision::Allow { reason, .. } | Decision::Deny { reason, .. } => reason,
+    };
+    if let Some(reason) = reason {
+        let _ = writeln!(out, "reason: {reason}");
+    }
+    if let Decision::Allow { duration, cap, .. } = explanation.decision {
+        let asked = match request.requested_duration {
+            Some(secs) => format!("requested {secs}"),
+            None => format!("default {}", set.profile().default_duration),
+        };
+        let _ = writeln!(out, "duration: {duration} seconds ({asked}, cap {cap})");
+    }
+    let _ = writeln!(out, "role: {}", set.profile().role_arn);
+    let _ = writeln!(
+        out,
+        "caller: {} (user `{}`, account {})",
+        request.principal_arn, request.user, request.account_id
+    );
+    if let Some(ip) = request.source_ip {
+        let _ = writeln!(out, "source ip: {ip}");
+    }
+    let _ = writeln!(out, "at: {}", at.to_rfc3339_opts(SecondsFormat::Secs, true));
+    if !explanation.skipped.is_empty() {
+        let _ = writeln!(out, "rules that did not match:");
+        for skipped in &explanation.skipped {
+            let _ = writeln!(
+                out,
+                "  {} `{}`{}: {}",
+                skipped.effect,
+                skipped.rule,
+                line_of(skipped.rule),
+                skipped.mismatches.join("; ")
+            );
+        }
+    }
+    out
+}

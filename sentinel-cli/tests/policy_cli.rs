@@ -1,0 +1,324 @@
+//! `sentinel policy validate` and `sentinel policy test`, as users see them:
+//! exit codes, stdout and stderr (snapshots in `snapshots/`).
+#![expect(clippy::unwrap_used, reason = "test helpers: a broken fixture must fail the test loudly")]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies")
+}
+
+/// `sentinel` in `dir` with an empty environment, so nothing from the
+/// developer's shell (AWS_*, SENTINEL_*) leaks into what is asserted.
+fn sentinel(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("sentinel").unwrap();
+    command.env_clear().current_dir(dir);
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    sentinel(dir).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// A directory holding `files` (name, content).
+fn workdir(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    dir
+}
+
+const HEAD: &str = "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\nrules:\n";
+
+const TYPO: &str = "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\nrules:\n  - name: engineers\n    effect: alow\n";
+
+const SHADOWED: &str = "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\nrules:\n  - name: everyone\n    effect: allow\n  - name: alice\n    effect: allow\n    conditions:\n      users: [alice]\n";
+
+#[test]
+fn help_texts() {
+    let dir = workdir(&[]);
+    for (name, args) in [
+        ("help_policy", &["policy", "--help"][..]),
+        ("help_policy_validate", &["policy", "validate", "--help"]),
+        ("help_policy_test", &["policy", "test", "--help"]),
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        insta::assert_snapshot!(name, text(&out.stdout));
+    }
+}
+
+#[test]
+fn validate_accepts_every_example_and_exits_0() {
+    let out = run(
+        &examples(),
+        &[
+            "policy",
+            "validate",
+            "break-glass.yaml",
+            "dev.yaml",
+            "prod.yaml",
+            "staging.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    insta::assert_snapshot!("validate_examples", text(&out.stdout));
+}
+
+#[test]
+fn validate_points_at_the_error_with_a_hint_and_exits_3() {
+    let dir = workdir(&[
+        ("typo.yaml", TYPO),
+        (
+            "ok.yaml",
+            &format!("{HEAD}  - name: all\n    effect: allow\n"),
+        ),
+    ]);
+    let out = run(dir.path(), &["policy", "validate", "ok.yaml", "typo.yaml"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .starts_with("typo.yaml:6:13: error: rule `engineers`: effect: unknown variant `alow`"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!("validate_typo_stderr", stderr);
+    assert_eq!(text(&out.stdout), "ok.yaml: valid, 1 rule\n");
+}
+
+#[test]
+fn validate_prints_warnings_but_exits_0() {
+    let dir = workdir(&[("shadowed.yaml", SHADOWED)]);
+    let out = run(dir.path(), &["policy", "validate", "shadowed.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("validate_warning_stderr", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "shadowed.yaml: valid, 2 rules, 1 warning\n"
+    );
+}
+
+#[test]
+fn validate_of_an_unreadable_file_exits_1() {
+    let dir = workdir(&[(
+        "ok.yaml",
+        &format!("{HEAD}  - name: all\n    effect: allow\n"),
+    )]);
+    let out = run(
+        dir.path(),
+        &["policy", "validate", "ok.yaml", "missing.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("validate_unreadable_stderr", text(&out.stderr));
+}
+
+#[test]
+fn test_allow_prints_rule_duration_and_skipped_rules_and_exits_0() {
+    let out = sentinel(&examples())
+        .args([
+            "policy",
+            "test",
+            "prod.yaml",
+            "--principal",
+            "arn:aws:iam::123456789012:user/eng/alice",
+        ])
+        .args([
+            "--at",
+            "2026-03-02T10:00:00Z",
+            "--source-ip",
+            "10.1.2.3",
+            "--duration",
+            "2h",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    insta::assert_snapshot!("test_allow_stdout", text(&out.stdout));
+}
+
+#[test]
+fn test_deny_by_rule_exits_2_with_the_reason() {
+    let out = sentinel(&examples())
+        .args(["policy", "test", "break-glass.yaml"])
+        .args([
+            "--principal",
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_OnCall_0a1b/alice@example.com",
+        ])
+        .args(["--at", "2026-03-02T10:30:00+01:00"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("test_deny_rule_stdout", text(&out.stdout));
+    insta::assert_snapshot!("test_deny_rule_stderr", text(&out.stderr));
+}
+
+#[test]
+fn test_default_deny_explains_every_rule_and_exits_2() {
+    let out = sentinel(&examples())
+        .args(["policy", "test", "staging.yaml"])
+        .args([
+            "--principal",
+            "arn:aws:sts::123456789012:assumed-role/deployer/ci",
+        ])
+        .args(["--at", "2026-03-07T12:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("time: sat is not in [mon..fri] (Europe/Berlin)"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("test_default_deny_stdout", stdout);
+    assert_eq!(
+        text(&out.stderr),
+        "sentinel: error: denied: no rule matched\n"
+    );
+}
+
+#[test]
+fn test_identity_roles_change_who_the_user_is() {
+    let dir = workdir(&[(
+        "p.yaml",
+        &format!(
+            "{HEAD}  - name: alice\n    effect: allow\n    conditions:\n      users: [alice]\n"
+        ),
+    )]);
+    let arn = "arn:aws:sts::123456789012:assumed-role/okta-engineers/alice";
+    let args = [
+        "policy",
+        "test",
+        "p.yaml",
+        "--principal",
+        arn,
+        "--at",
+        "2026-03-02T10:00:00Z",
+    ];
+    assert_eq!(
+        run(dir.path(), &args).status.code(),
+        Some(2),
+        "`okta-engineers/alice` is not `alice`"
+    );
+    let out = sentinel(dir.path())
+        .args(args)
+        .args(["--identity-roles", "other,okta-*"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("(user `alice`, account 123456789012)"));
+    let env = sentinel(dir.path())
+        .args(args)
+        .env("SENTINEL_IDENTITY_ROLES", "okta-*")
+        .output()
+        .unwrap();
+    assert_eq!(env.status.code(), Some(0), "the TVM's variable works too");
+}
+
+#[test]
+fn test_defaults_to_now() {
+    let dir = workdir(&[(
+        "p.yaml",
+        &format!("{HEAD}  - name: all\n    effect: allow\n"),
+    )]);
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let out = run(
+        dir.path(),
+        &[
+            "policy",
+            "test",
+            "p.yaml",
+            "--principal",
+            "arn:aws:iam::123456789012:user/alice",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let at = stdout.lines().find_map(|l| l.strip_prefix("at: ")).unwrap();
+    let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+    assert!(at >= before && at <= chrono::Utc::now(), "{at}");
+}
+
+#[test]
+fn test_refuses_invalid_input_with_exit_3() {
+    let dir = workdir(&[
+        ("typo.yaml", TYPO),
+        (
+            "ok.yaml",
+            &format!("{HEAD}  - name: all\n    effect: allow\n"),
+        ),
+    ]);
+    let alice = "arn:aws:iam::123456789012:user/alice";
+    let mut seen = String::new();
+    for (name, args) in [
+        ("invalid_policy", vec!["typo.yaml", "--principal", alice]),
+        (
+            "bad_at",
+            vec!["ok.yaml", "--principal", alice, "--at", "tomorrow"],
+        ),
+        (
+            "bad_ip",
+            vec!["ok.yaml", "--principal", alice, "--source-ip", "10.0.0.300"],
+        ),
+        (
+            "bad_duration",
+            vec!["ok.yaml", "--principal", alice, "--duration", "13h"],
+        ),
+        (
+            "root",
+            vec!["ok.yaml", "--principal", "arn:aws:iam::123456789012:root"],
+        ),
+        ("bad_principal", vec!["ok.yaml", "--principal", "alice"]),
+        (
+            "bad_identity_roles",
+            vec!["ok.yaml", "--principal", alice, "--identity-roles", "x[1]"],
+        ),
+    ] {
+        let out = sentinel(dir.path())
+            .args(["policy", "test"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "", "{name}");
+        seen.push_str(&format!("{name}:\n{}", text(&out.stderr)));
+    }
+    insta::assert_snapshot!("test_invalid_input_stderr", seen);
+}
+
+#[test]
+fn test_of_an_unreadable_policy_exits_1() {
+    let dir = workdir(&[]);
+    let out = run(
+        dir.path(),
+        &[
+            "policy",
+            "test",
+            "gone.yaml",
+            "--principal",
+            "arn:aws:iam::123456789012:user/alice",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("sentinel: error: cannot read `gone.yaml`"));
+}
+
+#[test]
+fn usage_mistakes_are_invalid_input_not_a_deny() {
+    let dir = workdir(&[]);
+    let out = run(dir.path(), &["policy", "test", "p.yaml"]);
+    assert_eq!(out.status.code(), Some(3));
+    insta::assert_snapshot!("usage_missing_principal_stderr", text(&out.stderr));
+    let none = run(dir.path(), &["policy", "validate"]);
+    assert_eq!(none.status.code(), Some(3));
+}
