@@ -25,11 +25,12 @@ const ZONES: [&str; 5] = [
 /// `count` rules; every rule but the last matches the caller's user and
 /// network and fails only on its time window (so the window is evaluated),
 /// the last one matches. The rules share their user list and networks, and
-/// their windows differ only by zone, as rules written for one team do.
-fn windowed(count: usize) -> String {
+/// their windows differ only by zone (`zones` of them), as rules written for
+/// one team do.
+fn windowed(count: usize, zones: usize) -> String {
     let mut yaml = HEAD.to_owned();
     for i in 0..count.saturating_sub(1) {
-        let zone = ZONES.get(i % ZONES.len()).copied().unwrap_or("UTC");
+        let zone = ZONES.get(i % zones).copied().unwrap_or("UTC");
         write!(
             yaml,
             "  - name: window-{i}\n    effect: allow\n    conditions:\n      users: [alice, \"ops-*\"]\n      source_ips: [\"10.0.0.0/8\", \"2001:db8::/32\"]\n      time:\n        days: [sat, sun]\n        hours: {{start: \"22:00\", end: \"02:00\"}}\n        timezone: {zone}\n    max_duration: 1h\n"
@@ -91,8 +92,9 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("evaluate");
     for (name, yaml) in [
-        ("1_rule", windowed(1)),
-        ("50_rules_time_windows_match_last", windowed(50)),
+        ("1_rule", windowed(1, 1)),
+        ("50_rules_time_windows_1_zone_match_last", windowed(50, 1)),
+        ("50_rules_time_windows_5_zones_match_last", windowed(50, 5)),
         (
             "50_rules_distinct_conditions_match_last",
             windowed_distinct(50),
@@ -116,11 +118,11 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    let document = windowed(50);
+    let document = windowed(50, 5);
     c.bench_function("parse/50_rules", |b| {
         b.iter(|| policy::parse(black_box(&document)).expect("parses"));
     });
-    let explained = set(&windowed(50));
+    let explained = set(&windowed(50, 5));
     c.bench_function("explain/50_rules", |b| {
         b.iter(|| policy::explain(black_box(&explained), black_box(&request), black_box(now)));
     });
