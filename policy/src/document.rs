@@ -6,8 +6,9 @@
 //! there, a refusal is an error of the YAML deserializer, which stamps it with
 //! the line and column of the offending value or section and its path
 //! (`rules[2].conditions.users[0]`). [`parse`] then names the rule from that
-//! path. Only what needs the whole document (time zone slots, lints and the
-//! rules' positions for lints) happens after deserialization.
+//! path. Only what needs the whole document happens after deserialization:
+//! numbering distinct conditions and time zones, the rules' positions (for
+//! lints and tools) and the lints.
 
 use std::fmt;
 use std::marker::PhantomData;

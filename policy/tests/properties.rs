@@ -391,3 +391,70 @@ fn generated_cases_reach_allows_rule_denies_and_default_denies() {
         "{allows} {rule_denies} {default_denies}"
     );
 }
+
+/// Past the per-request memo (128 conditions) and zone cache (8 zones),
+/// conditions are evaluated each time instead, with the same decisions.
+#[test]
+fn large_policies_beyond_the_memo_decide_like_explain() {
+    let zones = [
+        "UTC",
+        "Europe/Berlin",
+        "America/New_York",
+        "Asia/Tokyo",
+        "Australia/Sydney",
+        "Asia/Kolkata",
+        "America/Sao_Paulo",
+        "Africa/Nairobi",
+        "Pacific/Auckland",
+        "Europe/London",
+    ];
+    let mut yaml = HEAD.to_owned();
+    yaml.push_str("rules:\n");
+    for i in 0..300 {
+        let zone = zones[i % zones.len()];
+        writeln!(
+            yaml,
+            "  - name: r{i}\n    effect: allow\n    conditions:\n      users: [u{i}]\n      time:\n        hours: {{start: \"{:02}:00\", end: \"24:00\"}}\n        timezone: {zone}",
+            i % 24
+        )
+        .unwrap();
+    }
+    let set = parse(&yaml);
+    for (user, hour) in [
+        ("u0", 0),
+        ("u150", 23),
+        ("u150", 1),
+        ("u299", 23),
+        ("u299", 10),
+        ("nobody", 12),
+    ] {
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, hour, 30, 0).unwrap();
+        let request = Request {
+            principal_arn: "arn:aws:iam::123456789012:user/x",
+            user,
+            account_id: "123456789012",
+            source_ip: None,
+            requested_duration: None,
+        };
+        let decision = policy::evaluate(&set, &request, at);
+        assert_eq!(
+            policy::explain(&set, &request, at).decision,
+            decision,
+            "{user} at {hour}"
+        );
+        let index: usize = user.trim_start_matches('u').parse().unwrap_or(usize::MAX);
+        if let Some(zone) = zones.get(index % zones.len()).filter(|_| index < 300) {
+            let local_hour = at
+                .with_timezone(&zone.parse::<chrono_tz::Tz>().unwrap())
+                .format("%H");
+            let local_hour: usize = local_hour.to_string().parse().unwrap();
+            assert_eq!(
+                decision.is_allow(),
+                local_hour >= index % 24,
+                "{user} at {hour} ({zone})"
+            );
+        } else {
+            assert!(!decision.is_allow());
+        }
+    }
+}

@@ -1,6 +1,9 @@
 //! `sentinel policy validate` and `sentinel policy test`, as users see them:
 //! exit codes, stdout and stderr (snapshots in `snapshots/`).
-#![expect(clippy::unwrap_used, reason = "test helpers: a broken fixture must fail the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a broken fixture must fail the test loudly"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
