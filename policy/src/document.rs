@@ -1132,6 +1132,27 @@ mod tests {
     }
 
     #[test]
+    fn alias_bombs_are_refused() {
+        // Ten levels of ten: 10^10 users if expanded. Both the typed parse and
+        // the generic one on the error path must refuse, not expand.
+        let mut anchors = String::from("x-0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for level in 1..10 {
+            let prev = format!("*l{}", level - 1);
+            let items = vec![prev.as_str(); 10].join(", ");
+            anchors.push_str(&format!("x-{level}: &l{level} [{items}]\n"));
+        }
+        let yaml = format!(
+            "{anchors}{HEAD}  - name: bomb\n    effect: allow\n    conditions:\n      users: *l9\n"
+        );
+        let e = error(&yaml);
+        assert!(e.message().contains("repetition limit exceeded"), "{e}");
+        let plain = format!(
+            "{HEAD}  - name: x\n    effect: allow\n    conditions:\n      users: &u [a, b]\n  - name: y\n    effect: deny\n    conditions:\n      users: *u\n"
+        );
+        assert!(parse(&plain).is_ok(), "a plain alias is fine");
+    }
+
+    #[test]
     fn the_scan_finds_rule_names_in_block_style() {
         let yaml = "version: \"1\"\nrules:\n- name: \"a b\"  # c\n  effect: allow\n-   name: 'c'\n    effect: deny\n- {name: d, effect: deny}\n";
         let (rules_at, at) = rule_positions(yaml, &["a b", "c", "d"]);
