@@ -1138,7 +1138,7 @@ mod tests {
         let mut anchors = String::from("x-0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
         for level in 1..10 {
             let prev = format!("*l{}", level - 1);
-            let items = vec![prev.as_str(); 10].join(", ");
+            let items = [prev.as_str(); 10].join(", ");
             anchors.push_str(&format!("x-{level}: &l{level} [{items}]\n"));
         }
         let yaml = format!(
