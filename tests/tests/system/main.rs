@@ -1,3 +1,5 @@
+mod cli_admin;
+mod cli_e2e;
 mod lambda_binaries;
 mod sessions;
 mod tvm;

@@ -1,0 +1,395 @@
+//! The admins' CLI against moto: `bootstrap`, `policy pull|push|diff` on SSM and
+//! `sessions list|show|revoke` on a DynamoDB table plus the IAM deny policy.
+
+#![cfg(test)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use ::sessions::{
+    DynamoSessionStore, SessionId, SessionRecord, SessionStore, Status, create_table,
+};
+use chrono::{TimeDelta, Utc};
+use system_tests::{AWS_ENV_TO_REMOVE, Moto, cargo_bin, workspace_root};
+
+const ROOT: &str = "/sentinel/policies";
+const TABLE: &str = "sentinel-sessions";
+const ROLE: &str = "SentinelProtected-prod";
+
+fn sentinel(moto: &Moto, args: &[&str]) -> Output {
+    let mut cmd = Command::new(cargo_bin("sentinel"));
+    for name in AWS_ENV_TO_REMOVE {
+        cmd.env_remove(name);
+    }
+    cmd.env_remove("SENTINEL_POLICY_ROOT")
+        .env_remove("SENTINEL_SESSION_TABLE")
+        .envs(moto.env())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn examples() -> PathBuf {
+    workspace_root().join("examples").join("policies")
+}
+
+fn example_files() -> Vec<(String, PathBuf)> {
+    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(examples())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "examples/policies holds no *.yaml");
+    files
+}
+
+async fn stored(moto: &Moto) -> Vec<String> {
+    let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config().await);
+    let page = ssm
+        .get_parameters_by_path()
+        .path(ROOT)
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = page
+        .parameters
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn bootstrap_applies_the_examples_and_pull_returns_them_byte_for_byte() {
+    let moto = Moto::start();
+    let dir = examples();
+    let dir = dir.to_str().unwrap();
+
+    let plan = sentinel(&moto, &["bootstrap", "--dir", dir, "--plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    for (profile, _) in example_files() {
+        assert!(
+            stdout(&plan).contains(&format!("create {profile}\n")),
+            "{}",
+            stdout(&plan)
+        );
+    }
+    assert!(stored(&moto).await.is_empty(), "--plan wrote something");
+
+    let unconfirmed = sentinel(&moto, &["bootstrap", "--dir", dir]);
+    assert!(unconfirmed.status.success());
+    assert!(
+        stderr(&unconfirmed).contains("hint: re-run with --yes"),
+        "{}",
+        stderr(&unconfirmed)
+    );
+    assert!(stored(&moto).await.is_empty(), "no --yes wrote something");
+
+    let applied = sentinel(&moto, &["bootstrap", "--dir", dir, "--yes"]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    for (profile, path) in example_files() {
+        let pulled = sentinel(&moto, &["policy", "pull", &profile]);
+        assert!(pulled.status.success(), "{}", stderr(&pulled));
+        assert_eq!(pulled.stdout, std::fs::read(&path).unwrap(), "{profile}");
+    }
+
+    let again = sentinel(&moto, &["bootstrap", "--dir", dir, "--yes"]);
+    assert!(again.status.success());
+    assert!(
+        stdout(&again).lines().all(|l| l.starts_with("unchanged ")),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[tokio::test]
+async fn one_invalid_file_aborts_bootstrap_with_nothing_written() {
+    let moto = Moto::start();
+    let scratch = tempfile::tempdir().unwrap();
+    for (profile, path) in example_files() {
+        std::fs::copy(&path, scratch.path().join(format!("{profile}.yaml"))).unwrap();
+    }
+    std::fs::write(
+        scratch.path().join("zz-broken.yaml"),
+        "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::111122223333:role/R\nrules:\n  - name: r\n    effect: permit\n",
+    )
+    .unwrap();
+    let out = sentinel(
+        &moto,
+        &[
+            "bootstrap",
+            "--dir",
+            scratch.path().to_str().unwrap(),
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("sentinel: error: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("zz-broken.yaml:"), "{}", stderr(&out));
+    assert!(stored(&moto).await.is_empty());
+}
+
+#[tokio::test]
+async fn push_validates_first_and_diff_shows_the_change() {
+    let moto = Moto::start();
+    let (profile, path) = example_files().into_iter().next().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let invalid = scratch.path().join("invalid.yaml");
+    std::fs::write(&invalid, "version: \"1\"\nrules: [\n").unwrap();
+    let refused = sentinel(
+        &moto,
+        &["policy", "push", &profile, invalid.to_str().unwrap()],
+    );
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(stored(&moto).await.is_empty());
+
+    let pushed = sentinel(&moto, &["policy", "push", &profile, path.to_str().unwrap()]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    let same = sentinel(&moto, &["policy", "diff", &profile, path.to_str().unwrap()]);
+    assert!(same.status.success());
+    assert_eq!(stdout(&same), "");
+
+    let edited = scratch.path().join("edited.yaml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&edited, format!("# reviewed\n{original}")).unwrap();
+    let diff = sentinel(
+        &moto,
+        &["policy", "diff", &profile, edited.to_str().unwrap()],
+    );
+    assert!(diff.status.success());
+    assert!(
+        stdout(&diff).starts_with(&format!(
+            "--- ssm:{ROOT}/{profile}\n+++ {}\n@@ ",
+            edited.display()
+        )),
+        "{}",
+        stdout(&diff)
+    );
+    assert!(stdout(&diff).contains("\n+# reviewed\n"));
+
+    let missing = sentinel(&moto, &["policy", "pull", "no-such-profile"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("no policy for profile `no-such-profile`"));
+}
+
+fn record(n: u32, user: &str) -> SessionRecord {
+    let issued_at = Utc::now() - TimeDelta::minutes(5);
+    let expires_at = issued_at + TimeDelta::hours(1);
+    SessionRecord {
+        session_id: SessionId::parse(&format!("{n:032x}")).unwrap(),
+        principal_arn: format!("arn:aws:iam::111122223333:user/{user}"),
+        account_id: "111122223333".into(),
+        user: user.into(),
+        profile: "prod".into(),
+        role_arn: format!("arn:aws:iam::111122223333:role/{ROLE}"),
+        source_identity: format!("sentinel={user}"),
+        access_key_id: "ASIAEXAMPLE".into(),
+        rule: "oncall".into(),
+        status: Status::Active,
+        issued_at,
+        expires_at,
+        source_ip: None,
+        user_agent: None,
+        request_id: format!("req-{n}"),
+        revoked_at: None,
+        revoked_by: None,
+        revoked_reason: None,
+        ttl: SessionRecord::ttl_for(expires_at, 90),
+    }
+}
+
+async fn role_policy(iam: &aws_sdk_iam::Client) -> String {
+    let out = iam
+        .get_role_policy()
+        .role_name(ROLE)
+        .policy_name("sentinel-revoked-sessions")
+        .send()
+        .await
+        .unwrap();
+    out.policy_document
+}
+
+/// IAM returns policy documents URL-encoded.
+fn url_decode(raw: &str) -> String {
+    let mut out = Vec::new();
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+            out.push(u8::from_str_radix(&hex, 16).unwrap());
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn deny_ids(document: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&url_decode(document)).unwrap();
+    doc["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalTag/sentinel-session-id"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&dynamodb, TABLE).await.unwrap();
+    let store = DynamoSessionStore::new(dynamodb, TABLE);
+    for (n, user) in [(1, "alice"), (2, "alice"), (3, "bob")] {
+        store.put_new(&record(n, user)).await.unwrap();
+    }
+    let iam = aws_sdk_iam::Client::new(&config);
+    iam.create_role()
+        .role_name(ROLE)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let missing_table = sentinel(&moto, &["sessions", "list"]);
+    assert_eq!(missing_table.status.code(), Some(3));
+
+    let listed = sentinel(
+        &moto,
+        &[
+            "sessions", "list", "--table", TABLE, "--user", "alice", "--json",
+        ],
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let users: Vec<String> = stdout(&listed)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["user"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(users, ["alice", "alice"]);
+    let table = sentinel(
+        &moto,
+        &["sessions", "list", "--table", TABLE, "--limit", "2"],
+    );
+    assert_eq!(stdout(&table).lines().count(), 3, "{}", stdout(&table));
+
+    let id = format!("{:032x}", 1);
+    let shown = sentinel(&moto, &["sessions", "show", &id, "--table", TABLE]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains("status          active\n"),
+        "{}",
+        stdout(&shown)
+    );
+
+    let revoked = sentinel(
+        &moto,
+        &[
+            "sessions",
+            "revoke",
+            &id,
+            "--reason",
+            "laptop lost",
+            "--table",
+            TABLE,
+        ],
+    );
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(stdout(&revoked), format!("revoked {id}\n"));
+    let row = store
+        .get(&SessionId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, Status::Revoked);
+    assert_eq!(row.revoked_reason.as_deref(), Some("laptop lost"));
+    assert!(
+        row.revoked_by
+            .as_deref()
+            .is_some_and(|by| by.starts_with("arn:aws:")),
+        "{row:?}"
+    );
+    let policy = role_policy(&iam).await;
+    assert_eq!(deny_ids(&policy), std::slice::from_ref(&id));
+
+    let again = sentinel(
+        &moto,
+        &[
+            "sessions", "revoke", &id, "--reason", "again", "--table", TABLE,
+        ],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stdout(&again).starts_with(&format!("already revoked {id}")));
+    assert_eq!(store.get(&row.session_id).await.unwrap().unwrap(), row);
+    assert_eq!(role_policy(&iam).await, policy);
+
+    let by_user = sentinel(
+        &moto,
+        &[
+            "sessions",
+            "revoke",
+            "--user",
+            "alice",
+            "--reason",
+            "offboarding",
+            "--table",
+            TABLE,
+        ],
+    );
+    assert!(by_user.status.success(), "{}", stderr(&by_user));
+    assert_eq!(stdout(&by_user), format!("revoked {:032x}\n", 2));
+    assert_eq!(
+        deny_ids(&role_policy(&iam).await),
+        [id.clone(), format!("{:032x}", 2)]
+    );
+
+    let skip = sentinel(
+        &moto,
+        &[
+            "sessions",
+            "revoke",
+            &format!("{:032x}", 3),
+            "--reason",
+            "r",
+            "--no-aws-deny",
+            "--table",
+            TABLE,
+        ],
+    );
+    assert!(skip.status.success());
+    assert!(
+        stderr(&skip).contains("warning: --no-aws-deny"),
+        "{}",
+        stderr(&skip)
+    );
+    assert_eq!(deny_ids(&role_policy(&iam).await).len(), 2);
+
+    let unknown = sentinel(
+        &moto,
+        &["sessions", "show", &"f".repeat(32), "--table", TABLE],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    let malformed = sentinel(&moto, &["sessions", "show", "nope", "--table", TABLE]);
+    assert_eq!(malformed.status.code(), Some(3));
+}
