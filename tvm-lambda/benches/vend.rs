@@ -2,7 +2,10 @@
 //! (cached), decision, grant, session record and response JSON — everything the
 //! TVM does except the network calls to AWS.
 
-#![expect(clippy::expect_used, reason = "benchmark driver: a broken setup must stop loudly")]
+#![expect(
+    clippy::expect_used,
+    reason = "benchmark driver: a broken setup must stop loudly"
+)]
 
 use std::time::Duration;
 

@@ -84,7 +84,9 @@ impl DecisionLog {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {
             // Serialising plain strings and numbers cannot fail; if it ever does, say so.
-            format!(r#"{{"event":"decision","level":"error","detail":"log serialisation failed: {e}"}}"#)
+            format!(
+                r#"{{"event":"decision","level":"error","detail":"log serialisation failed: {e}"}}"#
+            )
         })
     }
 
@@ -131,9 +133,25 @@ mod tests {
         let log = DecisionLog::new("req-1".into(), DateTime::UNIX_EPOCH);
         let value: serde_json::Value = serde_json::from_str(&log.to_json_line()).unwrap();
         for field in [
-            "timestamp", "level", "event", "request_id", "caller_arn", "account_id", "user",
-            "profile", "effect", "rule", "reason", "code", "session_id", "source_identity",
-            "role_arn", "duration_seconds", "source_ip", "user_agent", "latency_ms",
+            "timestamp",
+            "level",
+            "event",
+            "request_id",
+            "caller_arn",
+            "account_id",
+            "user",
+            "profile",
+            "effect",
+            "rule",
+            "reason",
+            "code",
+            "session_id",
+            "source_identity",
+            "role_arn",
+            "duration_seconds",
+            "source_ip",
+            "user_agent",
+            "latency_ms",
         ] {
             assert!(value.get(field).is_some(), "missing {field}");
         }

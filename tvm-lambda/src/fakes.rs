@@ -50,7 +50,12 @@ impl FakePolicySource {
     }
 
     fn check(&self) -> Result<(), SourceError> {
-        match self.failure.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        match self
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             Some(failure) => Err(failure),
             None => Ok(()),
         }
@@ -117,7 +122,12 @@ impl FakeIssuer {
 
 impl CredentialIssuer for FakeIssuer {
     async fn issue(&self, request: &IssueRequest) -> Result<IssuedCredentials, IssueError> {
-        if let Some(failure) = self.failure.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(failure) = self
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Err(failure);
         }
         let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
@@ -130,7 +140,11 @@ impl CredentialIssuer for FakeIssuer {
             expiration: self.now + Duration::seconds(i64::from(request.duration_secs)),
             assumed_role_arn: Some(format!(
                 "{}/{}",
-                request.role_arn.replacen(":iam::", ":sts::", 1).replacen(":role/", ":assumed-role/", 1),
+                request.role_arn.replacen(":iam::", ":sts::", 1).replacen(
+                    ":role/",
+                    ":assumed-role/",
+                    1
+                ),
                 request.session_name
             )),
         })

@@ -91,7 +91,9 @@ impl IssueRequest {
                 && !key.to_ascii_lowercase().starts_with("aws:");
             let value_ok = value.chars().count() <= MAX_TAG_VALUE && value.chars().all(is_tag_char);
             if !key_ok || !value_ok {
-                return Err(GrantError(format!("session tag `{key}` is not valid for sts")));
+                return Err(GrantError(format!(
+                    "session tag `{key}` is not valid for sts"
+                )));
             }
         }
 
@@ -167,7 +169,7 @@ impl fmt::Debug for IssuedCredentials {
 }
 
 /// STS refused or could not be reached. The text is for logs, never for clients.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
 pub struct IssueError(pub String);
 
@@ -199,7 +201,10 @@ mod tests {
     fn assume_role_parameters_follow_the_contract() {
         let tags = vec![("team".to_owned(), "payments".to_owned())];
         let req = IssueRequest::new(input("alice", &tags)).unwrap();
-        assert_eq!(req.session_name, "sentinel-0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            req.session_name,
+            "sentinel-0123456789abcdef0123456789abcdef"
+        );
         assert_eq!(req.source_identity, "sentinel=alice");
         assert_eq!(req.duration_secs, 900);
         let keys: Vec<&str> = req.tags.iter().map(|(k, _)| k.as_str()).collect();
@@ -208,7 +213,10 @@ mod tests {
 
     #[test]
     fn source_identity_is_sanitised_to_the_sts_charset_and_cut_to_64() {
-        assert_eq!(source_identity("Engineers/alice"), "sentinel=Engineers_alice");
+        assert_eq!(
+            source_identity("Engineers/alice"),
+            "sentinel=Engineers_alice"
+        );
         assert_eq!(source_identity("a+b c"), "sentinel=a_b_c");
         assert_eq!(source_identity("jörg"), "sentinel=j_rg");
         let long = source_identity(&"x".repeat(100));
@@ -220,12 +228,16 @@ mod tests {
     #[test]
     fn user_tag_drops_characters_sts_tags_refuse() {
         let req = IssueRequest::new(input("ops,admin/bob", &[])).unwrap();
-        assert_eq!(req.tags[1], (TAG_USER.to_owned(), "ops_admin/bob".to_owned()));
+        assert_eq!(
+            req.tags[1],
+            (TAG_USER.to_owned(), "ops_admin/bob".to_owned())
+        );
     }
 
     #[test]
     fn too_many_tags_are_refused_before_sts() {
-        let tags: Vec<(String, String)> = (0..48).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        let tags: Vec<(String, String)> =
+            (0..48).map(|i| (format!("k{i}"), "v".to_owned())).collect();
         let err = IssueRequest::new(input("alice", &tags)).unwrap_err();
         assert!(err.to_string().contains("exceed"), "{err}");
     }

@@ -85,12 +85,16 @@ pub fn check_runtime_env() -> Result<(), String> {
         "AWS_LAMBDA_FUNCTION_VERSION",
     ] {
         if std::env::var_os(name).is_none() {
-            return Err(format!("`{name}` is not set, so this is not a Lambda environment"));
+            return Err(format!(
+                "`{name}` is not set, so this is not a Lambda environment"
+            ));
         }
     }
     let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
     if memory.parse::<i32>().is_err() {
-        return Err(format!("`AWS_LAMBDA_FUNCTION_MEMORY_SIZE` is `{memory}`, not a number"));
+        return Err(format!(
+            "`AWS_LAMBDA_FUNCTION_MEMORY_SIZE` is `{memory}`, not a number"
+        ));
     }
     Ok(())
 }
@@ -133,7 +137,10 @@ mod tests {
         assert_eq!(r.user_agent.as_deref(), Some("sentinel/0.1.0"));
         assert_eq!(r.request_id, "JKJaXmPLvHcESHA=");
         let caller = r.caller.unwrap();
-        assert_eq!(caller.user_arn.as_deref(), Some("arn:aws:iam::111122223333:user/eng/alice"));
+        assert_eq!(
+            caller.user_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:user/eng/alice")
+        );
         assert_eq!(caller.account_id.as_deref(), Some("111122223333"));
         assert_eq!(caller.principal_org_id.as_deref(), Some("o-abc123"));
     }

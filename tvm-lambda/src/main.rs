@@ -59,7 +59,9 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
             if let Err(why) = lambda::check_runtime_env() {
-                bail!("{why}\nhint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally");
+                bail!(
+                    "{why}\nhint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally"
+                );
             }
             // One invocation at a time per Lambda container: a single-threaded runtime
             // starts fastest.
@@ -79,8 +81,9 @@ fn run(cli: Cli) -> Result<()> {
             auth_keys,
             region,
         }) => {
-            let keys = std::fs::read_to_string(&auth_keys)
-                .with_context(|| format!("cannot read the auth keys file `{}`", auth_keys.display()))?;
+            let keys = std::fs::read_to_string(&auth_keys).with_context(|| {
+                format!("cannot read the auth keys file `{}`", auth_keys.display())
+            })?;
             let verifier = Verifier::from_json(&keys, region)
                 .map_err(|e| anyhow::anyhow!("{e} (in `{}`)", auth_keys.display()))?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -106,12 +109,14 @@ fn run(cli: Cli) -> Result<()> {
 /// SDK clients are built once per process (per Lambda container), never per request.
 async fn build(settings: Settings) -> Tvm {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let policies = SsmPolicySource::new(aws_sdk_ssm::Client::new(&config), settings.policy_root.clone());
+    let policies = SsmPolicySource::new(
+        aws_sdk_ssm::Client::new(&config),
+        settings.policy_root.clone(),
+    );
     let issuer = StsIssuer::new(aws_sdk_sts::Client::new(&config));
-    let store = settings
-        .session_table
-        .as_ref()
-        .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone()));
+    let store = settings.session_table.as_ref().map(|table| {
+        DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone())
+    });
     Service::new(settings, policies, issuer, store)
 }
 
@@ -120,7 +125,9 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

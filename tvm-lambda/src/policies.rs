@@ -16,7 +16,10 @@ use tokio::time::Instant;
 /// Port: raw policy documents by profile name.
 pub trait PolicySource: Send + Sync {
     /// The YAML for `profile`, or `None` if the profile does not exist.
-    fn fetch(&self, profile: &str) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
+    fn fetch(
+        &self,
+        profile: &str,
+    ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
     /// Every profile name under the policy root (all pages).
     fn list(&self) -> impl Future<Output = Result<Vec<String>, SourceError>> + Send;
 }
@@ -76,10 +79,10 @@ impl<S: PolicySource> PolicyCache<S> {
             Arc::clone(slots.entry(profile.to_owned()).or_default())
         };
         let mut cached = slot.lock().await;
-        if let Some((loaded_at, set)) = cached.as_ref() {
-            if loaded_at.elapsed() < self.ttl {
-                return Ok(Some(Arc::clone(set)));
-            }
+        if let Some((loaded_at, set)) = cached.as_ref()
+            && loaded_at.elapsed() < self.ttl
+        {
+            return Ok(Some(Arc::clone(set)));
         }
         *cached = None;
         let Some(yaml) = self.source.fetch(profile).await? else {
@@ -121,19 +124,28 @@ rules:
 
     #[tokio::test]
     async fn invalid_policy_is_an_error_for_that_profile_only_and_not_cached() {
-        let source = FakePolicySource::new([("dev", VALID), ("broken", "version: \"1\"\nrules: [")]);
+        let source =
+            FakePolicySource::new([("dev", VALID), ("broken", "version: \"1\"\nrules: [")]);
         let cache = PolicyCache::new(source, Duration::from_secs(30));
-        assert!(matches!(cache.get("broken").await, Err(LoadError::Invalid(_))));
+        assert!(matches!(
+            cache.get("broken").await,
+            Err(LoadError::Invalid(_))
+        ));
         assert!(cache.get("dev").await.unwrap().is_some());
         cache.source().put("broken", VALID);
-        assert!(cache.get("broken").await.unwrap().is_some(), "fixed policy takes effect at once");
+        assert!(
+            cache.get("broken").await.unwrap().is_some(),
+            "fixed policy takes effect at once"
+        );
     }
 
     #[tokio::test]
     async fn source_errors_are_not_cached() {
         let source = FakePolicySource::new([("dev", VALID)]);
         let cache = PolicyCache::new(source, Duration::from_secs(30));
-        cache.source().fail_with(Some(SourceError::Unavailable("down".into())));
+        cache
+            .source()
+            .fail_with(Some(SourceError::Unavailable("down".into())));
         assert!(matches!(cache.get("dev").await, Err(LoadError::Source(_))));
         cache.source().fail_with(None);
         assert!(cache.get("dev").await.unwrap().is_some());

@@ -122,11 +122,16 @@ where
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     // SECURITY: the identity comes only from a verified signature; nothing the
     // client sends (headers, body) can name a caller.
-    let (caller, auth_failure) =
-        match verifier.verify(parts.method.as_str(), path_and_query, &parts.headers, &body, SystemTime::now()) {
-            Ok(caller) => (Some(caller), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
+    let (caller, auth_failure) = match verifier.verify(
+        parts.method.as_str(),
+        path_and_query,
+        &parts.headers,
+        &body,
+        SystemTime::now(),
+    ) {
+        Ok(caller) => (Some(caller), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let api_request = ApiRequest {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),

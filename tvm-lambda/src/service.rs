@@ -11,7 +11,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use policy::identity::{self, IdentityError};
 use policy::{Decision, PolicySet};
-use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendRequest, VendResponse};
+use protocol::{
+    ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendRequest, VendResponse,
+};
 use sessions::{SessionId, SessionRecord, SessionStore, Status};
 
 use crate::audit::{DecisionLog, Effect};
@@ -178,7 +180,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             }
             Err(error) => {
                 let status = error.code.status();
-                log.effect = if status >= 500 { Effect::Error } else { Effect::Deny };
+                log.effect = if status >= 500 {
+                    Effect::Error
+                } else {
+                    Effect::Deny
+                };
                 log.level = if status >= 500 { "error" } else { "warn" };
                 log.code = Some(error.code.as_str());
                 if log.reason.is_none() {
@@ -201,9 +207,16 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
     }
 
     /// SPEC §3: identity from the verified request context, then the account/org allow-lists.
-    fn authenticate(&self, request: &ApiRequest, log: &mut DecisionLog) -> Result<Caller, ApiError> {
+    fn authenticate(
+        &self,
+        request: &ApiRequest,
+        log: &mut DecisionLog,
+    ) -> Result<Caller, ApiError> {
         let caller = request.caller.as_ref();
-        let Some(arn) = caller.and_then(|c| c.user_arn.as_deref()).filter(|a| !a.is_empty()) else {
+        let Some(arn) = caller
+            .and_then(|c| c.user_arn.as_deref())
+            .filter(|a| !a.is_empty())
+        else {
             let error = ApiError::new(
                 ErrorCode::IamAuthRequired,
                 "the request must be signed with AWS credentials (IAM auth)",
@@ -214,29 +227,33 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             });
         };
         log.caller_arn = Some(arn.to_owned());
-        let derived = identity::derive_user(arn, &self.settings.identity_roles).map_err(|e| match e {
-            IdentityError::Root => ApiError::new(
-                ErrorCode::InvalidIdentity,
-                "root credentials cannot be used with sentinel; sign in as an IAM user or role",
-            ),
-            other => ApiError::new(ErrorCode::InvalidIdentity, format!("caller `{arn}` is not a supported identity"))
+        let derived =
+            identity::derive_user(arn, &self.settings.identity_roles).map_err(|e| match e {
+                IdentityError::Root => ApiError::new(
+                    ErrorCode::InvalidIdentity,
+                    "root credentials cannot be used with sentinel; sign in as an IAM user or role",
+                ),
+                other => ApiError::new(
+                    ErrorCode::InvalidIdentity,
+                    format!("caller `{arn}` is not a supported identity"),
+                )
                 .with_detail(other),
-        })?;
+            })?;
         log.account_id = Some(derived.account_id.clone());
         log.user = Some(derived.user.clone());
 
         // SECURITY: the ARN and the context's account must agree; a mismatch means the
         // context was not built by AWS (or by our SigV4 check) and is not trusted.
-        if let Some(context_account) = caller.and_then(|c| c.account_id.as_deref()) {
-            if context_account != derived.account_id || !is_account_id(context_account) {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidIdentity,
-                    format!("caller `{arn}` does not belong to account `{context_account}`"),
-                ));
-            }
+        if let Some(context_account) = caller.and_then(|c| c.account_id.as_deref())
+            && (context_account != derived.account_id || !is_account_id(context_account))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidIdentity,
+                format!("caller `{arn}` does not belong to account `{context_account}`"),
+            ));
         }
         let allowed = &self.settings.allowed_accounts;
-        if !allowed.is_empty() && !allowed.iter().any(|a| *a == derived.account_id) {
+        if !allowed.is_empty() && !allowed.contains(&derived.account_id) {
             return Err(ApiError::new(
                 ErrorCode::AccountNotAllowed,
                 format!("account `{}` may not use this sentinel", derived.account_id),
@@ -272,8 +289,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         let input = parse_vend_input(request)?;
         log.profile = Some(input.profile.clone());
         let profile = ProfileName::parse(&input.profile).map_err(|e| {
-            ApiError::new(ErrorCode::InvalidProfile, format!("profile `{}` is not a valid profile name", input.profile))
-                .with_detail(e)
+            ApiError::new(
+                ErrorCode::InvalidProfile,
+                format!("profile `{}` is not a valid profile name", input.profile),
+            )
+            .with_detail(e)
         })?;
         let requested = input
             .duration
@@ -306,7 +326,12 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             requested_duration: requested,
         };
         let (rule, duration) = match policy::evaluate(&set, &policy_request, now) {
-            Decision::Allow { rule, reason, duration, .. } => {
+            Decision::Allow {
+                rule,
+                reason,
+                duration,
+                ..
+            } => {
                 log.rule = Some(rule.to_owned());
                 log.reason = reason.map(str::to_owned);
                 (rule.to_owned(), duration.min(self.settings.max_duration))
@@ -325,7 +350,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         };
 
         let session_id = SessionId::random().map_err(|e| {
-            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+            ApiError::new(
+                ErrorCode::CredentialError,
+                "credentials could not be issued",
+            )
+            .with_detail(e)
         })?;
         log.session_id = Some(session_id.as_str().to_owned());
         let issue = IssueRequest::new(GrantInput {
@@ -337,13 +366,21 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             static_tags: &set.profile().session_tags,
         })
         .map_err(|e| {
-            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+            ApiError::new(
+                ErrorCode::CredentialError,
+                "credentials could not be issued",
+            )
+            .with_detail(e)
         })?;
         log.source_identity = Some(issue.source_identity.clone());
         log.duration_seconds = Some(duration);
 
         let credentials = self.issuer.issue(&issue).await.map_err(|e| {
-            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+            ApiError::new(
+                ErrorCode::CredentialError,
+                "credentials could not be issued",
+            )
+            .with_detail(e)
         })?;
 
         if let Some(store) = &self.store {
@@ -366,13 +403,19 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 revoked_at: None,
                 revoked_by: None,
                 revoked_reason: None,
-                ttl: SessionRecord::ttl_for(credentials.expiration, self.settings.session_retention_days),
+                ttl: SessionRecord::ttl_for(
+                    credentials.expiration,
+                    self.settings.session_retention_days,
+                ),
             };
             // SECURITY: fail closed. Credentials whose session is not recorded cannot be
             // revoked or audited, so they are never returned.
             store.put_new(&record).await.map_err(|e| {
-                ApiError::new(ErrorCode::SessionStoreError, "the session could not be recorded; no credentials were issued")
-                    .with_detail(e)
+                ApiError::new(
+                    ErrorCode::SessionStoreError,
+                    "the session could not be recorded; no credentials were issued",
+                )
+                .with_detail(e)
             })?;
         }
 
@@ -387,7 +430,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             issue.role_arn,
         );
         serde_json::to_string(&response).map_err(|e| {
-            ApiError::new(ErrorCode::CredentialError, "credentials could not be issued").with_detail(e)
+            ApiError::new(
+                ErrorCode::CredentialError,
+                "credentials could not be issued",
+            )
+            .with_detail(e)
         })
     }
 
@@ -418,9 +465,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
 
     async fn profiles(&self) -> Result<String, ApiError> {
         let names = self.policies.source().list().await.map_err(|e| match e {
-            SourceError::AccessDenied(_) => {
-                ApiError::new(ErrorCode::ConfigError, "sentinel is not allowed to list profiles").with_detail(e)
-            }
+            SourceError::AccessDenied(_) => ApiError::new(
+                ErrorCode::ConfigError,
+                "sentinel is not allowed to list profiles",
+            )
+            .with_detail(e),
             SourceError::Unavailable(_) => {
                 ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e)
             }
@@ -437,8 +486,9 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             profiles,
             root: self.settings.policy_root.clone(),
         };
-        serde_json::to_string(&response)
-            .map_err(|e| ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e))
+        serde_json::to_string(&response).map_err(|e| {
+            ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e)
+        })
     }
 }
 
@@ -459,7 +509,10 @@ fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             ErrorCode::MethodNotAllowed,
             format!("method `{method}` is not allowed on `{path}`"),
         )),
-        _ => Err(ApiError::new(ErrorCode::NotFound, format!("no route for `{path}`"))),
+        _ => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no route for `{path}`"),
+        )),
     }
 }
 
@@ -470,10 +523,18 @@ struct VendInput {
 }
 
 fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
-    let missing = || ApiError::new(ErrorCode::MissingProfile, "the `profile` parameter is required");
+    let missing = || {
+        ApiError::new(
+            ErrorCode::MissingProfile,
+            "the `profile` parameter is required",
+        )
+    };
     if request.method == "POST" {
         if request.body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::new(ErrorCode::InvalidRequest, "the request body is too large"));
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "the request body is too large",
+            ));
         }
         if request.body.iter().all(u8::is_ascii_whitespace) {
             return Err(missing());
@@ -503,7 +564,9 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
             other => {
                 return Err(ApiError::new(
                     ErrorCode::InvalidRequest,
-                    format!("unknown query parameter `{other}` (expected `profile` and `duration`)"),
+                    format!(
+                        "unknown query parameter `{other}` (expected `profile` and `duration`)"
+                    ),
                 ));
             }
         };

@@ -50,8 +50,12 @@ fn now() -> DateTime<Utc> {
 }
 
 fn settings_with(vars: &[(&str, &str)]) -> Settings {
-    let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        .unwrap()
 }
 
 fn service_with(vars: &[(&str, &str)]) -> TestService {
@@ -73,7 +77,7 @@ fn caller(arn: &str) -> IamCaller {
     IamCaller {
         user_arn: Some(arn.to_owned()),
         account_id: arn.split(':').nth(4).map(str::to_owned),
-        principal_org_id: Some("o-abc123".to_owned()),
+        principal_org_id: Some("o-abc1234567".to_owned()),
         user_id: Some("AIDAEXAMPLE".to_owned()),
         access_key: Some("AKIAEXAMPLE".to_owned()),
     }
@@ -107,7 +111,10 @@ async fn expect_error(service: &TestService, request: ApiRequest, code: ErrorCod
     assert_eq!(body.code, code.as_str(), "{}", handled.response.body);
     assert_eq!(status, code.status());
     assert_eq!(body.request_id, "req-1");
-    assert!(!handled.response.body.contains("fake-secret"), "no credentials in an error");
+    assert!(
+        !handled.response.body.contains("fake-secret"),
+        "no credentials in an error"
+    );
     handled
 }
 
@@ -119,7 +126,10 @@ async fn allowed_vend_returns_credentials_and_records_the_session() {
     let vended: VendResponse = serde_json::from_str(&handled.response.body).unwrap();
     assert_eq!(vended.source_identity, "sentinel=alice");
     assert_eq!(vended.profile, "dev");
-    assert_eq!(vended.role_arn, "arn:aws:iam::111122223333:role/SentinelProtected-dev");
+    assert_eq!(
+        vended.role_arn,
+        "arn:aws:iam::111122223333:role/SentinelProtected-dev"
+    );
     assert_eq!(vended.token, vended.session_token);
     assert_eq!(vended.expiration, now() + chrono::Duration::seconds(900));
 
@@ -127,7 +137,10 @@ async fn allowed_vend_returns_credentials_and_records_the_session() {
     assert_eq!(sent.len(), 1);
     let sent = &sent[0];
     assert_eq!(sent.session_name, format!("sentinel-{}", vended.session_id));
-    assert_eq!(sent.duration_secs, 900, "default_duration applies when none is requested");
+    assert_eq!(
+        sent.duration_secs, 900,
+        "default_duration applies when none is requested"
+    );
     assert_eq!(
         sent.tags,
         vec![
@@ -176,9 +189,13 @@ async fn granted_duration_is_the_minimum_of_every_cap() {
     assert_eq!(handled.response.status, 200, "{}", handled.response.body);
     assert_eq!(service.issuer().requests()[0].duration_secs, 3000);
 
-    let service = service();
+    let service = self::service();
     call(&service, get("profile=dev&duration=43200")).await;
-    assert_eq!(service.issuer().requests()[0].duration_secs, 3600, "rule max_duration 1h");
+    assert_eq!(
+        service.issuer().requests()[0].duration_secs,
+        3600,
+        "rule max_duration 1h"
+    );
 }
 
 #[tokio::test]
@@ -211,14 +228,24 @@ async fn unsigned_request_needs_iam_auth() {
     request.caller = None;
     request.auth_failure = Some("signature does not match".into());
     let handled = expect_error(&service, request, ErrorCode::IamAuthRequired).await;
-    assert_eq!(handled.log.detail.as_deref(), Some("signature does not match"));
-    assert!(!handled.response.body.contains("signature does not match"), "detail stays in the log");
+    assert_eq!(
+        handled.log.detail.as_deref(),
+        Some("signature does not match")
+    );
+    assert!(
+        !handled.response.body.contains("signature does not match"),
+        "detail stays in the log"
+    );
 }
 
 #[tokio::test]
 async fn root_and_unparsable_callers_are_invalid_identities() {
     let service = service();
-    for arn in ["arn:aws:iam::111122223333:root", "not-an-arn", "arn:aws:s3:::bucket"] {
+    for arn in [
+        "arn:aws:iam::111122223333:root",
+        "not-an-arn",
+        "arn:aws:s3:::bucket",
+    ] {
         let mut request = get("profile=dev");
         request.caller = Some(caller(arn));
         expect_error(&service, request, ErrorCode::InvalidIdentity).await;
@@ -239,16 +266,23 @@ async fn account_in_context_must_match_the_arn() {
 async fn accounts_and_orgs_outside_the_allow_lists_are_refused_before_the_policy() {
     let service = service_with(&[("SENTINEL_ALLOWED_ACCOUNTS", "444455556666")]);
     expect_error(&service, get("profile=dev"), ErrorCode::AccountNotAllowed).await;
-    assert_eq!(service.policy_source().fetches(), 0, "no policy read for a refused account");
+    assert_eq!(
+        service.policy_source().fetches(),
+        0,
+        "no policy read for a refused account"
+    );
 
-    let service = service_with(&[("SENTINEL_ALLOWED_ORG_IDS", "o-other")]);
+    let service = service_with(&[("SENTINEL_ALLOWED_ORG_IDS", "o-other12345")]);
     expect_error(&service, get("profile=dev"), ErrorCode::AccountNotAllowed).await;
 
     let service = service_with(&[
         ("SENTINEL_ALLOWED_ACCOUNTS", "444455556666,111122223333"),
-        ("SENTINEL_ALLOWED_ORG_IDS", "o-abc123"),
+        ("SENTINEL_ALLOWED_ORG_IDS", "o-abc1234567"),
     ]);
-    assert_eq!(call(&service, get("profile=dev")).await.response.status, 200);
+    assert_eq!(
+        call(&service, get("profile=dev")).await.response.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -257,11 +291,36 @@ async fn bad_input_gets_its_own_code() {
     expect_error(&service, get(""), ErrorCode::MissingProfile).await;
     expect_error(&service, get("profile="), ErrorCode::MissingProfile).await;
     expect_error(&service, get("profile=../etc"), ErrorCode::InvalidProfile).await;
-    expect_error(&service, get("profile=dev&duration=60"), ErrorCode::InvalidDuration).await;
-    expect_error(&service, get("profile=dev&duration=abc"), ErrorCode::InvalidDuration).await;
-    expect_error(&service, get("profile=dev&duration=50000"), ErrorCode::InvalidDuration).await;
-    expect_error(&service, get("profile=dev&role=admin"), ErrorCode::InvalidRequest).await;
-    expect_error(&service, get("profile=dev&profile=prod"), ErrorCode::InvalidRequest).await;
+    expect_error(
+        &service,
+        get("profile=dev&duration=60"),
+        ErrorCode::InvalidDuration,
+    )
+    .await;
+    expect_error(
+        &service,
+        get("profile=dev&duration=abc"),
+        ErrorCode::InvalidDuration,
+    )
+    .await;
+    expect_error(
+        &service,
+        get("profile=dev&duration=50000"),
+        ErrorCode::InvalidDuration,
+    )
+    .await;
+    expect_error(
+        &service,
+        get("profile=dev&role=admin"),
+        ErrorCode::InvalidRequest,
+    )
+    .await;
+    expect_error(
+        &service,
+        get("profile=dev&profile=prod"),
+        ErrorCode::InvalidRequest,
+    )
+    .await;
 
     let mut post = get("");
     post.method = "POST".into();
@@ -269,7 +328,10 @@ async fn bad_input_gets_its_own_code() {
     for (body, code) in [
         (&b"{not json"[..], ErrorCode::InvalidRequest),
         (br#"{"profile":"dev","extra":1}"#, ErrorCode::InvalidRequest),
-        (br#"{"profile":"dev","duration":-1}"#, ErrorCode::InvalidDuration),
+        (
+            br#"{"profile":"dev","duration":-1}"#,
+            ErrorCode::InvalidDuration,
+        ),
         (b"", ErrorCode::MissingProfile),
     ] {
         post.body = body.to_vec();
@@ -298,8 +360,14 @@ async fn invalid_policy_fails_closed_for_that_profile_only() {
     let handled = expect_error(&service, get("profile=broken"), ErrorCode::PolicyError).await;
     let detail = handled.log.detail.clone().unwrap_or_default();
     assert!(detail.contains("/sentinel/policies/broken"), "{detail}");
-    assert!(!handled.response.body.contains("alow"), "policy internals stay in the log");
-    assert_eq!(call(&service, get("profile=dev")).await.response.status, 200);
+    assert!(
+        !handled.response.body.contains("alow"),
+        "policy internals stay in the log"
+    );
+    assert_eq!(
+        call(&service, get("profile=dev")).await.response.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -314,17 +382,23 @@ async fn policy_source_failures_fail_closed_and_are_not_cached() {
         .fail_with(Some(SourceError::AccessDenied("not authorized".into())));
     expect_error(&service, get("profile=dev"), ErrorCode::ConfigError).await;
     service.policy_source().fail_with(None);
-    assert_eq!(call(&service, get("profile=dev")).await.response.status, 200);
+    assert_eq!(
+        call(&service, get("profile=dev")).await.response.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn sts_failure_is_a_credential_error() {
     let service = service();
-    service
-        .issuer()
-        .fail_with(Some(IssueError("AccessDenied: not authorized to perform sts:AssumeRole".into())));
+    service.issuer().fail_with(Some(IssueError(
+        "AccessDenied: not authorized to perform sts:AssumeRole".into(),
+    )));
     let handled = expect_error(&service, get("profile=dev"), ErrorCode::CredentialError).await;
-    assert!(!handled.response.body.contains("AccessDenied"), "SDK text stays in the log");
+    assert!(
+        !handled.response.body.contains("AccessDenied"),
+        "SDK text stays in the log"
+    );
     assert_eq!(service.store().unwrap().len(), 0);
 }
 
@@ -334,7 +408,11 @@ async fn session_store_outage_returns_no_credentials() {
     service.store().unwrap().set_unavailable(true);
     let handled = expect_error(&service, get("profile=dev"), ErrorCode::SessionStoreError).await;
     assert!(!handled.response.body.contains("ASIA"));
-    assert_eq!(service.issuer().requests().len(), 1, "STS was called, but its credentials are dropped");
+    assert_eq!(
+        service.issuer().requests().len(),
+        1,
+        "STS was called, but its credentials are dropped"
+    );
 }
 
 #[tokio::test]
@@ -345,7 +423,10 @@ async fn without_a_session_table_nothing_is_recorded() {
         FakeIssuer::new(now()),
         None,
     );
-    assert_eq!(call(&service, get("profile=dev")).await.response.status, 200);
+    assert_eq!(
+        call(&service, get("profile=dev")).await.response.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -359,8 +440,18 @@ async fn profiles_lists_valid_names_under_the_root() {
     assert_eq!(handled.response.status, 200, "{}", handled.response.body);
     let body: ProfilesResponse = serde_json::from_str(&handled.response.body).unwrap();
     assert_eq!(body.root, "/org/sentinel");
-    let names: Vec<_> = body.profiles.iter().map(|p| (p.name.as_str(), p.policy_path.as_str())).collect();
-    assert_eq!(names, [("broken", "/org/sentinel/broken"), ("dev", "/org/sentinel/dev")]);
+    let names: Vec<_> = body
+        .profiles
+        .iter()
+        .map(|p| (p.name.as_str(), p.policy_path.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("broken", "/org/sentinel/broken"),
+            ("dev", "/org/sentinel/dev")
+        ]
+    );
     assert!(!handled.metered, "only vends are metered");
 }
 
@@ -380,5 +471,9 @@ async fn concurrent_vends_get_distinct_sessions() {
     }
     assert_eq!(ids.len(), 50);
     assert_eq!(service.store().unwrap().len(), 50);
-    assert_eq!(service.policy_source().fetches(), 1, "the policy cache is single-flight");
+    assert_eq!(
+        service.policy_source().fetches(),
+        1,
+        "the policy cache is single-flight"
+    );
 }

@@ -64,7 +64,11 @@ impl Settings {
     /// Reads the settings through `lookup` (the environment in production, a map in tests).
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let policy_root = match (
             get("SENTINEL_POLICY_ROOT"),
@@ -83,12 +87,17 @@ impl Settings {
             None => DEFAULT_MAX_DURATION_SECS,
             Some(raw) => {
                 let secs: u32 = raw.parse().map_err(|_| {
-                    invalid("SENTINEL_MAX_DURATION", format!("`{raw}` is not a number of seconds"))
+                    invalid(
+                        "SENTINEL_MAX_DURATION",
+                        format!("`{raw}` is not a number of seconds"),
+                    )
                 })?;
                 if !(MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&secs) {
                     return Err(invalid(
                         "SENTINEL_MAX_DURATION",
-                        format!("`{secs}` is outside {MIN_DURATION_SECS}..={MAX_DURATION_SECS} seconds"),
+                        format!(
+                            "`{secs}` is outside {MIN_DURATION_SECS}..={MAX_DURATION_SECS} seconds"
+                        ),
                     ));
                 }
                 secs
@@ -123,14 +132,17 @@ impl Settings {
 
         let policy_cache_ttl = match get("SENTINEL_POLICY_CACHE_TTL") {
             None => DEFAULT_POLICY_CACHE_TTL,
-            Some(raw) => Duration::from_secs(parse_seconds("SENTINEL_POLICY_CACHE_TTL", &raw, 3600)?),
+            Some(raw) => {
+                Duration::from_secs(parse_seconds("SENTINEL_POLICY_CACHE_TTL", &raw, 3600)?)
+            }
         };
 
         let session_retention_days = match get("SENTINEL_SESSION_RETENTION_DAYS") {
             None => DEFAULT_SESSION_RETENTION_DAYS,
             Some(raw) => {
                 let days = parse_seconds("SENTINEL_SESSION_RETENTION_DAYS", &raw, 36_500)?;
-                u32::try_from(days).map_err(|_| invalid("SENTINEL_SESSION_RETENTION_DAYS", "too large"))?
+                u32::try_from(days)
+                    .map_err(|_| invalid("SENTINEL_SESSION_RETENTION_DAYS", "too large"))?
             }
         };
 
@@ -182,10 +194,18 @@ fn parse_root(name: &'static str, raw: &str) -> Result<String, SettingsError> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'));
     if !valid_chars || root.contains("//") || root.len() > 900 || root.matches('/').count() > 14 {
-        return Err(invalid(name, format!("`{raw}` is not a valid SSM parameter path")));
+        return Err(invalid(
+            name,
+            format!("`{raw}` is not a valid SSM parameter path"),
+        ));
     }
-    if root.to_ascii_lowercase().starts_with("/aws") || root.to_ascii_lowercase().starts_with("/ssm") {
-        return Err(invalid(name, format!("`{raw}` uses a prefix reserved by AWS")));
+    if root.to_ascii_lowercase().starts_with("/aws")
+        || root.to_ascii_lowercase().starts_with("/ssm")
+    {
+        return Err(invalid(
+            name,
+            format!("`{raw}` uses a prefix reserved by AWS"),
+        ));
     }
     Ok(root.to_owned())
 }
@@ -227,7 +247,9 @@ fn is_org_id(s: &str) -> bool {
     // o-[a-z0-9]{10,32}
     s.strip_prefix("o-").is_some_and(|rest| {
         (10..=32).contains(&rest.len())
-            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     })
 }
 

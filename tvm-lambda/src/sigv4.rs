@@ -50,7 +50,10 @@ impl std::fmt::Debug for AuthKey {
             .field("secret_access_key", &"<redacted>")
             .field("arn", &self.arn)
             .field("account_id", &self.account_id)
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -102,7 +105,10 @@ impl Verifier {
                 return Err("every key needs `access_key_id` and `secret_access_key`".into());
             }
             if !is_account_id(&key.account_id) {
-                return Err(format!("key `{}`: `account_id` must be 12 digits", key.access_key_id));
+                return Err(format!(
+                    "key `{}`: `account_id` must be 12 digits",
+                    key.access_key_id
+                ));
             }
             if !key.arn.starts_with("arn:") {
                 return Err(format!("key `{}`: `arn` is not an ARN", key.access_key_id));
@@ -140,16 +146,24 @@ impl Verifier {
         body: &[u8],
         now: SystemTime,
     ) -> Result<IamCaller, AuthError> {
-        let header = single_header(headers, "authorization")?.ok_or_else(|| reject("no authorization header"))?;
+        let header = single_header(headers, "authorization")?
+            .ok_or_else(|| reject("no authorization header"))?;
         let auth = parse_authorization(header)?;
 
         if auth.service != SERVICE {
-            return Err(reject(format!("scope service `{}` is not `{SERVICE}`", auth.service)));
+            return Err(reject(format!(
+                "scope service `{}` is not `{SERVICE}`",
+                auth.service
+            )));
         }
         if auth.region != self.region {
-            return Err(reject(format!("scope region `{}` is not `{}`", auth.region, self.region)));
+            return Err(reject(format!(
+                "scope region `{}` is not `{}`",
+                auth.region, self.region
+            )));
         }
-        let amz_date = single_header(headers, "x-amz-date")?.ok_or_else(|| reject("no x-amz-date header"))?;
+        let amz_date =
+            single_header(headers, "x-amz-date")?.ok_or_else(|| reject("no x-amz-date header"))?;
         let signed_at = parse_amz_date(amz_date)?;
         if amz_date.get(..8) != Some(auth.date) {
             return Err(reject("scope date does not match x-amz-date"));
@@ -159,7 +173,10 @@ impl Verifier {
             Err(ahead) => ahead.duration(),
         };
         if skew > MAX_SKEW {
-            return Err(reject(format!("x-amz-date is {}s away from the server clock", skew.as_secs())));
+            return Err(reject(format!(
+                "x-amz-date is {}s away from the server clock",
+                skew.as_secs()
+            )));
         }
 
         let key = self
@@ -181,7 +198,9 @@ impl Verifier {
                 }
             }
             (Some(_), None) => return Err(reject("x-amz-security-token sent for a long-term key")),
-            (None, Some(_)) => return Err(reject("x-amz-security-token missing for a temporary key")),
+            (None, Some(_)) => {
+                return Err(reject("x-amz-security-token missing for a temporary key"));
+            }
         }
         if let Some(claimed) = single_header(headers, "x-amz-content-sha256")? {
             let actual = hex::encode(Sha256::digest(body));
@@ -200,7 +219,10 @@ impl Verifier {
             let values: Vec<&str> = headers
                 .get_all(*name)
                 .iter()
-                .map(|v| v.to_str().map_err(|_| reject(format!("header `{name}` is not text"))))
+                .map(|v| {
+                    v.to_str()
+                        .map_err(|_| reject(format!("header `{name}` is not text")))
+                })
                 .collect::<Result<_, _>>()?;
             if values.is_empty() {
                 return Err(reject(format!("signed header `{name}` is missing")));
@@ -228,8 +250,13 @@ impl Verifier {
             .build()
             .map_err(|e| reject(format!("signing parameters: {e}")))?;
         let uri = format!("http://sentinel.invalid{path_and_query}");
-        let signable = SignableRequest::new(method, uri, signable_headers.into_iter(), SignableBody::Bytes(body))
-            .map_err(|e| reject(format!("request cannot be canonicalised: {e}")))?;
+        let signable = SignableRequest::new(
+            method,
+            uri,
+            signable_headers.into_iter(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| reject(format!("request cannot be canonicalised: {e}")))?;
         let expected = sign(signable, &params.into())
             .map_err(|e| reject(format!("request cannot be signed: {e}")))?;
         let (instructions, expected_signature) = expected.into_parts();
@@ -237,11 +264,19 @@ impl Verifier {
         let expected_signed_headers = instructions
             .headers()
             .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-            .and_then(|(_, value)| parse_authorization(value).ok().map(|a| a.signed_headers.join(";")));
+            .and_then(|(_, value)| {
+                parse_authorization(value)
+                    .ok()
+                    .map(|a| a.signed_headers.join(";"))
+            });
         if expected_signed_headers.as_deref() != Some(auth.signed_headers.join(";").as_str()) {
             return Err(reject("signed headers do not match the request"));
         }
-        if !bool::from(expected_signature.as_bytes().ct_eq(auth.signature.as_bytes())) {
+        if !bool::from(
+            expected_signature
+                .as_bytes()
+                .ct_eq(auth.signature.as_bytes()),
+        ) {
             return Err(reject("signature does not match"));
         }
 
@@ -284,10 +319,16 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, AuthError> {
             "Credential" => &mut credential,
             "SignedHeaders" => &mut signed,
             "Signature" => &mut signature,
-            _ => return Err(reject(format!("unexpected `{name}` in authorization header"))),
+            _ => {
+                return Err(reject(format!(
+                    "unexpected `{name}` in authorization header"
+                )));
+            }
         };
         if slot.replace(value).is_some() {
-            return Err(reject(format!("`{name}` given twice in authorization header")));
+            return Err(reject(format!(
+                "`{name}` given twice in authorization header"
+            )));
         }
     }
     let credential = credential.ok_or_else(|| reject("no Credential in authorization header"))?;
@@ -312,7 +353,9 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, AuthError> {
         return Err(reject("malformed signature"));
     }
     let signed_headers: Vec<&str> = signed.split(';').collect();
-    let canonical = signed_headers.windows(2).all(|w| matches!(w, [a, b] if a < b))
+    let canonical = signed_headers
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a < b))
         && signed_headers
             .iter()
             .all(|h| !h.is_empty() && h.bytes().all(|b| !b.is_ascii_uppercase()));
@@ -332,7 +375,9 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, AuthError> {
 fn parse_amz_date(raw: &str) -> Result<SystemTime, AuthError> {
     let naive = NaiveDateTime::parse_from_str(raw, "%Y%m%dT%H%M%SZ")
         .map_err(|_| reject(format!("x-amz-date `{raw}` is not YYYYMMDDTHHMMSSZ")))?;
-    Ok(SystemTime::from(DateTime::<Utc>::from_naive_utc_and_offset(naive, Utc)))
+    Ok(SystemTime::from(
+        DateTime::<Utc>::from_naive_utc_and_offset(naive, Utc),
+    ))
 }
 
 #[cfg(test)]
@@ -363,7 +408,8 @@ mod tests {
         service: &str,
         access_key: &str,
     ) -> HeaderMap {
-        let identity = aws_credential_types::Credentials::new(access_key, SECRET, None, None, "test").into();
+        let identity =
+            aws_credential_types::Credentials::new(access_key, SECRET, None, None, "test").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
@@ -373,8 +419,12 @@ mod tests {
             .build()
             .unwrap();
         let uri = format!("http://127.0.0.1:8787{path_and_query}");
-        let host = [("host", "127.0.0.1:8787"), ("content-type", "application/json")];
-        let signable = SignableRequest::new(method, uri, host.into_iter(), SignableBody::Bytes(body)).unwrap();
+        let host = [
+            ("host", "127.0.0.1:8787"),
+            ("content-type", "application/json"),
+        ];
+        let signable =
+            SignableRequest::new(method, uri, host.into_iter(), SignableBody::Bytes(body)).unwrap();
         let (instructions, _) = sign(signable, &params.into()).unwrap().into_parts();
         let mut headers = HeaderMap::new();
         for (name, value) in host {
@@ -395,46 +445,123 @@ mod tests {
 
     #[test]
     fn a_correctly_signed_request_yields_the_keys_identity() {
-        let headers = signed("GET", "/?profile=dev", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
-        let caller = verifier().verify("GET", "/?profile=dev", &headers, b"", now()).unwrap();
-        assert_eq!(caller.user_arn.as_deref(), Some("arn:aws:iam::111122223333:user/alice"));
+        let headers = signed(
+            "GET",
+            "/?profile=dev",
+            b"",
+            now(),
+            "eu-west-1",
+            SERVICE,
+            "AKIDEXAMPLE",
+        );
+        let caller = verifier()
+            .verify("GET", "/?profile=dev", &headers, b"", now())
+            .unwrap();
+        assert_eq!(
+            caller.user_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:user/alice")
+        );
         assert_eq!(caller.account_id.as_deref(), Some("111122223333"));
     }
 
     #[test]
     fn changed_query_is_rejected() {
-        let headers = signed("GET", "/?profile=dev", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
-        assert!(verifier().verify("GET", "/?profile=prod", &headers, b"", now()).is_err());
+        let headers = signed(
+            "GET",
+            "/?profile=dev",
+            b"",
+            now(),
+            "eu-west-1",
+            SERVICE,
+            "AKIDEXAMPLE",
+        );
+        assert!(
+            verifier()
+                .verify("GET", "/?profile=prod", &headers, b"", now())
+                .is_err()
+        );
     }
 
     #[test]
     fn changed_body_is_rejected() {
         let body = br#"{"profile":"dev"}"#;
-        let headers = signed("POST", "/", body, now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
-        assert!(verifier().verify("POST", "/", &headers, body, now()).is_ok());
-        let err = verifier().verify("POST", "/", &headers, br#"{"profile":"prod"}"#, now()).unwrap_err();
+        let headers = signed(
+            "POST",
+            "/",
+            body,
+            now(),
+            "eu-west-1",
+            SERVICE,
+            "AKIDEXAMPLE",
+        );
+        assert!(
+            verifier()
+                .verify("POST", "/", &headers, body, now())
+                .is_ok()
+        );
+        let err = verifier()
+            .verify("POST", "/", &headers, br#"{"profile":"prod"}"#, now())
+            .unwrap_err();
         assert!(err.to_string().contains("signature"), "{err}");
     }
 
     #[test]
     fn changed_signed_header_is_rejected() {
-        let mut headers = signed("GET", "/?profile=dev", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
-        assert!(headers["authorization"].to_str().unwrap().contains("content-type;host"));
+        let mut headers = signed(
+            "GET",
+            "/?profile=dev",
+            b"",
+            now(),
+            "eu-west-1",
+            SERVICE,
+            "AKIDEXAMPLE",
+        );
+        assert!(
+            headers["authorization"]
+                .to_str()
+                .unwrap()
+                .contains("content-type;host")
+        );
         headers.insert("content-type", HeaderValue::from_static("text/plain"));
-        assert!(verifier().verify("GET", "/?profile=dev", &headers, b"", now()).is_err());
-        let mut headers = signed("GET", "/?profile=dev", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
+        assert!(
+            verifier()
+                .verify("GET", "/?profile=dev", &headers, b"", now())
+                .is_err()
+        );
+        let mut headers = signed(
+            "GET",
+            "/?profile=dev",
+            b"",
+            now(),
+            "eu-west-1",
+            SERVICE,
+            "AKIDEXAMPLE",
+        );
         headers.insert("host", HeaderValue::from_static("evil.example:8787"));
-        assert!(verifier().verify("GET", "/?profile=dev", &headers, b"", now()).is_err());
+        assert!(
+            verifier()
+                .verify("GET", "/?profile=dev", &headers, b"", now())
+                .is_err()
+        );
     }
 
     #[test]
     fn date_outside_five_minutes_is_rejected() {
         let headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
         let later = now() + Duration::from_secs(301);
-        let err = verifier().verify("GET", "/", &headers, b"", later).unwrap_err();
-        assert!(err.to_string().contains("away from the server clock"), "{err}");
+        let err = verifier()
+            .verify("GET", "/", &headers, b"", later)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("away from the server clock"),
+            "{err}"
+        );
         let earlier = now() - Duration::from_secs(301);
-        assert!(verifier().verify("GET", "/", &headers, b"", earlier).is_err());
+        assert!(
+            verifier()
+                .verify("GET", "/", &headers, b"", earlier)
+                .is_err()
+        );
         let within = now() + Duration::from_secs(299);
         assert!(verifier().verify("GET", "/", &headers, b"", within).is_ok());
     }
@@ -442,15 +569,33 @@ mod tests {
     #[test]
     fn wrong_region_or_service_is_rejected() {
         let headers = signed("GET", "/", b"", now(), "us-east-1", SERVICE, "AKIDEXAMPLE");
-        assert!(verifier().verify("GET", "/", &headers, b"", now()).unwrap_err().to_string().contains("region"));
+        assert!(
+            verifier()
+                .verify("GET", "/", &headers, b"", now())
+                .unwrap_err()
+                .to_string()
+                .contains("region")
+        );
         let headers = signed("GET", "/", b"", now(), "eu-west-1", "sts", "AKIDEXAMPLE");
-        assert!(verifier().verify("GET", "/", &headers, b"", now()).unwrap_err().to_string().contains("service"));
+        assert!(
+            verifier()
+                .verify("GET", "/", &headers, b"", now())
+                .unwrap_err()
+                .to_string()
+                .contains("service")
+        );
     }
 
     #[test]
     fn unknown_key_is_rejected() {
         let headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDUNKNOWN");
-        assert!(verifier().verify("GET", "/", &headers, b"", now()).unwrap_err().to_string().contains("unknown"));
+        assert!(
+            verifier()
+                .verify("GET", "/", &headers, b"", now())
+                .unwrap_err()
+                .to_string()
+                .contains("unknown")
+        );
     }
 
     #[test]
@@ -465,7 +610,10 @@ mod tests {
         ] {
             let mut headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
             headers.insert("authorization", HeaderValue::from_static(garbage));
-            assert!(v.verify("GET", "/", &headers, b"", now()).is_err(), "{garbage}");
+            assert!(
+                v.verify("GET", "/", &headers, b"", now()).is_err(),
+                "{garbage}"
+            );
         }
     }
 
@@ -483,7 +631,11 @@ mod tests {
         assert!(Verifier::from_json("{}", "eu-west-1").is_err());
         let dup = r#"[{"access_key_id":"A","secret_access_key":"s","arn":"arn:aws:iam::111122223333:user/a","account_id":"111122223333"},
                       {"access_key_id":"A","secret_access_key":"s","arn":"arn:aws:iam::111122223333:user/a","account_id":"111122223333"}]"#;
-        assert!(Verifier::from_json(dup, "eu-west-1").unwrap_err().contains("twice"));
+        assert!(
+            Verifier::from_json(dup, "eu-west-1")
+                .unwrap_err()
+                .contains("twice")
+        );
         let key: AuthKey = serde_json::from_str(
             r#"{"access_key_id":"A","secret_access_key":"topsecret","arn":"arn:x","account_id":"1"}"#,
         )

@@ -26,6 +26,8 @@ where
                 | "KMSAccessDeniedException"
                 | "UnrecognizedClientException"
         )
-    ) || err.raw_response().is_some_and(|r| r.status().as_u16() == 403);
+    ) || err
+        .raw_response()
+        .is_some_and(|r| r.status().as_u16() == 403);
     (denied, DisplayErrorContext(err).to_string())
 }

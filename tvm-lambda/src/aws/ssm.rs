@@ -48,7 +48,11 @@ impl PolicySource for SsmPolicySource {
             .send()
             .await
             .map_err(|e| source_error(&e))?;
-        let Some(parameter) = output.parameters().iter().find(|p| p.name() == Some(name.as_str())) else {
+        let Some(parameter) = output
+            .parameters()
+            .iter()
+            .find(|p| p.name() == Some(name.as_str()))
+        else {
             return Ok(None);
         };
         if parameter.r#type() == Some(&ParameterType::StringList) {

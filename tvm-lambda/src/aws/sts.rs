@@ -40,13 +40,22 @@ impl CredentialIssuer for StsIssuer {
             .set_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| IssueError(format!("sts:AssumeRole on `{}`: {}", request.role_arn, classify(&e).1)))?;
+            .map_err(|e| {
+                IssueError(format!(
+                    "sts:AssumeRole on `{}`: {}",
+                    request.role_arn,
+                    classify(&e).1
+                ))
+            })?;
         let credentials = output
             .credentials()
             .ok_or_else(|| IssueError("sts:AssumeRole returned no credentials".into()))?;
         let expiration = credentials.expiration();
-        let expiration = DateTime::<Utc>::from_timestamp(expiration.secs(), expiration.subsec_nanos())
-            .ok_or_else(|| IssueError("sts:AssumeRole returned an invalid expiration".into()))?;
+        let expiration =
+            DateTime::<Utc>::from_timestamp(expiration.secs(), expiration.subsec_nanos())
+                .ok_or_else(|| {
+                    IssueError("sts:AssumeRole returned an invalid expiration".into())
+                })?;
         Ok(IssuedCredentials {
             access_key_id: credentials.access_key_id().to_owned(),
             secret_access_key: credentials.secret_access_key().to_owned(),
