@@ -193,9 +193,15 @@ pub fn sign_headers(
     headers
 }
 
+/// What the test client calls itself; the session row must record it.
+const USER_AGENT: &str = "system-tests/1 sentinel-test";
+
 /// Sends a signed request; returns status and body.
 pub async fn send(key: Option<&Key>, method: &str, url: &str, body: &[u8]) -> (u16, String) {
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .build()
+        .unwrap();
     let mut request = client
         .request(method.parse().unwrap(), url)
         .body(body.to_vec());
@@ -312,6 +318,7 @@ async fn signed_vend_returns_credentials_that_work_and_records_the_session() {
     assert_eq!(s("access_key_id"), Some(vended.access_key_id.clone()));
     assert_eq!(s("principal_arn").as_deref(), Some(ALICE.arn));
     assert_eq!(s("source_ip").as_deref(), Some("127.0.0.1"));
+    assert_eq!(s("user_agent").as_deref(), Some(USER_AGENT));
 }
 
 #[tokio::test]
