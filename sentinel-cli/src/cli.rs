@@ -27,7 +27,7 @@ pub enum Command {
     Configure(ConfigureArgs),
     /// Make SSM hold exactly the policies of a directory
     Bootstrap(BootstrapArgs),
-    /// List, show and revoke sessions
+    /// List, show and revoke sessions; create the session table
     Sessions(SessionsArgs),
 }
 

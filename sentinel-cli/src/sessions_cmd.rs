@@ -1,4 +1,4 @@
-//! `sentinel sessions list|show|revoke`: session administration (SPEC §6, §7).
+//! `sentinel sessions list|show|revoke|create-table`: session administration (SPEC §6, §7).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,6 +31,15 @@ pub enum SessionsCommand {
     Show(ShowArgs),
     /// Revoke a session, or every active session of a user
     Revoke(RevokeArgs),
+    /// Create the session table with its indexes and TTL (idempotent; for local stacks and tests)
+    CreateTable(CreateTableArgs),
+}
+
+/// `sessions create-table` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreateTableArgs {
+    #[command(flatten)]
+    pub table: TableArg,
 }
 
 /// Which DynamoDB table.
@@ -110,6 +119,7 @@ pub async fn run(
         SessionsCommand::List(a) => &a.table,
         SessionsCommand::Show(a) => &a.table,
         SessionsCommand::Revoke(a) => &a.table,
+        SessionsCommand::CreateTable(a) => &a.table,
     };
     let table = table
         .table
@@ -121,6 +131,15 @@ pub async fn run(
         })?;
     // Inputs are checked before any AWS configuration is loaded.
     match &args.command {
+        SessionsCommand::CreateTable(_) => {
+            let config = aws::sdk_config(region).await;
+            let client = aws_sdk_dynamodb::Client::new(&config);
+            sessions::create_table(&client, table)
+                .await
+                .map_err(store_failure)?;
+            println!("table {table} is active (indexes by-user and by-profile, TTL on ttl)");
+            Ok(())
+        }
         SessionsCommand::List(list) => {
             let query = list_query(list)?;
             let config = aws::sdk_config(region).await;

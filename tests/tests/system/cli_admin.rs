@@ -1,14 +1,12 @@
 //! The admins' CLI against moto: `bootstrap`, `policy pull|push|diff` on SSM and
-//! `sessions list|show|revoke` on a DynamoDB table plus the IAM deny policy.
+//! `sessions create-table|list|show|revoke` on a DynamoDB table plus the IAM deny policy.
 
 #![cfg(test)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use ::sessions::{
-    DynamoSessionStore, SessionId, SessionRecord, SessionStore, Status, create_table,
-};
+use ::sessions::{DynamoSessionStore, SessionId, SessionRecord, SessionStore, Status};
 use chrono::{TimeDelta, Utc};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, cargo_bin, workspace_root};
 
@@ -255,7 +253,34 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    create_table(&dynamodb, TABLE).await.unwrap();
+    for _ in 0..2 {
+        let created = sentinel(&moto, &["sessions", "create-table", "--table", TABLE]);
+        assert!(created.status.success(), "{}", stderr(&created));
+    }
+    let described = dynamodb
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let mut indexes: Vec<_> = described
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, ["by-profile", "by-user"]);
+    let ttl = dynamodb
+        .describe_time_to_live()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap()
+        .time_to_live_description
+        .unwrap();
+    assert_eq!(ttl.attribute_name(), Some("ttl"));
     let store = DynamoSessionStore::new(dynamodb, TABLE);
     for (n, user) in [(1, "alice"), (2, "alice"), (3, "bob")] {
         store.put_new(&record(n, user)).await.unwrap();
