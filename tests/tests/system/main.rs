@@ -1,5 +1,6 @@
 mod cli_admin;
 mod cli_e2e;
+mod downstream;
 mod lambda_binaries;
 mod sessions;
 mod tvm;

@@ -1,0 +1,213 @@
+//! `examples/downstream` end to end: a session vended by `sentinel-tvm serve`, then
+//! API Gateway played locally (the real `sentinel-authorizer` binary through the local
+//! Runtime API first, then the example's `handler.py` with the authorizer's context),
+//! then `sentinel sessions revoke`, after which the authorizer refuses the same session.
+
+#![cfg(test)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use protocol::VendResponse;
+use serde_json::{Value, json};
+use system_tests::runtime_api::{Outcome, RuntimeApi};
+use system_tests::{AWS_ENV_TO_REMOVE, Moto, Venv, cargo_bin, workspace_root};
+
+use crate::tvm::{ALICE, TABLE, Tvm, seed, send};
+
+/// A process killed on drop.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What a client of the downstream API sees: status and JSON body.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+/// API Gateway (HTTP API, REQUEST authorizer with simple responses) in front of
+/// `examples/downstream/handler.py`.
+struct Gateway {
+    runtime: RuntimeApi,
+    _authorizer: Killed,
+    python: std::path::PathBuf,
+    requests: u32,
+}
+
+impl Gateway {
+    async fn start(moto: &Moto) -> Gateway {
+        let runtime = RuntimeApi::start().await;
+        let authorizer = Command::new(cargo_bin("sentinel-authorizer"))
+            .env_clear()
+            .envs(moto.env())
+            .envs(runtime.lambda_env("sentinel-authorizer"))
+            .env("SENTINEL_SESSION_TABLE", TABLE)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        Gateway {
+            runtime,
+            _authorizer: Killed(authorizer),
+            python: Venv::ensure().join("python"),
+            requests: 0,
+        }
+    }
+
+    /// `GET /whoami` with the session header, as API Gateway would handle it.
+    async fn get_whoami(&mut self, session_id: &str) -> Answer {
+        self.requests += 1;
+        let request_id = format!("downstream-{}", self.requests);
+        let mut event = json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:us-east-1:123456789012:api1234567/$default/GET/whoami",
+            "identitySource": [session_id],
+            "routeKey": "GET /whoami",
+            "rawPath": "/whoami",
+            "rawQueryString": "",
+            "headers": {"host": "api1234567.execute-api.us-east-1.amazonaws.com",
+                        "x-sentinel-session-id": session_id},
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "api1234567",
+                "http": {"method": "GET", "path": "/whoami", "protocol": "HTTP/1.1",
+                         "sourceIp": "127.0.0.1", "userAgent": "system-tests"},
+                "requestId": request_id, "routeKey": "GET /whoami", "stage": "$default",
+                "timeEpoch": 1_795_428_000_000_i64
+            }
+        });
+        self.runtime.push(&request_id, event.clone());
+        let decision = match self.runtime.next_outcome(Duration::from_secs(20)).await {
+            Some(Outcome::Response { body, .. }) => body,
+            other => panic!("the authorizer did not answer: {other:?}"),
+        };
+        if decision["isAuthorized"] != true {
+            // What HTTP API returns when a simple-response authorizer says no.
+            return Answer {
+                status: 403,
+                body: json!({"message": "Forbidden"}),
+            };
+        }
+        // The integration event: the route's event plus the authorizer's context.
+        event.as_object_mut().unwrap().remove("type");
+        event["requestContext"]["authorizer"] = json!({"lambda": decision["context"]});
+        let response = run_handler(&self.python, &event);
+        Answer {
+            status: u16::try_from(response["statusCode"].as_u64().unwrap()).unwrap(),
+            body: serde_json::from_str(response["body"].as_str().unwrap()).unwrap(),
+        }
+    }
+}
+
+/// Invokes `handler.handler(event, None)` from examples/downstream with the venv's Python.
+fn run_handler(python: &std::path::Path, event: &Value) -> Value {
+    let folder = workspace_root().join("examples").join("downstream");
+    let mut child = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys; sys.path.insert(0, sys.argv[1]); import handler; \
+             print(json.dumps(handler.handler(json.load(sys.stdin), None)))",
+        ])
+        .arg(&folder)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(event.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "handler.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn sentinel(moto: &Moto, args: &[&str]) -> Output {
+    let mut cmd = Command::new(cargo_bin("sentinel"));
+    for name in AWS_ENV_TO_REMOVE {
+        cmd.env_remove(name);
+    }
+    cmd.env_remove("SENTINEL_SESSION_TABLE")
+        .envs(moto.env())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn vend_call_allowed_then_revoke_then_denied() {
+    let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
+    let (status, body) = send(
+        Some(&ALICE),
+        "GET",
+        &format!("{}/?profile=dev", tvm.url),
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let vended: VendResponse = serde_json::from_str(&body).unwrap();
+    let mut gateway = Gateway::start(&moto).await;
+
+    let allowed = gateway.get_whoami(&vended.session_id).await;
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    assert_eq!(allowed.body["user"], "alice");
+    assert_eq!(allowed.body["profile"], "dev");
+    assert_eq!(allowed.body["session_id"], vended.session_id.as_str());
+    assert_eq!(allowed.body["principal_arn"], ALICE.arn);
+
+    let unknown = gateway.get_whoami(&"0".repeat(32)).await;
+    assert_eq!(unknown.status, 403, "an unknown session is refused");
+
+    let revoked = sentinel(
+        &moto,
+        &[
+            "sessions",
+            "revoke",
+            &vended.session_id,
+            "--reason",
+            "laptop lost",
+            "--table",
+            TABLE,
+        ],
+    );
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+
+    let denied = gateway.get_whoami(&vended.session_id).await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert_eq!(denied.body, json!({"message": "Forbidden"}));
+
+    // Layer 2: the protected role now carries the deny for this session's tag.
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config().await);
+    let policy = iam
+        .get_role_policy()
+        .role_name("SentinelProtected-dev")
+        .policy_name("sentinel-revoked-sessions")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        policy.policy_document().contains(&vended.session_id),
+        "{}",
+        policy.policy_document()
+    );
+}
