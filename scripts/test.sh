@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: sets up what the tests need (virtualenv with moto
-# and friends), then runs the whole suite: every test with cargo-nextest, then
-# the doctests. Exits non-zero on any failure.
+# and friends), then runs the whole suite: every test with cargo-nextest, the
+# doctests, the deploy/ template lints, and the Lambda packaging with its zip
+# checks (the checker's own self-test first). Exits non-zero on any failure.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,3 +15,10 @@ cargo nextest run --workspace --all-targets --no-fail-fast
 
 echo "==> cargo test --doc --workspace"
 cargo test --doc --workspace
+
+echo "==> deploy/ lints"
+bash scripts/lint-deploy.sh
+
+echo "==> Lambda zips"
+bash scripts/package.sh --locked
+bash scripts/check-zip.sh --self-test
