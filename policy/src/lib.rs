@@ -71,6 +71,7 @@ pub use error::PolicyError;
 pub use explain::{Explanation, Skipped, explain};
 pub use lint::{Lint, LintKind};
 pub use set::{Effect, PolicySet, Profile, RoleArn, Rule};
+pub use tags::is_session_tag_char;
 
 /// Shortest credentials STS issues for a role session, in seconds.
 pub const MIN_DURATION_SECS: u32 = 900;

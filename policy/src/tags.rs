@@ -8,10 +8,11 @@ use crate::error::Invalid;
 pub(crate) const MAX_PROFILE_TAGS: usize = 47;
 const RESERVED_PREFIX: &str = "sentinel-";
 
+/// Whether STS accepts `c` in a session tag key or value:
 /// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: letters, separators, numbers and a few
 /// symbols. `is_alphabetic` is slightly wider than `\p{L}` (it admits some
 /// combining marks); STS would refuse those at vend time, which fails closed.
-fn allowed(c: char) -> bool {
+pub fn is_session_tag_char(c: char) -> bool {
     c.is_alphabetic()
         || c.is_numeric()
         || is_separator(c)
@@ -46,7 +47,7 @@ pub(crate) fn check(tags: &[(String, String)]) -> Result<(), Invalid> {
                 "session tag key `{key}` must be 1 to 128 characters long"
             )));
         }
-        if let Some(bad) = key.chars().find(|c| !allowed(*c)) {
+        if let Some(bad) = key.chars().find(|c| !is_session_tag_char(*c)) {
             return Err(Invalid::new(format!(
                 "session tag key `{key}` contains `{}`, which STS does not allow",
                 bad.escape_default()
@@ -71,7 +72,7 @@ pub(crate) fn check(tags: &[(String, String)]) -> Result<(), Invalid> {
                 "session tag `{key}` has a value longer than 256 characters"
             )));
         }
-        if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
+        if let Some(bad) = value.chars().find(|c| !is_session_tag_char(*c)) {
             return Err(Invalid::new(format!(
                 "session tag `{key}` has a value containing `{}`, which STS does not allow",
                 bad.escape_default()

@@ -87,9 +87,10 @@ impl IssueRequest {
         }
         for (key, value) in &tags {
             let key_ok = (1..=MAX_TAG_KEY).contains(&key.chars().count())
-                && key.chars().all(is_tag_char)
+                && key.chars().all(policy::is_session_tag_char)
                 && !key.to_ascii_lowercase().starts_with("aws:");
-            let value_ok = value.chars().count() <= MAX_TAG_VALUE && value.chars().all(is_tag_char);
+            let value_ok = value.chars().count() <= MAX_TAG_VALUE
+                && value.chars().all(policy::is_session_tag_char);
             if !key_ok || !value_ok {
                 return Err(GrantError(format!(
                     "session tag `{key}` is not valid for sts"
@@ -128,15 +129,16 @@ fn is_sts_identity_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
 }
 
-/// STS tag charset: letters, digits, spaces and `_ . : / = + - @`.
-fn is_tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c == ' ' || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
-}
-
 /// A derived user may carry characters tags refuse (IAM names allow `,`): those become `_`.
 fn tag_value(raw: &str) -> String {
     raw.chars()
-        .map(|c| if is_tag_char(c) { c } else { '_' })
+        .map(|c| {
+            if policy::is_session_tag_char(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(MAX_TAG_VALUE)
         .collect()
 }

@@ -86,6 +86,13 @@ impl<S: PolicySource> PolicyCache<S> {
         }
         *cached = None;
         let Some(yaml) = self.source.fetch(profile).await? else {
+            // No slot is kept for a profile that does not exist: callers cannot grow
+            // the map with made-up names.
+            drop(cached);
+            self.slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(profile);
             return Ok(None);
         };
         let set = Arc::new(policy::parse(&yaml).map_err(LoadError::Invalid)?);
@@ -120,6 +127,19 @@ rules:
         tokio::time::advance(Duration::from_secs(31)).await;
         assert!(cache.get("dev").await.unwrap().is_some());
         assert_eq!(cache.source().fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn unknown_profiles_leave_nothing_behind() {
+        let cache = PolicyCache::new(
+            FakePolicySource::new([("dev", VALID)]),
+            Duration::from_secs(30),
+        );
+        for n in 0..100 {
+            assert!(cache.get(&format!("made-up-{n}")).await.unwrap().is_none());
+        }
+        assert!(cache.get("dev").await.unwrap().is_some());
+        assert_eq!(cache.slots.lock().unwrap().len(), 1, "only `dev` is cached");
     }
 
     #[tokio::test]

@@ -18,7 +18,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use protocol::{ErrorBody, ErrorCode};
 use sessions::SessionStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -101,36 +100,33 @@ where
 {
     let request_id = new_request_id();
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            let body = ErrorBody::new(
-                ErrorCode::InvalidRequest,
-                format!("the request body is unreadable or larger than {MAX_BODY_BYTES} bytes"),
-                request_id.clone(),
-            );
-            return response(
-                ApiResponse {
-                    status: ErrorCode::InvalidRequest.status(),
-                    body: serde_json::to_string(&body).unwrap_or_default(),
-                },
-                &request_id,
-            );
-        }
+    // A body that cannot be read whole cannot have its signature checked either, so
+    // it is refused like an unsigned request (and logged like every request).
+    let (body, unreadable) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => (collected.to_bytes(), None),
+        Err(e) => (
+            Bytes::new(),
+            Some(format!(
+                "request body unreadable or larger than {MAX_BODY_BYTES} bytes: {e}"
+            )),
+        ),
     };
 
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     // SECURITY: the identity comes only from a verified signature; nothing the
     // client sends (headers, body) can name a caller.
-    let (caller, auth_failure) = match verifier.verify(
-        parts.method.as_str(),
-        path_and_query,
-        &parts.headers,
-        &body,
-        SystemTime::now(),
-    ) {
-        Ok(caller) => (Some(caller), None),
-        Err(e) => (None, Some(e.to_string())),
+    let (caller, auth_failure) = match unreadable {
+        Some(why) => (None, Some(why)),
+        None => match verifier.verify(
+            parts.method.as_str(),
+            path_and_query,
+            &parts.headers,
+            &body,
+            SystemTime::now(),
+        ) {
+            Ok(caller) => (Some(caller), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
     };
     let api_request = ApiRequest {
         method: parts.method.as_str().to_owned(),

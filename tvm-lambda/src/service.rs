@@ -11,9 +11,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use policy::identity::{self, IdentityError};
 use policy::{Decision, PolicySet};
-use protocol::{
-    ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendRequest, VendResponse,
-};
+use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendResponse};
 use sessions::{SessionId, SessionRecord, SessionStore, Status};
 
 use crate::audit::{DecisionLog, Effect};
@@ -162,14 +160,14 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
 
         let route = route(&request.method, &request.path);
         let metered = matches!(route, Ok(Route::Vend));
-        let result = match route {
+        // Authentication comes first, as with AWS_IAM in front of every route: an
+        // unsigned request learns nothing about paths or methods.
+        let result = match self.authenticate(&request, &mut log) {
             Err(e) => Err(e),
-            Ok(route) => match self.authenticate(&request, &mut log) {
+            Ok(caller) => match route {
                 Err(e) => Err(e),
-                Ok(caller) => match route {
-                    Route::Vend => self.vend(&request, &caller, now, &mut log).await,
-                    Route::Profiles => self.profiles().await,
-                },
+                Ok(Route::Vend) => self.vend(&request, &caller, now, &mut log).await,
+                Ok(Route::Profiles) => self.profiles().await,
             },
         };
 
@@ -339,7 +337,9 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             Decision::Deny { rule, reason } => {
                 log.rule = rule.map(str::to_owned);
                 let message = match (rule, reason) {
-                    (None, _) => format!("no rule in the policy for profile `{profile}` matched"),
+                    (None, _) => format!(
+                        "no rule matched in the policy for profile `{profile}` (default deny)"
+                    ),
                     (Some(rule), None) => format!("denied by rule `{rule}` of profile `{profile}`"),
                     (Some(rule), Some(reason)) => {
                         format!("denied by rule `{rule}` of profile `{profile}`: {reason}")
@@ -539,20 +539,7 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
         if request.body.iter().all(u8::is_ascii_whitespace) {
             return Err(missing());
         }
-        let body: VendRequest = serde_json::from_slice(&request.body).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidRequest,
-                "the body must be JSON like {\"profile\": \"P\", \"duration\": 3600}",
-            )
-            .with_detail(e)
-        })?;
-        if body.profile.is_empty() {
-            return Err(missing());
-        }
-        return Ok(VendInput {
-            profile: body.profile,
-            duration: body.duration.map(|d| d.to_string()),
-        });
+        return parse_vend_body(&request.body);
     }
 
     let mut profile = None;
@@ -561,6 +548,8 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
         let slot = match key.as_ref() {
             "profile" => &mut profile,
             "duration" => &mut duration,
+            // SigV4 query-string authentication (presigned URLs); AWS has checked it.
+            signing if signing.starts_with("X-Amz-") => continue,
             other => {
                 return Err(ApiError::new(
                     ErrorCode::InvalidRequest,
@@ -581,6 +570,51 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
         Some(profile) if !profile.is_empty() => Ok(VendInput { profile, duration }),
         _ => Err(missing()),
     }
+}
+
+/// `POST /` body (SPEC §5: `{"profile": "P", "duration": 3600}`), read field by field
+/// so that each problem gets its own code: a missing or empty profile is
+/// `MISSING_PROFILE`, any duration that is not an integer in range `INVALID_DURATION`.
+fn parse_vend_body(body: &[u8]) -> Result<VendInput, ApiError> {
+    const SHAPE: &str =
+        "the body must be a JSON object like {\"profile\": \"P\", \"duration\": 3600}";
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, SHAPE).with_detail(e))?;
+    let serde_json::Value::Object(mut fields) = value else {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, SHAPE));
+    };
+    let profile = fields.remove("profile");
+    let duration = fields.remove("duration");
+    if let Some(unknown) = fields.keys().next() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("unknown field `{unknown}` (expected `profile` and `duration`)"),
+        ));
+    }
+    let profile = match profile {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(p)) => Some(p).filter(|p| !p.is_empty()),
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidProfile,
+                "`profile` must be a string",
+            ));
+        }
+    }
+    .ok_or_else(|| ApiError::new(ErrorCode::MissingProfile, "the `profile` field is required"))?;
+    let duration = match duration {
+        None | Some(serde_json::Value::Null) => None,
+        // The text goes through the same check as the query parameter: 900.5, 1e3 or
+        // 99999999999999999999 are refused there as INVALID_DURATION.
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidDuration,
+                format!("`duration` must be a whole number of seconds, not {other}"),
+            ));
+        }
+    };
+    Ok(VendInput { profile, duration })
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ async fn no_matching_rule_is_a_default_deny() {
     let mut request = get("profile=dev");
     request.source_ip = Some("192.0.2.1".into());
     let handled = expect_error(&service, request, ErrorCode::PolicyDeny).await;
-    assert!(error_of(&handled).1.message.contains("no rule"));
+    assert!(error_of(&handled).1.message.contains("no rule matched"));
     assert!(service.issuer().requests().is_empty());
 }
 
@@ -333,6 +333,30 @@ async fn bad_input_gets_its_own_code() {
             ErrorCode::InvalidDuration,
         ),
         (b"", ErrorCode::MissingProfile),
+        (b"{}", ErrorCode::MissingProfile),
+        (br#"{"profile":null}"#, ErrorCode::MissingProfile),
+        (
+            br#"{"profile":"","duration":900}"#,
+            ErrorCode::MissingProfile,
+        ),
+        (br#"{"profile":7}"#, ErrorCode::InvalidProfile),
+        (br#"["dev"]"#, ErrorCode::InvalidRequest),
+        (
+            br#"{"profile":"dev","duration":900.5}"#,
+            ErrorCode::InvalidDuration,
+        ),
+        (
+            br#"{"profile":"dev","duration":1e3}"#,
+            ErrorCode::InvalidDuration,
+        ),
+        (
+            br#"{"profile":"dev","duration":"900"}"#,
+            ErrorCode::InvalidDuration,
+        ),
+        (
+            br#"{"profile":"dev","duration":99999999999999999999}"#,
+            ErrorCode::InvalidDuration,
+        ),
     ] {
         post.body = body.to_vec();
         expect_error(&service, post.clone(), code).await;
@@ -352,6 +376,38 @@ async fn unknown_profile_and_path_and_method() {
     let mut request = get("profile=dev");
     request.method = "DELETE".into();
     expect_error(&service, request, ErrorCode::MethodNotAllowed).await;
+
+    // Unsigned requests learn nothing about routes: 403 before 404 or 405.
+    for (method, path) in [("GET", "/admin"), ("DELETE", "/"), ("GET", "/profiles")] {
+        let mut request = get("profile=dev");
+        request.caller = None;
+        request.method = method.into();
+        request.path = path.into();
+        expect_error(&service, request, ErrorCode::IamAuthRequired).await;
+    }
+}
+
+#[tokio::test]
+async fn sigv4_query_parameters_are_not_vend_parameters() {
+    let service = service();
+    let handled = call(
+        &service,
+        get("profile=dev&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc"),
+    )
+    .await;
+    assert_eq!(handled.response.status, 200, "{}", handled.response.body);
+}
+
+#[tokio::test]
+async fn posted_profile_and_duration_are_honoured() {
+    let service = service();
+    let mut post = get("");
+    post.method = "POST".into();
+    post.query = None;
+    post.body = br#"{"profile":"dev","duration":1800}"#.to_vec();
+    let handled = call(&service, post).await;
+    assert_eq!(handled.response.status, 200, "{}", handled.response.body);
+    assert_eq!(service.issuer().requests()[0].duration_secs, 1800);
 }
 
 #[tokio::test]

@@ -414,6 +414,35 @@ async fn tampered_requests_are_refused() {
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
 
+    // A correctly signed body over the size limit: refused, not read to the end.
+    let huge = format!(r#"{{"profile":"dev","pad":"{}"}}"#, "x".repeat(64 * 1024));
+    let mut request = client.post(&post_url).body(huge.clone());
+    for (k, v) in sign_headers(
+        &ALICE,
+        "POST",
+        &post_url,
+        huge.as_bytes(),
+        SystemTime::now(),
+    )
+    .iter()
+    .filter(|(k, _)| k != "host")
+    {
+        request = request.header(k, v);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(
+        error_code(&response.text().await.unwrap()),
+        "IAM_AUTH_REQUIRED"
+    );
+
+    // Unsigned requests for unknown paths are refused before any routing.
+    let (status, body) = send(None, "GET", &format!("{}/admin", tvm.url), b"").await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (403, "IAM_AUTH_REQUIRED")
+    );
+
     // An unknown key.
     let stranger = Key {
         access_key_id: "AKIASTRANGER00000001",
