@@ -35,7 +35,14 @@ step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
 # show CMD...: prints the command as a user would type it, then runs it. Helpers
 # named admin_X (X run with the seeding administrator's credentials) print as X.
 show() {
-    local shown="$*"
+    local arg shown=""
+    for arg in "$@"; do
+        case "$arg" in
+            *[[:space:]]*) shown+=" \"$arg\"" ;;
+            *) shown+=" $arg" ;;
+        esac
+    done
+    shown="${shown# }"
     printf '%s$ %s%s\n' "$dim" "${shown#admin_}" "$reset"
     "$@"
 }
