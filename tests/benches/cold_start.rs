@@ -6,6 +6,7 @@
 
 #![expect(
     clippy::expect_used,
+    clippy::panic,
     reason = "benchmark driver: a broken setup must stop loudly"
 )]
 
@@ -31,7 +32,13 @@ fn event(crate_dir: &str, name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("saved event")).expect("json event")
 }
 
-async fn cold_start(binary: &str, moto: &Moto, env: &[(&str, &str)], event: &Value) -> Duration {
+async fn cold_start(
+    binary: &str,
+    moto: &Moto,
+    env: &[(&str, &str)],
+    event: &Value,
+    expected_status: u16,
+) -> Duration {
     let mut runtime = RuntimeApi::start().await;
     runtime.push("bench", event.clone());
     let started = Instant::now();
@@ -48,10 +55,14 @@ async fn cold_start(binary: &str, moto: &Moto, env: &[(&str, &str)], event: &Val
     let elapsed = started.elapsed();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(
-        matches!(outcome, Some(Outcome::Response { .. })),
-        "{outcome:?}"
-    );
+    let Some(Outcome::Response { body, .. }) = outcome else {
+        panic!("no answer: {outcome:?}");
+    };
+    // An HTTP event must be answered as the row says (a vend with 200, the unsigned
+    // event with 403); an authorizer answer has no status.
+    if let Some(status) = body.get("statusCode") {
+        assert_eq!(status, expected_status, "{body}");
+    }
     elapsed
 }
 
@@ -70,6 +81,7 @@ async fn main() {
     aws_sdk_ssm::Client::new(&config)
         .put_parameter()
         .name("/sentinel/policies/dev")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
         .value(
             "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\nrules:\n  - name: all\n    effect: allow\n",
         )
@@ -86,26 +98,29 @@ async fn main() {
     let table = [("SENTINEL_SESSION_TABLE", "sentinel-sessions")];
 
     let mut rows = Vec::new();
-    for (label, binary, event) in [
+    for (label, binary, event, status) in [
         (
             "sentinel-tvm: first answer, no AWS call (unsigned event)",
             "sentinel-tvm",
             &refusal,
+            403,
         ),
         (
             "sentinel-tvm: first vend (SSM + STS + DynamoDB on moto)",
             "sentinel-tvm",
             &vend,
+            200,
         ),
         (
             "sentinel-authorizer: first answer (DynamoDB on moto)",
             "sentinel-authorizer",
             &authorize,
+            0,
         ),
     ] {
         let mut samples = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
-            samples.push(cold_start(binary, &moto, &table, event).await);
+            samples.push(cold_start(binary, &moto, &table, event, status).await);
         }
         let min = samples.iter().min().copied().unwrap_or_default();
         rows.push((label, median(samples), min));

@@ -117,16 +117,33 @@ rules:
     effect: allow
 "#;
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn policies_are_cached_for_the_ttl_then_fetched_again() {
         let source = FakePolicySource::new([("dev", VALID)]);
-        let cache = PolicyCache::new(source, Duration::from_secs(30));
+        // Long enough that the second read is always inside it.
+        let cache = PolicyCache::new(source, Duration::from_secs(3600));
         assert!(cache.get("dev").await.unwrap().is_some());
         assert!(cache.get("dev").await.unwrap().is_some());
         assert_eq!(cache.source().fetches(), 1);
-        tokio::time::advance(Duration::from_secs(31)).await;
+
+        // The monotonic clock guarantees the sleep outlasts this TTL.
+        let cache = PolicyCache::new(
+            FakePolicySource::new([("dev", VALID)]),
+            Duration::from_millis(20),
+        );
+        assert!(cache.get("dev").await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(30)).await;
         assert!(cache.get("dev").await.unwrap().is_some());
         assert_eq!(cache.source().fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_zero_ttl_caches_nothing() {
+        let cache = PolicyCache::new(FakePolicySource::new([("dev", VALID)]), Duration::ZERO);
+        for _ in 0..3 {
+            assert!(cache.get("dev").await.unwrap().is_some());
+        }
+        assert_eq!(cache.source().fetches(), 3);
     }
 
     #[tokio::test]
