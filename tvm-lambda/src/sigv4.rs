@@ -399,6 +399,19 @@ mod tests {
     }
 
     /// Signs like a client would, with aws-sigv4's default settings.
+    /// Signed now, for the known key, in the verifier's region and service.
+    fn signed_now(method: &str, path_and_query: &str, body: &[u8]) -> HeaderMap {
+        signed(
+            method,
+            path_and_query,
+            body,
+            now(),
+            "eu-west-1",
+            SERVICE,
+            "AKIDEXAMPLE",
+        )
+    }
+
     fn signed(
         method: &str,
         path_and_query: &str,
@@ -445,15 +458,7 @@ mod tests {
 
     #[test]
     fn a_correctly_signed_request_yields_the_keys_identity() {
-        let headers = signed(
-            "GET",
-            "/?profile=dev",
-            b"",
-            now(),
-            "eu-west-1",
-            SERVICE,
-            "AKIDEXAMPLE",
-        );
+        let headers = signed_now("GET", "/?profile=dev", b"");
         let caller = verifier()
             .verify("GET", "/?profile=dev", &headers, b"", now())
             .unwrap();
@@ -466,15 +471,7 @@ mod tests {
 
     #[test]
     fn changed_query_is_rejected() {
-        let headers = signed(
-            "GET",
-            "/?profile=dev",
-            b"",
-            now(),
-            "eu-west-1",
-            SERVICE,
-            "AKIDEXAMPLE",
-        );
+        let headers = signed_now("GET", "/?profile=dev", b"");
         assert!(
             verifier()
                 .verify("GET", "/?profile=prod", &headers, b"", now())
@@ -485,15 +482,7 @@ mod tests {
     #[test]
     fn changed_body_is_rejected() {
         let body = br#"{"profile":"dev"}"#;
-        let headers = signed(
-            "POST",
-            "/",
-            body,
-            now(),
-            "eu-west-1",
-            SERVICE,
-            "AKIDEXAMPLE",
-        );
+        let headers = signed_now("POST", "/", body);
         assert!(
             verifier()
                 .verify("POST", "/", &headers, body, now())
@@ -507,15 +496,7 @@ mod tests {
 
     #[test]
     fn changed_signed_header_is_rejected() {
-        let mut headers = signed(
-            "GET",
-            "/?profile=dev",
-            b"",
-            now(),
-            "eu-west-1",
-            SERVICE,
-            "AKIDEXAMPLE",
-        );
+        let mut headers = signed_now("GET", "/?profile=dev", b"");
         assert!(
             headers["authorization"]
                 .to_str()
@@ -528,15 +509,7 @@ mod tests {
                 .verify("GET", "/?profile=dev", &headers, b"", now())
                 .is_err()
         );
-        let mut headers = signed(
-            "GET",
-            "/?profile=dev",
-            b"",
-            now(),
-            "eu-west-1",
-            SERVICE,
-            "AKIDEXAMPLE",
-        );
+        let mut headers = signed_now("GET", "/?profile=dev", b"");
         headers.insert("host", HeaderValue::from_static("evil.example:8787"));
         assert!(
             verifier()

@@ -193,6 +193,23 @@ pub fn sign_headers(
     headers
 }
 
+/// `request` with SigV4 headers for `method url body` at `at` (reqwest sets `host`).
+fn with_signature(
+    mut request: reqwest::RequestBuilder,
+    key: &Key,
+    method: &str,
+    url: &str,
+    body: &[u8],
+    at: SystemTime,
+) -> reqwest::RequestBuilder {
+    for (name, value) in sign_headers(key, method, url, body, at) {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    request
+}
+
 /// What the test client calls itself; the session row must record it.
 const USER_AGENT: &str = "system-tests/1 sentinel-test";
 
@@ -206,11 +223,7 @@ pub async fn send(key: Option<&Key>, method: &str, url: &str, body: &[u8]) -> (u
         .request(method.parse().unwrap(), url)
         .body(body.to_vec());
     if let Some(key) = key {
-        for (name, value) in sign_headers(key, method, url, body, SystemTime::now()) {
-            if name != "host" {
-                request = request.header(name, value);
-            }
-        }
+        request = with_signature(request, key, method, url, body, SystemTime::now());
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
@@ -377,11 +390,14 @@ async fn tampered_requests_are_refused() {
     let client = reqwest::Client::new();
 
     // Signed for one query, sent with another.
-    let headers = sign_headers(&ALICE, "GET", &url, b"", SystemTime::now());
-    let mut request = client.get(format!("{}/?profile=broken", tvm.url));
-    for (k, v) in headers.iter().filter(|(k, _)| k != "host") {
-        request = request.header(k, v);
-    }
+    let request = with_signature(
+        client.get(format!("{}/?profile=broken", tvm.url)),
+        &ALICE,
+        "GET",
+        &url,
+        b"",
+        SystemTime::now(),
+    );
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(
@@ -391,44 +407,34 @@ async fn tampered_requests_are_refused() {
 
     // A signature from ten minutes ago.
     let old = SystemTime::now() - Duration::from_secs(600);
-    let mut request = client.get(&url);
-    for (k, v) in sign_headers(&ALICE, "GET", &url, b"", old)
-        .iter()
-        .filter(|(k, _)| k != "host")
-    {
-        request = request.header(k, v);
-    }
+    let request = with_signature(client.get(&url), &ALICE, "GET", &url, b"", old);
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
 
     // A body changed after signing.
     let post_url = format!("{}/", tvm.url);
     let signed_body = br#"{"profile":"dev"}"#;
-    let mut request = client.post(&post_url).body(r#"{"profile":"broken"}"#);
-    for (k, v) in sign_headers(&ALICE, "POST", &post_url, signed_body, SystemTime::now())
-        .iter()
-        .filter(|(k, _)| k != "host")
-    {
-        request = request.header(k, v);
-    }
+    let request = with_signature(
+        client.post(&post_url).body(r#"{"profile":"broken"}"#),
+        &ALICE,
+        "POST",
+        &post_url,
+        signed_body,
+        SystemTime::now(),
+    );
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
 
     // A correctly signed body over the size limit: refused, not read to the end.
     let huge = format!(r#"{{"profile":"dev","pad":"{}"}}"#, "x".repeat(64 * 1024));
-    let mut request = client.post(&post_url).body(huge.clone());
-    for (k, v) in sign_headers(
+    let request = with_signature(
+        client.post(&post_url).body(huge.clone()),
         &ALICE,
         "POST",
         &post_url,
         huge.as_bytes(),
         SystemTime::now(),
-    )
-    .iter()
-    .filter(|(k, _)| k != "host")
-    {
-        request = request.header(k, v);
-    }
+    );
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(
