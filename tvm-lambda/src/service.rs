@@ -101,6 +101,15 @@ impl ApiError {
     }
 }
 
+/// 500 `CREDENTIAL_ERROR`: the client learns only that issuing failed; `detail` is for the log.
+fn credential_error(detail: impl ToString) -> ApiError {
+    ApiError::new(
+        ErrorCode::CredentialError,
+        "credentials could not be issued",
+    )
+    .with_detail(detail)
+}
+
 /// A caller that passed identity checks.
 struct Caller {
     arn: String,
@@ -349,13 +358,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             }
         };
 
-        let session_id = SessionId::random().map_err(|e| {
-            ApiError::new(
-                ErrorCode::CredentialError,
-                "credentials could not be issued",
-            )
-            .with_detail(e)
-        })?;
+        let session_id = SessionId::random().map_err(credential_error)?;
         log.session_id = Some(session_id.as_str().to_owned());
         let issue = IssueRequest::new(GrantInput {
             role_arn: set.profile().role_arn.as_str(),
@@ -365,23 +368,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             duration_secs: duration,
             static_tags: &set.profile().session_tags,
         })
-        .map_err(|e| {
-            ApiError::new(
-                ErrorCode::CredentialError,
-                "credentials could not be issued",
-            )
-            .with_detail(e)
-        })?;
+        .map_err(credential_error)?;
         log.source_identity = Some(issue.source_identity.clone());
         log.duration_seconds = Some(duration);
 
-        let credentials = self.issuer.issue(&issue).await.map_err(|e| {
-            ApiError::new(
-                ErrorCode::CredentialError,
-                "credentials could not be issued",
-            )
-            .with_detail(e)
-        })?;
+        let credentials = self.issuer.issue(&issue).await.map_err(credential_error)?;
 
         if let Some(store) = &self.store {
             let record = SessionRecord {
@@ -429,13 +420,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             profile.as_str().to_owned(),
             issue.role_arn,
         );
-        serde_json::to_string(&response).map_err(|e| {
-            ApiError::new(
-                ErrorCode::CredentialError,
-                "credentials could not be issued",
-            )
-            .with_detail(e)
-        })
+        serde_json::to_string(&response).map_err(credential_error)
     }
 
     async fn load_policy(&self, profile: &str) -> Result<Arc<PolicySet>, ApiError> {
