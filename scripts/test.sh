@@ -10,6 +10,12 @@ cd "$root"
 
 bash scripts/setup.sh
 
+# The system tests run the real binaries (sentinel, sentinel-tvm, sentinel-authorizer)
+# from target/debug. Cargo builds a binary for the integration tests of its own
+# package only, so every target is built first; nextest then reuses the artifacts.
+echo "==> cargo build --workspace --all-targets"
+cargo build --workspace --all-targets --locked
+
 echo "==> cargo nextest run --workspace"
 cargo nextest run --workspace --all-targets --no-fail-fast
 

@@ -10,8 +10,9 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The path of the workspace binary `name` in the same target folder and profile as the
-/// running test (`target/debug/NAME` normally). The binary is not built here: nextest and
-/// `cargo test --workspace` build every binary of the workspace before running tests.
+/// running test (`target/debug/NAME` normally). The binary is not built here, and cargo
+/// builds a package's binaries only for that package's own integration tests:
+/// `scripts/test.sh` runs `cargo build --workspace --all-targets` before the tests.
 pub fn cargo_bin(name: &str) -> PathBuf {
     // A test binary lives in `<target>/<profile>/deps/`; its binaries one folder up.
     let profile_dir = std::env::current_exe().ok().and_then(|exe| {
