@@ -1,6 +1,6 @@
 //! The engineer's path end to end: `sentinel` (credentials, exec, profiles,
-//! configure) against `sentinel-tvm serve` against moto, and the AWS CLI
-//! using sentinel as its `credential_process`.
+//! configure) against `sentinel-tvm serve` against moto, and the AWS CLI and
+//! boto3 using sentinel as their `credential_process`.
 
 #![cfg(test)]
 
@@ -209,6 +209,73 @@ async fn the_aws_cli_uses_sentinel_as_its_credential_process() {
         "{}",
         text(&recursive.stderr)
     );
+}
+
+#[tokio::test]
+async fn boto3_and_the_aws_cli_get_the_role_or_sentinels_refusal() {
+    let venv = Venv::ensure();
+    let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
+    let home = Home::new();
+    let configured = home.sentinel(
+        &moto,
+        &ALICE,
+        &[
+            "configure",
+            "--profile",
+            "dev",
+            "--tvm-url",
+            &tvm.url,
+            "--source-profile",
+            "alice",
+            "--region",
+            REGION,
+        ],
+    );
+    assert!(configured.status.success(), "{}", text(&configured.stderr));
+    // The same Sentinel profile signed with mallory's key, as a hand-written entry.
+    let mut config = std::fs::read_to_string(home.path().join("config")).unwrap();
+    config.push_str(&format!(
+        "\n[profile mallory-dev]\ncredential_process = {} credentials --profile dev --tvm-url {} --source-profile mallory --region {REGION}\nregion = {REGION}\n",
+        cargo_bin("sentinel").display(),
+        tvm.url
+    ));
+    std::fs::write(home.path().join("config"), config).unwrap();
+
+    let boto3 = |profile: &str| {
+        home.command(&moto, &venv.join("python"))
+            .args([
+                "-c",
+                "import sys, boto3; \
+                 print(boto3.Session(profile_name=sys.argv[1]).client('sts').get_caller_identity()['Arn'])",
+                profile,
+            ])
+            .output()
+            .unwrap()
+    };
+    let allowed = boto3("dev");
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+    assert!(
+        text(&allowed.stdout).contains(":assumed-role/SentinelProtected-dev/sentinel-"),
+        "{}",
+        text(&allowed.stdout)
+    );
+
+    let refused_by_boto3 = boto3("mallory-dev");
+    let refused_by_cli = home
+        .command(&moto, &venv.join("aws"))
+        .args(["sts", "get-caller-identity", "--profile", "mallory-dev"])
+        .output()
+        .unwrap();
+    for (client, out) in [("boto3", refused_by_boto3), ("aws", refused_by_cli)] {
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{client} got credentials: {stderr}");
+        assert!(
+            stderr.contains("POLICY_DENY") && stderr.contains("denied by rule `no-mallory`"),
+            "{client} does not show sentinel's message: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]
