@@ -61,6 +61,26 @@ impl Home {
             .output()
             .unwrap()
     }
+
+    /// `sentinel configure` of profile `dev`, signed with alice's source profile.
+    fn configure_dev_for_alice(&self, moto: &Moto, tvm: &Tvm) {
+        let configured = self.sentinel(
+            moto,
+            &ALICE,
+            &[
+                "configure",
+                "--profile",
+                "dev",
+                "--tvm-url",
+                &tvm.url,
+                "--source-profile",
+                "alice",
+                "--region",
+                REGION,
+            ],
+        );
+        assert!(configured.status.success(), "{}", text(&configured.stderr));
+    }
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -139,22 +159,7 @@ async fn the_aws_cli_uses_sentinel_as_its_credential_process() {
     let tvm = Tvm::start(&moto, &[]);
     let home = Home::new();
 
-    let configured = home.sentinel(
-        &moto,
-        &ALICE,
-        &[
-            "configure",
-            "--profile",
-            "dev",
-            "--tvm-url",
-            &tvm.url,
-            "--source-profile",
-            "alice",
-            "--region",
-            REGION,
-        ],
-    );
-    assert!(configured.status.success(), "{}", text(&configured.stderr));
+    home.configure_dev_for_alice(&moto, &tvm);
 
     let aws = venv.join("aws");
     let who = home
@@ -218,22 +223,7 @@ async fn boto3_and_the_aws_cli_get_the_role_or_sentinels_refusal() {
     seed(&moto).await;
     let tvm = Tvm::start(&moto, &[]);
     let home = Home::new();
-    let configured = home.sentinel(
-        &moto,
-        &ALICE,
-        &[
-            "configure",
-            "--profile",
-            "dev",
-            "--tvm-url",
-            &tvm.url,
-            "--source-profile",
-            "alice",
-            "--region",
-            REGION,
-        ],
-    );
-    assert!(configured.status.success(), "{}", text(&configured.stderr));
+    home.configure_dev_for_alice(&moto, &tvm);
     // The same Sentinel profile signed with mallory's key, as a hand-written entry.
     let mut config = std::fs::read_to_string(home.path().join("config")).unwrap();
     config.push_str(&format!(

@@ -230,6 +230,16 @@ pub async fn send(key: Option<&Key>, method: &str, url: &str, body: &[u8]) -> (u
     (status, response.text().await.unwrap())
 }
 
+/// Sends `request` and expects SigV4's refusal: 403 `IAM_AUTH_REQUIRED`.
+async fn expect_auth_required(request: reqwest::RequestBuilder) {
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(
+        error_code(&response.text().await.unwrap()),
+        "IAM_AUTH_REQUIRED"
+    );
+}
+
 fn error_code(body: &str) -> String {
     let body: ErrorBody = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
     body.code
@@ -398,18 +408,12 @@ async fn tampered_requests_are_refused() {
         b"",
         SystemTime::now(),
     );
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(
-        error_code(&response.text().await.unwrap()),
-        "IAM_AUTH_REQUIRED"
-    );
+    expect_auth_required(request).await;
 
     // A signature from ten minutes ago.
     let old = SystemTime::now() - Duration::from_secs(600);
     let request = with_signature(client.get(&url), &ALICE, "GET", &url, b"", old);
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 403);
+    expect_auth_required(request).await;
 
     // A body changed after signing.
     let post_url = format!("{}/", tvm.url);
@@ -422,8 +426,7 @@ async fn tampered_requests_are_refused() {
         signed_body,
         SystemTime::now(),
     );
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 403);
+    expect_auth_required(request).await;
 
     // A correctly signed body over the size limit: refused, not read to the end.
     let huge = format!(r#"{{"profile":"dev","pad":"{}"}}"#, "x".repeat(64 * 1024));
@@ -435,12 +438,7 @@ async fn tampered_requests_are_refused() {
         huge.as_bytes(),
         SystemTime::now(),
     );
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(
-        error_code(&response.text().await.unwrap()),
-        "IAM_AUTH_REQUIRED"
-    );
+    expect_auth_required(request).await;
 
     // Unsigned requests for unknown paths are refused before any routing.
     let (status, body) = send(None, "GET", &format!("{}/admin", tvm.url), b"").await;
