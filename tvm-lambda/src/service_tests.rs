@@ -96,6 +96,16 @@ fn get(query: &str) -> ApiRequest {
     }
 }
 
+/// `POST /` with `body`, signed by alice like [`get`].
+fn post(body: &[u8]) -> ApiRequest {
+    ApiRequest {
+        method: "POST".into(),
+        query: None,
+        body: body.to_vec(),
+        ..get("")
+    }
+}
+
 async fn call(service: &TestService, request: ApiRequest) -> Handled {
     service.handle(request, now()).await
 }
@@ -172,11 +182,7 @@ async fn allowed_vend_returns_credentials_and_records_the_session() {
 #[tokio::test]
 async fn post_body_vends_like_get() {
     let service = service();
-    let mut request = get("");
-    request.method = "POST".into();
-    request.query = None;
-    request.body = br#"{"profile": "dev", "duration": 1800}"#.to_vec();
-    let handled = call(&service, request).await;
+    let handled = call(&service, post(br#"{"profile": "dev", "duration": 1800}"#)).await;
     assert_eq!(handled.response.status, 200, "{}", handled.response.body);
     assert_eq!(service.issuer().requests()[0].duration_secs, 1800);
 }
@@ -322,9 +328,6 @@ async fn bad_input_gets_its_own_code() {
     )
     .await;
 
-    let mut post = get("");
-    post.method = "POST".into();
-    post.query = None;
     for (body, code) in [
         (&b"{not json"[..], ErrorCode::InvalidRequest),
         (br#"{"profile":"dev","extra":1}"#, ErrorCode::InvalidRequest),
@@ -358,11 +361,14 @@ async fn bad_input_gets_its_own_code() {
             ErrorCode::InvalidDuration,
         ),
     ] {
-        post.body = body.to_vec();
-        expect_error(&service, post.clone(), code).await;
+        expect_error(&service, post(body), code).await;
     }
-    post.body = vec![b' '; MAX_BODY_BYTES + 1];
-    expect_error(&service, post, ErrorCode::InvalidRequest).await;
+    expect_error(
+        &service,
+        post(&vec![b' '; MAX_BODY_BYTES + 1]),
+        ErrorCode::InvalidRequest,
+    )
+    .await;
     assert!(service.issuer().requests().is_empty());
 }
 
@@ -396,18 +402,6 @@ async fn sigv4_query_parameters_are_not_vend_parameters() {
     )
     .await;
     assert_eq!(handled.response.status, 200, "{}", handled.response.body);
-}
-
-#[tokio::test]
-async fn posted_profile_and_duration_are_honoured() {
-    let service = service();
-    let mut post = get("");
-    post.method = "POST".into();
-    post.query = None;
-    post.body = br#"{"profile":"dev","duration":1800}"#.to_vec();
-    let handled = call(&service, post).await;
-    assert_eq!(handled.response.status, 200, "{}", handled.response.body);
-    assert_eq!(service.issuer().requests()[0].duration_secs, 1800);
 }
 
 #[tokio::test]
