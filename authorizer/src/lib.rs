@@ -115,7 +115,7 @@ pub async fn decide<S: SessionStore>(store: &S, event: &Value, now: DateTime<Utc
         Ok(None) => Decision::Deny {
             reason: "unknown session",
         },
-        Ok(Some(record)) if record.status != sessions::Status::Active => Decision::Deny {
+        Ok(Some(record)) if record.status() != sessions::Status::Active => Decision::Deny {
             reason: "revoked session",
         },
         Ok(Some(record)) if !record.is_active_at(now) => Decision::Deny {
@@ -131,7 +131,7 @@ pub fn response(event: &Value, decision: &Decision) -> Value {
         Decision::Allow(record) => Some(json!({
             "session_id": record.session_id.as_str(),
             "user": record.user,
-            "profile": record.profile,
+            "profile": record.profile.as_str(),
             "principal_arn": record.principal_arn,
         })),
         Decision::Deny { .. } => None,

@@ -1,7 +1,7 @@
 //! The decision table against the in-memory store, with saved API Gateway events.
 
 use chrono::{Duration, TimeZone};
-use sessions::{InMemorySessionStore, Revocation, Status};
+use sessions::{InMemorySessionStore, Revocation};
 
 use super::*;
 
@@ -17,27 +17,11 @@ fn event(name: &str) -> Value {
 }
 
 fn record(id: &str, expires_at: DateTime<Utc>) -> SessionRecord {
-    SessionRecord {
-        session_id: SessionId::parse(id).unwrap(),
-        principal_arn: "arn:aws:iam::111122223333:user/alice".into(),
-        account_id: "111122223333".into(),
-        user: "alice".into(),
-        profile: "prod".into(),
-        role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod".into(),
-        source_identity: "sentinel=alice".into(),
-        access_key_id: "ASIAEXAMPLE".into(),
-        rule: "engineers".into(),
-        status: Status::Active,
-        issued_at: expires_at - Duration::hours(1),
-        expires_at,
-        source_ip: None,
-        user_agent: None,
-        request_id: "req".into(),
-        revoked_at: None,
-        revoked_by: None,
-        revoked_reason: None,
-        ttl: SessionRecord::ttl_for(expires_at, 90),
-    }
+    let mut record = sessions::contract::record(1, "alice", "prod");
+    record.session_id = SessionId::parse(id).unwrap();
+    record.issued_at = expires_at - Duration::hours(1);
+    record.expires_at = expires_at;
+    record
 }
 
 async fn store_with_active() -> InMemorySessionStore {

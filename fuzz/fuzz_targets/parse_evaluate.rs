@@ -10,7 +10,11 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use policy::{Decision, MAX_DURATION_SECS, MIN_DURATION_SECS, Request};
+use policy::{Decision, Request};
+use sentinel_types::SessionDuration;
+
+const MIN_DURATION_SECS: u32 = SessionDuration::MIN.secs();
+const MAX_DURATION_SECS: u32 = SessionDuration::MAX.secs();
 
 const PRINCIPALS: [(&str, &str); 4] = [
     ("arn:aws:iam::123456789012:user/eng/alice", "alice"),

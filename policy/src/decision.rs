@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::condition::Clock;
 use crate::set::{Effect, PolicySet, Rule};
-use crate::{MAX_DURATION_SECS, MIN_DURATION_SECS};
+use sentinel_types::SessionDuration;
 
 /// What is being asked, by whom (as AWS verified it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,13 +84,13 @@ pub(crate) fn decide<'s>(
             let cap = [rule.max_duration, set.profile.max_duration]
                 .into_iter()
                 .flatten()
-                .fold(MAX_DURATION_SECS, u32::min);
+                .fold(SessionDuration::MAX.secs(), u32::min);
             let wanted = request
                 .requested_duration
                 .unwrap_or(set.profile.default_duration);
-            // `cap` is at least MIN_DURATION_SECS because every configured
+            // `cap` is at least SessionDuration::MIN because every configured
             // duration was validated to be, so this cannot invert.
-            let duration = wanted.max(MIN_DURATION_SECS).min(cap);
+            let duration = wanted.max(SessionDuration::MIN.secs()).min(cap);
             Decision::Allow {
                 rule: &rule.name,
                 reason: rule.reason.as_deref(),

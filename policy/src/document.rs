@@ -19,16 +19,14 @@ use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::DEFAULT_DURATION_SECS;
 use crate::condition::{Checks, Conditions};
-use crate::duration;
 use crate::error::{HINT_MARK, Invalid, PolicyError};
 use crate::glob::Glob;
 use crate::lint;
 use crate::network::Network;
-use crate::set::{Effect, PolicySet, Profile, RoleArn, Rule, is_account_id};
-use crate::tags;
+use crate::set::{Effect, PolicySet, Profile, Rule};
 use crate::window::{self, Days, Hours, TimeWindow};
+use sentinel_types::{AccountId, RoleArn, SessionDuration};
 
 /// Parses and validates a policy document (SPEC §4).
 ///
@@ -135,20 +133,23 @@ impl<'de> Deserialize<'de> for ProfileSection {
             d,
             "the profile: a mapping with `role_arn` and optional `default_duration`, `max_duration`, `session_tags`",
             |f: ProfileFields| {
-                let default_duration = f.default_duration.0.map_or(DEFAULT_DURATION_SECS, |s| s.0);
+                let default_duration = f
+                    .default_duration
+                    .0
+                    .map_or(SessionDuration::DEFAULT, |s| s.0);
                 let max_duration = f.max_duration.0.map(|s| s.0);
                 if let Some(max) = max_duration.filter(|max| default_duration > *max) {
                     return Err(Invalid::new(format!(
                         "default_duration `{}` is longer than max_duration `{}`",
-                        duration::format(default_duration),
-                        duration::format(max)
+                        default_duration,
+                        max
                     ))
                     .hint("lower default_duration or raise max_duration (default_duration is 15m when left out)"));
                 }
                 Ok(ProfileSection(Profile {
                     role_arn: f.role_arn.0,
-                    default_duration,
-                    max_duration,
+                    default_duration: default_duration.secs(),
+                    max_duration: max_duration.map(SessionDuration::secs),
                     session_tags: f.session_tags.0.map(|t| t.0).unwrap_or_default(),
                 }))
             },
@@ -172,7 +173,8 @@ impl<'de> Deserialize<'de> for TagList {
                 while let Some((key, value)) = map.next_entry::<String, String>()? {
                     tags.push((key, value));
                 }
-                tags::check(&tags).map_err(de::Error::custom)?;
+                sentinel_types::tags::check_profile_tags(&tags)
+                    .map_err(|e| de::Error::custom(Invalid::from(e)))?;
                 Ok(TagList(tags))
             }
         }
@@ -254,7 +256,7 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
                     EffectField::Allow => Effect::Allow,
                     EffectField::Deny => Effect::Deny,
                 };
-                let max_duration = f.max_duration.0.map(|s| s.0);
+                let max_duration = f.max_duration.0.map(|s| s.0.secs());
                 if effect == Effect::Deny && max_duration.is_some() {
                     return Err(Invalid::new("max_duration has no meaning on a deny rule")
                         .hint("remove max_duration, or make the rule an allow"));
@@ -486,7 +488,7 @@ impl<'de, T: FromText> Deserialize<'de> for Text<T> {
 impl FromText for RoleArn {
     const EXPECTING: &'static str = "an IAM role ARN";
     fn from_text(text: &str) -> Result<Self, Invalid> {
-        RoleArn::check(text)
+        Ok(RoleArn::parse(text)?)
     }
 }
 
@@ -619,7 +621,7 @@ impl FromText for EndTime {
 }
 
 /// A duration: seconds as an integer, or text such as `15m`.
-struct Seconds(u32);
+struct Seconds(SessionDuration);
 
 impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -630,18 +632,18 @@ impl<'de> Deserialize<'de> for Seconds {
                 f.write_str("a duration such as 900, 900s, 15m or 1h")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seconds, E> {
-                duration::check(v, &v.to_string())
+                SessionDuration::from_secs(v)
                     .map(Seconds)
-                    .map_err(E::custom)
+                    .map_err(|e| E::custom(Invalid::from(e)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seconds, E> {
-                let secs = u64::try_from(v).unwrap_or(0);
-                duration::check(secs, &v.to_string())
-                    .map(Seconds)
-                    .map_err(E::custom)
+                // A negative number is as out of range as zero.
+                self.visit_u64(u64::try_from(v).unwrap_or(0))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Seconds, E> {
-                duration::parse_text(v).map(Seconds).map_err(E::custom)
+                v.parse::<SessionDuration>()
+                    .map(Seconds)
+                    .map_err(|e| E::custom(Invalid::from(e)))
             }
         }
         d.deserialize_any(V)
@@ -661,13 +663,9 @@ impl<'de> Deserialize<'de> for Account {
                 f.write_str("a quoted 12-digit account ID")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Account, E> {
-                if is_account_id(v) {
-                    Ok(Account(v.to_owned()))
-                } else {
-                    Err(E::custom(Invalid::new(format!(
-                        "account `{v}` is not 12 digits"
-                    ))))
-                }
+                AccountId::parse(v)
+                    .map(|a| Account(a.as_str().to_owned()))
+                    .map_err(|e| E::custom(Invalid::from(e)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Account, E> {
                 Err(unquoted_account(&v))
@@ -970,7 +968,10 @@ mod tests {
     #[test]
     fn a_minimal_policy_parses_with_defaults() {
         let set = parse(&with_rules("  - name: all\n    effect: allow\n")).unwrap();
-        assert_eq!(set.profile().default_duration, DEFAULT_DURATION_SECS);
+        assert_eq!(
+            set.profile().default_duration,
+            SessionDuration::DEFAULT.secs()
+        );
         assert_eq!(set.profile().max_duration, None);
         assert!(set.profile().session_tags.is_empty());
         assert_eq!(set.rules().len(), 1);

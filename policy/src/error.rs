@@ -114,6 +114,15 @@ impl Invalid {
     }
 }
 
+impl From<sentinel_types::InvalidValue> for Invalid {
+    fn from(e: sentinel_types::InvalidValue) -> Self {
+        Self {
+            message: e.message().to_owned(),
+            hint: e.hint_text().map(str::to_owned),
+        }
+    }
+}
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;

@@ -20,7 +20,7 @@
 //! ```
 
 use crate::glob::Glob;
-use crate::set::{is_account_id, is_iam_name_char, is_partition};
+use sentinel_types::{AccountId, is_iam_name_char, is_partition};
 
 /// Roles whose session names are set by an identity provider rather than by
 /// the caller (`SENTINEL_IDENTITY_ROLES`), as globs on the role name.
@@ -118,7 +118,7 @@ pub fn derive_user(arn: &str, roles: &IdentityRoles) -> Result<Caller, IdentityE
     ) else {
         return Err(unparsable());
     };
-    if !is_partition(partition) || !is_account_id(account) {
+    if !is_partition(partition) || AccountId::parse(account).is_err() {
         return Err(unparsable());
     }
     let segments: Vec<&str> = resource.split('/').collect();

@@ -54,7 +54,6 @@
 mod condition;
 mod decision;
 mod document;
-mod duration;
 mod error;
 mod explain;
 mod glob;
@@ -62,7 +61,6 @@ pub mod identity;
 mod lint;
 mod network;
 mod set;
-mod tags;
 mod window;
 
 pub use decision::{Decision, Request, evaluate};
@@ -70,12 +68,4 @@ pub use document::parse;
 pub use error::PolicyError;
 pub use explain::{Explanation, Skipped, explain};
 pub use lint::{Lint, LintKind};
-pub use set::{Effect, PolicySet, Profile, RoleArn, Rule};
-pub use tags::is_session_tag_char;
-
-/// Shortest credentials STS issues for a role session, in seconds.
-pub const MIN_DURATION_SECS: u32 = 900;
-/// Longest credentials STS issues for a role session, in seconds.
-pub const MAX_DURATION_SECS: u32 = 43_200;
-/// A profile's `default_duration` when the policy gives none, in seconds.
-pub const DEFAULT_DURATION_SECS: u32 = 900;
+pub use set::{Effect, PolicySet, Profile, Rule};

@@ -2,10 +2,9 @@
 //! [`crate::evaluate`] reads.
 
 use std::fmt;
-use std::str::FromStr;
 
 use crate::condition::{Checks, Conditions, Predicate};
-use crate::error::{Invalid, PolicyError};
+
 use crate::lint::Lint;
 
 /// A profile's policy, validated and compiled. Only [`crate::parse`] makes one.
@@ -40,7 +39,7 @@ impl PolicySet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     /// The protected role the TVM assumes.
-    pub role_arn: RoleArn,
+    pub role_arn: sentinel_types::RoleArn,
     /// Seconds granted when the caller asks for no duration.
     pub default_duration: u32,
     /// The longest credentials this profile grants, in seconds.
@@ -124,173 +123,9 @@ impl Rule {
     }
 }
 
-/// `arn:<partition>:iam::<12 digits>:role/<path/>name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RoleArn(String);
-
-impl RoleArn {
-    /// The ARN as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The 12-digit account that owns the role.
-    pub fn account_id(&self) -> &str {
-        self.0.split(':').nth(4).unwrap_or_default()
-    }
-
-    /// `aws`, `aws-cn`, `aws-us-gov`, ...
-    pub fn partition(&self) -> &str {
-        self.0.split(':').nth(1).unwrap_or_default()
-    }
-
-    /// The role name, without its path.
-    pub fn name(&self) -> &str {
-        self.0.rsplit('/').next().unwrap_or_default()
-    }
-
-    pub(crate) fn check(raw: &str) -> Result<Self, Invalid> {
-        let bad = |why: &str| {
-            Invalid::new(format!("`{raw}` is not an IAM role ARN: {why}"))
-                .hint("write `arn:aws:iam::123456789012:role/SentinelProtected-NAME`")
-        };
-        let mut parts = raw.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
-        else {
-            return Err(bad("expected `arn:<partition>:iam::<account>:role/<name>`"));
-        };
-        if !is_partition(partition) {
-            return Err(bad("unknown partition"));
-        }
-        if service != "iam" || !region.is_empty() {
-            return Err(bad("the service must be `iam` with no region"));
-        }
-        if !is_account_id(account) {
-            return Err(bad("the account must be 12 digits"));
-        }
-        let Some(path) = resource.strip_prefix("role/") else {
-            return Err(bad("the resource must be `role/<name>`"));
-        };
-        let mut segments = path.split('/').peekable();
-        while let Some(segment) = segments.next() {
-            let last = segments.peek().is_none();
-            let ok_len = if last {
-                (1..=64).contains(&segment.len())
-            } else {
-                !segment.is_empty()
-            };
-            if !ok_len || !segment.chars().all(is_iam_name_char) {
-                return Err(bad(
-                    "the role name must be 1-64 of `A-Z a-z 0-9 + = , . @ _ -`",
-                ));
-            }
-        }
-        if path.len() > 576 {
-            return Err(bad("the role path is too long"));
-        }
-        Ok(Self(raw.to_owned()))
-    }
-}
-
-impl FromStr for RoleArn {
-    type Err = PolicyError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::check(s).map_err(|e| PolicyError::new(e.message).with_hint(e.hint))
-    }
-}
-
-impl fmt::Display for RoleArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// `aws`, or `aws-` followed by lowercase words (`aws-cn`, `aws-us-gov`, `aws-iso-b`).
-pub(crate) fn is_partition(s: &str) -> bool {
-    s == "aws"
-        || s.strip_prefix("aws-").is_some_and(|rest| {
-            !rest.is_empty()
-                && !rest.starts_with('-')
-                && !rest.ends_with('-')
-                && !rest.contains("--")
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        })
-}
-
-pub(crate) fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Characters IAM allows in user, role and session names.
-pub(crate) fn is_iam_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | ',' | '.' | '@' | '_' | '-')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn role_arns_in_every_partition_with_paths() {
-        for ok in [
-            "arn:aws:iam::123456789012:role/SentinelProtected-dev",
-            "arn:aws-cn:iam::123456789012:role/x",
-            "arn:aws-us-gov:iam::123456789012:role/team/prod/SentinelProtected-prod",
-            "arn:aws-iso-b:iam::123456789012:role/a.b@c",
-        ] {
-            let arn: RoleArn = ok.parse().unwrap();
-            assert_eq!(arn.as_str(), ok);
-            assert_eq!(arn.account_id(), "123456789012");
-        }
-        let arn: RoleArn = "arn:aws-us-gov:iam::123456789012:role/team/prod/P"
-            .parse()
-            .unwrap();
-        assert_eq!(arn.partition(), "aws-us-gov");
-        assert_eq!(arn.name(), "P");
-    }
-
-    #[test]
-    fn malformed_role_arns_are_refused_with_a_hint() {
-        for bad in [
-            "",
-            "SentinelProtected-dev",
-            "arn:aws:iam::12345678901:role/x",
-            "arn:aws:iam::1234567890123:role/x",
-            "arn:aws:iam::12345678901a:role/x",
-            "arn:aws:iam:us-east-1:123456789012:role/x",
-            "arn:aws:sts::123456789012:role/x",
-            "arn:aws:iam::123456789012:user/x",
-            "arn:aws:iam::123456789012:role/",
-            "arn:aws:iam::123456789012:role/a//b",
-            "arn:aws:iam::123456789012:role/has space",
-            "arn:azure:iam::123456789012:role/x",
-            "arn:aws-:iam::123456789012:role/x",
-            "arn:aws:iam::123456789012:role/x:y",
-        ] {
-            let e = bad.parse::<RoleArn>().unwrap_err();
-            assert!(e.message().contains("is not an IAM role ARN"), "{bad}: {e}");
-            assert!(e.hint().is_some());
-        }
-        let long = format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65));
-        assert!(long.parse::<RoleArn>().is_err());
-    }
 
     #[test]
     fn effects_print_as_written() {

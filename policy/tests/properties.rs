@@ -12,7 +12,11 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeZone, Utc};
-use policy::{Decision, MAX_DURATION_SECS, MIN_DURATION_SECS, PolicySet, Request};
+use policy::{Decision, PolicySet, Request};
+use sentinel_types::SessionDuration;
+
+const MIN_DURATION_SECS: u32 = SessionDuration::MIN.secs();
+const MAX_DURATION_SECS: u32 = SessionDuration::MAX.secs();
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::ValueTree;

@@ -1,9 +1,9 @@
 //! Sentinel's wire contract: what the TVM and its clients say to each other (SPEC §5, §8).
 //!
-//! This crate is the request, the 200 response, the error body and the
-//! `credential_process` output as serde types, plus the two input rules both
-//! sides must agree on (profile names and durations). It is serde only: no I/O,
-//! no async, no AWS. It is **not** the policy language (crate `policy`) nor the
+//! This crate is the 200 response, the error body and the `credential_process`
+//! output as serde types; the names in them (profile, session ID, role ARN,
+//! SourceIdentity) are the validated types of `sentinel-types`. It is serde only:
+//! no I/O, no async, no AWS. It is **not** the policy language (crate `policy`) nor the
 //! session record (crate `sessions`).
 //!
 //! ```
@@ -23,95 +23,18 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sentinel_types::{ProfileName, RoleArn, SessionId, SourceIdentity};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Shortest credentials STS issues for a role session (seconds).
-pub const MIN_DURATION_SECS: u32 = 900;
-/// Longest credentials STS issues for a role session (seconds).
-pub const MAX_DURATION_SECS: u32 = 43_200;
 /// `credential_process` output format version.
 pub const CREDENTIAL_PROCESS_VERSION: u8 = 1;
 
 /// An input the contract does not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
-    /// Profile names match `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`.
-    #[error(
-        "profile `{0}` is not a valid profile name (letters, digits, `_`, `.`, `-`; up to 128; starting with a letter or digit)"
-    )]
-    InvalidProfile(String),
-    /// Durations are whole seconds in 900..=43200.
-    #[error("duration `{0}` must be whole seconds between 900 and 43200")]
-    InvalidDuration(String),
     /// Not one of the codes of SPEC §5.
     #[error("unknown error code `{0}`")]
     UnknownCode(String),
-}
-
-/// A profile name as SPEC §4 allows it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProfileName(String);
-
-impl ProfileName {
-    /// Checks `raw` against `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`.
-    pub fn parse(raw: &str) -> Result<Self, ProtocolError> {
-        let mut chars = raw.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if first_ok && rest_ok && raw.len() <= 128 {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(ProtocolError::InvalidProfile(raw.to_owned()))
-        }
-    }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ProfileName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for ProfileName {
-    type Err = ProtocolError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-/// Parses a `duration` as sent in a query string: ASCII digits only, 900..=43200.
-pub fn parse_duration_param(raw: &str) -> Result<u32, ProtocolError> {
-    let invalid = || ProtocolError::InvalidDuration(raw.to_owned());
-    if raw.is_empty() || raw.len() > 6 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let secs: u32 = raw.parse().map_err(|_| invalid())?;
-    check_duration(i64::from(secs)).map_err(|_| invalid())
-}
-
-/// Checks a numeric duration (seconds) against 900..=43200.
-pub fn check_duration(secs: i64) -> Result<u32, ProtocolError> {
-    u32::try_from(secs)
-        .ok()
-        .filter(|s| (MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(s))
-        .ok_or_else(|| ProtocolError::InvalidDuration(secs.to_string()))
-}
-
-/// `POST /` body. `duration` is kept wide so that a negative or huge number is an
-/// `INVALID_DURATION`, not a JSON error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VendRequest {
-    /// Profile to vend for.
-    pub profile: String,
-    /// Requested lifetime in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
 }
 
 /// The 200 body of a vend (SPEC §5). Also a valid `credential_process` document and
@@ -133,42 +56,66 @@ pub struct VendResponse {
     #[serde(with = "wire_time")]
     pub expiration: DateTime<Utc>,
     /// 32 lowercase hex.
-    pub session_id: String,
+    pub session_id: SessionId,
     /// `sentinel=<user>`.
-    pub source_identity: String,
+    pub source_identity: SourceIdentity,
     /// The profile vended for.
-    pub profile: String,
+    pub profile: ProfileName,
     /// The protected role assumed.
-    pub role_arn: String,
+    pub role_arn: RoleArn,
+}
+
+/// Temporary AWS credentials: what STS answers and `credential_process` prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// `ASIA...`.
+    pub access_key_id: String,
+    /// Secret; never logged.
+    pub secret_access_key: String,
+    /// Secret; never logged.
+    pub session_token: String,
+    /// When the credentials stop working.
+    pub expiration: DateTime<Utc>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &"<redacted>")
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+/// Which session the credentials of a [`VendResponse`] belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendedSession {
+    /// The session's ID (also in its role session name).
+    pub session_id: SessionId,
+    /// The SourceIdentity set on the role session.
+    pub source_identity: SourceIdentity,
+    /// The profile vended for.
+    pub profile: ProfileName,
+    /// The protected role assumed.
+    pub role_arn: RoleArn,
 }
 
 impl VendResponse {
-    /// Builds a response; `Token` is filled from `session_token`.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "mirrors the ten fields of the wire contract"
-    )]
-    pub fn new(
-        access_key_id: String,
-        secret_access_key: String,
-        session_token: String,
-        expiration: DateTime<Utc>,
-        session_id: String,
-        source_identity: String,
-        profile: String,
-        role_arn: String,
-    ) -> Self {
+    /// The body for `credentials` of `session`; `Token` is filled from the session token.
+    pub fn new(credentials: Credentials, session: VendedSession) -> Self {
         Self {
             version: CREDENTIAL_PROCESS_VERSION,
-            access_key_id,
-            secret_access_key,
-            token: session_token.clone(),
-            session_token,
-            expiration,
-            session_id,
-            source_identity,
-            profile,
-            role_arn,
+            access_key_id: credentials.access_key_id,
+            secret_access_key: credentials.secret_access_key,
+            token: credentials.session_token.clone(),
+            session_token: credentials.session_token,
+            expiration: credentials.expiration,
+            session_id: session.session_id,
+            source_identity: session.source_identity,
+            profile: session.profile,
+            role_arn: session.role_arn,
         }
     }
 }
@@ -232,7 +179,7 @@ impl fmt::Debug for CredentialProcessOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileEntry {
     /// Profile name.
-    pub name: String,
+    pub name: ProfileName,
     /// Where its policy lives in SSM.
     pub policy_path: String,
 }
@@ -435,14 +382,18 @@ mod tests {
     #[test]
     fn new_vend_response_copies_the_token_for_ecs_consumers() {
         let v = VendResponse::new(
-            "ASIA1".into(),
-            "secret".into(),
-            "tok".into(),
-            Utc::now(),
-            "0".repeat(32),
-            "sentinel=alice".into(),
-            "prod".into(),
-            "arn:aws:iam::111122223333:role/R".into(),
+            Credentials {
+                access_key_id: "ASIA1".into(),
+                secret_access_key: "secret".into(),
+                session_token: "tok".into(),
+                expiration: Utc::now(),
+            },
+            VendedSession {
+                session_id: SessionId::from_bytes([0; 16]),
+                source_identity: SourceIdentity::for_user("alice"),
+                profile: "prod".parse().unwrap(),
+                role_arn: "arn:aws:iam::111122223333:role/R".parse().unwrap(),
+            },
         );
         assert_eq!(v.token, "tok");
         assert_eq!(v.version, 1);
@@ -501,56 +452,5 @@ mod tests {
             assert_eq!(code.as_str().parse::<ErrorCode>().unwrap(), code);
         }
         assert!("nope".parse::<ErrorCode>().is_err());
-    }
-
-    #[test]
-    fn profile_names_follow_the_spec_pattern() {
-        for ok in ["prod", "a", "Dev_1.x-y", &"a".repeat(128)] {
-            assert!(ProfileName::parse(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "-x",
-            ".x",
-            "_x",
-            "a/b",
-            "a b",
-            "ü",
-            &"a".repeat(129),
-            "a\n",
-        ] {
-            assert!(ProfileName::parse(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn durations_are_whole_seconds_within_sts_limits() {
-        assert_eq!(parse_duration_param("900"), Ok(900));
-        assert_eq!(parse_duration_param("43200"), Ok(43_200));
-        for bad in [
-            "",
-            "899",
-            "43201",
-            "-900",
-            "+900",
-            "1e3",
-            "9000000000",
-            " 900",
-            "900s",
-        ] {
-            assert!(parse_duration_param(bad).is_err(), "{bad:?}");
-        }
-        assert!(check_duration(-1).is_err());
-        assert!(check_duration(i64::MAX).is_err());
-        assert_eq!(check_duration(3600), Ok(3600));
-    }
-
-    #[test]
-    fn vend_request_rejects_unknown_fields_and_accepts_missing_duration() {
-        let r: VendRequest = serde_json::from_str(r#"{"profile":"prod"}"#).unwrap();
-        assert_eq!(r.duration, None);
-        let r: VendRequest = serde_json::from_str(r#"{"profile":"prod","duration":-5}"#).unwrap();
-        assert_eq!(r.duration, Some(-5));
-        assert!(serde_json::from_str::<VendRequest>(r#"{"profile":"p","role":"x"}"#).is_err());
     }
 }

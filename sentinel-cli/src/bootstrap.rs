@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use protocol::ProfileName;
+use sentinel_types::ProfileName;
 
 use crate::failure::Failure;
 use crate::policy_admin::{self, RootArg, unified_diff};

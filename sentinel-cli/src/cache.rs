@@ -178,14 +178,18 @@ mod tests {
 
     fn vended(profile: &str, expiration: DateTime<Utc>) -> VendResponse {
         VendResponse::new(
-            "ASIAEXAMPLE".into(),
-            "secret".into(),
-            "token".into(),
-            expiration,
-            "0123456789abcdef0123456789abcdef".into(),
-            "sentinel=alice".into(),
-            profile.into(),
-            "arn:aws:iam::111122223333:role/R".into(),
+            protocol::Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: "secret".into(),
+                session_token: "token".into(),
+                expiration,
+            },
+            protocol::VendedSession {
+                session_id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+                source_identity: "sentinel=alice".parse().unwrap(),
+                profile: profile.parse().unwrap(),
+                role_arn: "arn:aws:iam::111122223333:role/R".parse().unwrap(),
+            },
         )
     }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use protocol::ProfileName;
+use sentinel_types::ProfileName;
 
 use crate::config_file::{ConfigFile, config_path};
 use crate::credentials::{Target, TvmOptions};

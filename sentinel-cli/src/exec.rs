@@ -54,8 +54,8 @@ pub async fn run(
             "AWS_CREDENTIAL_EXPIRATION",
             wire_time::format(&vended.expiration),
         )
-        .env("SENTINEL_SESSION_ID", &vended.session_id)
-        .env("SENTINEL_PROFILE", &vended.profile)
+        .env("SENTINEL_SESSION_ID", vended.session_id.as_str())
+        .env("SENTINEL_PROFILE", vended.profile.as_str())
         .env(DEPTH_VAR, depth.to_string());
     for name in REMOVED {
         command.env_remove(name);

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use protocol::ProfileName;
+use sentinel_types::ProfileName;
 use similar::TextDiff;
 
 use crate::aws::{self, ssm::SsmPolicies};

@@ -9,8 +9,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use policy::identity::{IdentityError, IdentityRoles, derive_user};
 use policy::{Decision, Explanation, PolicyError, PolicySet, Request};
 use sentinel_cli::cli::{PolicyRemote, run_policy};
-use sentinel_cli::credentials::{TvmOptions, parse_duration};
+use sentinel_cli::credentials::TvmOptions;
 use sentinel_cli::failure::{ExitKind, Failure};
+use sentinel_types::SessionDuration;
 
 /// `sentinel policy` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -47,7 +48,7 @@ pub struct TestArgs {
     pub source_ip: Option<String>,
     /// Requested lifetime: seconds (900-43200) or with a unit, e.g. 15m, 1h
     #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
+    pub duration: Option<SessionDuration>,
     /// Roles whose session name is the user, as the TVM's SENTINEL_IDENTITY_ROLES (default: AWSReservedSSO_*)
     #[arg(
         long,
@@ -180,18 +181,7 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
             })
         })
         .transpose()?;
-    let requested_duration = args
-        .duration
-        .as_deref()
-        .map(|raw| {
-            parse_duration(raw).map_err(|_| {
-                Failure::invalid(format!(
-                    "`--duration` value `{raw}` is not between 900 and 43200 seconds"
-                ))
-                .with_hint("write seconds or a span with a unit: 900, 15m, 1h, 12h")
-            })
-        })
-        .transpose()?;
+    let requested_duration = args.duration.map(SessionDuration::secs);
     let roles = match &args.identity_roles {
         Some(globs) => IdentityRoles::new(globs).map_err(|e| Failure::invalid(e.to_string()))?,
         None => IdentityRoles::default(),

@@ -42,7 +42,7 @@ pub fn table(profiles: &ProfilesResponse) -> String {
     let width = profiles
         .profiles
         .iter()
-        .map(|p| p.name.chars().count())
+        .map(|p| p.name.as_str().chars().count())
         .chain(["PROFILE".len()])
         .max()
         .unwrap_or(0);
@@ -63,11 +63,11 @@ mod tests {
         let response = ProfilesResponse {
             profiles: vec![
                 ProfileEntry {
-                    name: "prod".into(),
+                    name: "prod".parse().unwrap(),
                     policy_path: "/sentinel/policies/prod".into(),
                 },
                 ProfileEntry {
-                    name: "data-science".into(),
+                    name: "data-science".parse().unwrap(),
                     policy_path: "/sentinel/policies/data-science".into(),
                 },
             ],

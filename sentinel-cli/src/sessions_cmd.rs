@@ -210,11 +210,10 @@ pub async fn run(
                     RevokeOutcome::AlreadyRevoked(r) => println!(
                         "already revoked {} (at {} by {})",
                         r.session_id,
-                        r.revoked_at
-                            .as_ref()
-                            .map(wire_time::format)
+                        r.revocation()
+                            .map(|v| wire_time::format(&v.at))
                             .unwrap_or_default(),
-                        r.revoked_by.as_deref().unwrap_or("unknown")
+                        r.revocation().map_or("unknown", |v| v.by.as_str())
                     ),
                 }
                 affected.push(outcome.into_record());
@@ -241,7 +240,7 @@ pub async fn deny_on_roles<S: SessionStore>(
     let mut by_role: BTreeMap<&str, Vec<&SessionRecord>> = BTreeMap::new();
     for record in affected {
         by_role
-            .entry(role_name(&record.role_arn))
+            .entry(record.role_arn.name())
             .or_default()
             .push(record);
     }
@@ -271,7 +270,7 @@ pub async fn deny_on_roles<S: SessionStore>(
                 .get(&parsed)
                 .await
                 .map_err(|e| layer2(store_failure(e)))?;
-            if let Some(record) = stored.filter(|r| r.status == Status::Revoked) {
+            if let Some(record) = stored.filter(|r| r.status() == Status::Revoked) {
                 revoked.push(revoked_session(&record));
             }
         }
@@ -394,7 +393,7 @@ fn to_json(record: &SessionRecord) -> Result<String, Failure> {
 
 /// What a person reads: `expired` for active rows past `expires_at`.
 fn display_status(record: &SessionRecord, now: DateTime<Utc>) -> &'static str {
-    match record.status {
+    match record.status() {
         Status::Revoked => "revoked",
         Status::Active if record.is_active_at(now) => "active",
         Status::Active => "expired",
@@ -419,7 +418,7 @@ pub fn render_list(records: &[SessionRecord], json: bool, now: DateTime<Utc>) ->
             [
                 r.session_id.to_string(),
                 r.user.clone(),
-                r.profile.clone(),
+                r.profile.to_string(),
                 display_status(r, now).to_owned(),
                 wire_time::format(&r.issued_at),
                 wire_time::format(&r.expires_at),
@@ -454,10 +453,10 @@ pub fn render_record(r: &SessionRecord, now: DateTime<Utc>) -> String {
         ("status", display_status(r, now).to_owned()),
         ("user", r.user.clone()),
         ("principal_arn", r.principal_arn.clone()),
-        ("account_id", r.account_id.clone()),
-        ("profile", r.profile.clone()),
-        ("role_arn", r.role_arn.clone()),
-        ("source_identity", r.source_identity.clone()),
+        ("account_id", r.account_id.to_string()),
+        ("profile", r.profile.to_string()),
+        ("role_arn", r.role_arn.to_string()),
+        ("source_identity", r.source_identity.to_string()),
         ("access_key_id", r.access_key_id.clone()),
         ("rule", r.rule.clone()),
         ("issued_at", wire_time::format(&r.issued_at)),
@@ -467,12 +466,17 @@ pub fn render_record(r: &SessionRecord, now: DateTime<Utc>) -> String {
         ("request_id", r.request_id.clone()),
         (
             "revoked_at",
-            r.revoked_at
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), wire_time::format),
+            r.revocation()
+                .map_or_else(|| "-".to_owned(), |v| wire_time::format(&v.at)),
         ),
-        ("revoked_by", optional(&r.revoked_by)),
-        ("revoked_reason", optional(&r.revoked_reason)),
+        (
+            "revoked_by",
+            optional(&r.revocation().map(|v| v.by.clone())),
+        ),
+        (
+            "revoked_reason",
+            optional(&r.revocation().map(|v| v.reason.clone())),
+        ),
     ];
     let mut out = String::new();
     for (name, value) in fields {
@@ -494,27 +498,17 @@ mod tests {
     fn record(n: u32, user: &str, issued_minutes_ago: i64) -> SessionRecord {
         let issued_at = now() - Duration::minutes(issued_minutes_ago);
         let expires_at = issued_at + Duration::hours(1);
-        SessionRecord {
-            session_id: SessionId::parse(&format!("{n:032x}")).unwrap(),
-            principal_arn: format!("arn:aws:iam::111122223333:user/{user}"),
-            account_id: "111122223333".into(),
-            user: user.into(),
-            profile: "prod".into(),
-            role_arn: "arn:aws:iam::111122223333:role/path/SentinelProtected-prod".into(),
-            source_identity: format!("sentinel={user}"),
-            access_key_id: "ASIAEXAMPLE".into(),
-            rule: "oncall".into(),
-            status: Status::Active,
-            issued_at,
-            expires_at,
-            source_ip: None,
-            user_agent: None,
-            request_id: "req".into(),
-            revoked_at: None,
-            revoked_by: None,
-            revoked_reason: None,
-            ttl: SessionRecord::ttl_for(expires_at, 90),
-        }
+        let mut record = sessions::contract::record(n, user, "prod");
+        record.role_arn = "arn:aws:iam::111122223333:role/path/SentinelProtected-prod"
+            .parse()
+            .unwrap();
+        record.access_key_id = "ASIAEXAMPLE".into();
+        record.issued_at = issued_at;
+        record.expires_at = expires_at;
+        record.source_ip = None;
+        record.user_agent = None;
+        record.request_id = "req".into();
+        record
     }
 
     #[test]
@@ -540,7 +534,7 @@ mod tests {
     #[test]
     fn the_table_shows_expired_sessions_as_expired() {
         let mut revoked = record(2, "bob", 5);
-        revoked.status = Status::Revoked;
+        revoked.state = sessions::SessionState::Revoked(sessions::contract::revocation("admin"));
         let rows = [record(1, "alice", 90), revoked, record(3, "carol", 1)];
         let table = render_list(&rows, false, now());
         let lines: Vec<&str> = table.lines().collect();

@@ -10,8 +10,9 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use protocol::{ErrorBody, ErrorCode, ProfileName, ProfilesResponse, VendResponse};
+use protocol::{ErrorBody, ErrorCode, ProfilesResponse, VendResponse};
 use reqwest::Url;
+use sentinel_types::ProfileName;
 
 use crate::failure::{ExitKind, Failure, error_chain};
 

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use crate::store::{Access, Cursor};
 use crate::{
-    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore, Status,
-    StoreError,
+    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionState,
+    SessionStore, Status, StoreError,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -237,7 +237,7 @@ impl SessionStore for DynamoSessionStore {
         };
         match old {
             None => Err(StoreError::NotFound(id.clone())),
-            Some(record) if record.status == Status::Revoked => {
+            Some(record) if record.status() == Status::Revoked => {
                 Ok(RevokeOutcome::AlreadyRevoked(record))
             }
             // Active again is impossible (nothing un-revokes); never report it as revoked.
@@ -465,14 +465,17 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
     let mut item = Item::from([
         ("session_id".to_owned(), s(record.session_id.as_str())),
         ("principal_arn".to_owned(), s(&record.principal_arn)),
-        ("account_id".to_owned(), s(&record.account_id)),
+        ("account_id".to_owned(), s(record.account_id.as_str())),
         ("user".to_owned(), s(&record.user)),
-        ("profile".to_owned(), s(&record.profile)),
-        ("role_arn".to_owned(), s(&record.role_arn)),
-        ("source_identity".to_owned(), s(&record.source_identity)),
+        ("profile".to_owned(), s(record.profile.as_str())),
+        ("role_arn".to_owned(), s(record.role_arn.as_str())),
+        (
+            "source_identity".to_owned(),
+            s(record.source_identity.as_str()),
+        ),
         ("access_key_id".to_owned(), s(&record.access_key_id)),
         ("rule".to_owned(), s(&record.rule)),
-        ("status".to_owned(), s(record.status.as_str())),
+        ("status".to_owned(), s(record.status().as_str())),
         (
             "issued_at".to_owned(),
             s(&crate::time::format(record.issued_at)),
@@ -488,12 +491,13 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
         ("request_id".to_owned(), s(&record.request_id)),
         ("ttl".to_owned(), AttributeValue::N(record.ttl.to_string())),
     ]);
+    let revocation = record.revocation();
     let optional = [
         ("source_ip", record.source_ip.clone()),
         ("user_agent", record.user_agent.clone()),
-        ("revoked_at", record.revoked_at.map(crate::time::format)),
-        ("revoked_by", record.revoked_by.clone()),
-        ("revoked_reason", record.revoked_reason.clone()),
+        ("revoked_at", revocation.map(|r| crate::time::format(r.at))),
+        ("revoked_by", revocation.map(|r| r.by.clone())),
+        ("revoked_reason", revocation.map(|r| r.reason.clone())),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -519,27 +523,32 @@ pub(crate) fn from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         .string("status")?
         .parse::<Status>()
         .map_err(|_| row.corrupt("status", "is not `active` or `revoked`"))?;
+    let revoked_at = row
+        .optional_string("revoked_at")?
+        .map(|_| row.time("revoked_at"))
+        .transpose()?;
+    let state = SessionState::from_parts(
+        status,
+        revoked_at,
+        row.optional_string("revoked_by")?,
+        row.optional_string("revoked_reason")?,
+    )
+    .map_err(|problem| row.corrupt("status", &format!("does not fit the row: {problem}")))?;
     Ok(SessionRecord {
         principal_arn: row.string("principal_arn")?,
-        account_id: row.string("account_id")?,
+        account_id: row.parsed("account_id")?,
         user: row.string("user")?,
-        profile: row.string("profile")?,
-        role_arn: row.string("role_arn")?,
-        source_identity: row.string("source_identity")?,
+        profile: row.parsed("profile")?,
+        role_arn: row.parsed("role_arn")?,
+        source_identity: row.parsed("source_identity")?,
         access_key_id: row.string("access_key_id")?,
         rule: row.string("rule")?,
-        status,
+        state,
         issued_at: row.time("issued_at")?,
         expires_at: row.time("expires_at")?,
         source_ip: row.optional_string("source_ip")?,
         user_agent: row.optional_string("user_agent")?,
         request_id: row.string("request_id")?,
-        revoked_at: row
-            .optional_string("revoked_at")?
-            .map(|_| row.time("revoked_at"))
-            .transpose()?,
-        revoked_by: row.optional_string("revoked_by")?,
-        revoked_reason: row.optional_string("revoked_reason")?,
         ttl: row.integer("ttl")?,
         session_id,
     })
@@ -567,6 +576,16 @@ impl Row<'_> {
             Some(AttributeValue::S(s)) => Ok(Some(s.clone())),
             Some(_) => Err(self.corrupt(attribute, "is not a string")),
         }
+    }
+
+    /// A string attribute that must parse as one of the validated types.
+    fn parsed<T>(&self, attribute: &str) -> Result<T, StoreError>
+    where
+        T: std::str::FromStr<Err = sentinel_types::InvalidValue>,
+    {
+        self.string(attribute)?
+            .parse()
+            .map_err(|e: sentinel_types::InvalidValue| self.corrupt(attribute, e.message()))
     }
 
     fn string(&self, attribute: &str) -> Result<String, StoreError> {
@@ -640,12 +659,9 @@ mod tests {
     #[test]
     fn absent_options_are_omitted_not_null() {
         let mut record = sample_record();
-        record.status = Status::Active;
+        record.state = SessionState::Active;
         record.source_ip = None;
         record.user_agent = None;
-        record.revoked_at = None;
-        record.revoked_by = None;
-        record.revoked_reason = None;
         let item = to_item(&record);
         for name in [
             "source_ip",

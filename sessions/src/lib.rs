@@ -6,9 +6,11 @@
 //! revokes sessions. Rows outlive the credentials (their `ttl` adds a retention period), so
 //! the table doubles as an audit trail.
 //!
-//! The crate holds the record, the [`SessionStore`] port, its DynamoDB adapter
-//! ([`DynamoSessionStore`], with [`create_table`] for the layout of SPEC §6) and, behind
-//! the `test-util` feature, `InMemorySessionStore`, a fake with the same semantics.
+//! The crate holds the record, the [`SessionStore`] port, its DynamoDB adapter behind the
+//! `dynamodb` feature (`DynamoSessionStore`, with `create_table` for the layout of SPEC §6)
+//! and, behind the `test-util` feature, `InMemorySessionStore`, a fake with the same
+//! semantics, and `contract`, the behaviour every store must show. Without features the
+//! crate is pure: the record types and the port.
 //!
 //! It is not a policy engine, does not decide whether a session may be used beyond
 //! [`SessionRecord::is_active_at`], and does not read configuration: the caller builds the
@@ -18,31 +20,28 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), sessions::StoreError> {
 //! use chrono::{TimeDelta, Utc};
-//! use sessions::{InMemorySessionStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore, Status};
+//! use sessions::{InMemorySessionStore, ListQuery, Revocation, RevokeOutcome, SessionRecord, SessionState, SessionStore};
 //!
 //! // In production: DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table).
 //! let store = InMemorySessionStore::new();
 //! let now = Utc::now();
 //! let expires_at = now + TimeDelta::minutes(15);
 //! let record = SessionRecord {
-//!     session_id: SessionId::random()?,
+//!     session_id: sessions::new_session_id()?,
 //!     principal_arn: "arn:aws:iam::111122223333:user/alice".into(),
-//!     account_id: "111122223333".into(),
+//!     account_id: "111122223333".parse().unwrap(),
 //!     user: "alice".into(),
-//!     profile: "prod".into(),
-//!     role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod".into(),
-//!     source_identity: "sentinel=alice".into(),
+//!     profile: "prod".parse().unwrap(),
+//!     role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod".parse().unwrap(),
+//!     source_identity: "sentinel=alice".parse().unwrap(),
 //!     access_key_id: "ASIAEXAMPLE".into(),
 //!     rule: "oncall".into(),
-//!     status: Status::Active,
+//!     state: SessionState::Active,
 //!     issued_at: now,
 //!     expires_at,
 //!     source_ip: None,
 //!     user_agent: None,
 //!     request_id: "req-1".into(),
-//!     revoked_at: None,
-//!     revoked_by: None,
-//!     revoked_reason: None,
 //!     ttl: SessionRecord::ttl_for(expires_at, 90),
 //! };
 //! store.put_new(&record).await?;
@@ -58,6 +57,9 @@
 //! # }
 //! ```
 
+#[cfg(any(test, feature = "test-util"))]
+pub mod contract;
+#[cfg(feature = "dynamodb")]
 mod dynamodb;
 mod id;
 #[cfg(any(test, feature = "test-util"))]
@@ -66,9 +68,11 @@ mod record;
 mod store;
 mod time;
 
+#[cfg(feature = "dynamodb")]
 pub use dynamodb::{DynamoSessionStore, create_table};
-pub use id::{InvalidSessionId, SessionId};
+pub use id::new_session_id;
 #[cfg(any(test, feature = "test-util"))]
 pub use memory::InMemorySessionStore;
-pub use record::{InvalidStatus, Revocation, RevokeOutcome, SessionRecord, Status};
+pub use record::{InvalidStatus, Revocation, RevokeOutcome, SessionRecord, SessionState, Status};
+pub use sentinel_types::SessionId;
 pub use store::{ListQuery, Page, SessionStore, StoreError};

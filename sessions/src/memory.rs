@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::store::{Access, Cursor};
 use crate::{
-    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore, Status,
-    StoreError,
+    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionState,
+    SessionStore, Status, StoreError,
 };
 
 /// A [`SessionStore`] held in memory. Clones share the same rows, so a test can keep one
@@ -94,13 +94,10 @@ impl SessionStore for InMemorySessionStore {
         let record = rows
             .get_mut(id)
             .ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        if record.status == Status::Revoked {
+        if record.status() == Status::Revoked {
             return Ok(RevokeOutcome::AlreadyRevoked(record.clone()));
         }
-        record.status = Status::Revoked;
-        record.revoked_at = Some(revocation.at);
-        record.revoked_by = Some(revocation.by.clone());
-        record.revoked_reason = Some(revocation.reason.clone());
+        record.state = SessionState::Revoked(revocation.clone());
         Ok(RevokeOutcome::Revoked(record.clone()))
     }
 
@@ -164,188 +161,10 @@ impl Position {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeDelta;
-
     use super::*;
-    use crate::record::tests::sample_record;
+    use crate::contract::{record, revocation};
 
-    fn record(n: u32, user: &str, profile: &str) -> SessionRecord {
-        let mut r = sample_record();
-        r.session_id = SessionId::parse(&format!("{n:032x}")).unwrap();
-        r.user = user.into();
-        r.profile = profile.into();
-        r.status = Status::Active;
-        r.issued_at += TimeDelta::seconds(i64::from(n));
-        r.revoked_at = None;
-        r.revoked_by = None;
-        r.revoked_reason = None;
-        r
-    }
-
-    fn revocation(by: &str) -> Revocation {
-        Revocation {
-            by: by.into(),
-            reason: "test".into(),
-            at: sample_record().expires_at,
-        }
-    }
-
-    async fn all_pages(store: &InMemorySessionStore, mut query: ListQuery) -> Vec<Vec<u32>> {
-        let mut pages = Vec::new();
-        loop {
-            let page = store.list(&query).await.unwrap();
-            pages.push(
-                page.records
-                    .iter()
-                    .map(|r| u32::from_str_radix(r.session_id.as_str(), 16).unwrap())
-                    .collect(),
-            );
-            match page.next_cursor {
-                Some(cursor) => query.cursor = Some(cursor),
-                None => return pages,
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn put_new_never_overwrites() {
-        let store = InMemorySessionStore::new();
-        let first = record(1, "alice", "prod");
-        store.put_new(&first).await.unwrap();
-        let mut second = first.clone();
-        second.user = "mallory".into();
-        assert!(
-            matches!(store.put_new(&second).await, Err(StoreError::AlreadyExists(id)) if id == first.session_id)
-        );
-        assert_eq!(store.get(&first.session_id).await.unwrap(), Some(first));
-        assert_eq!(store.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn revoke_is_idempotent_and_keeps_the_first_revocation() {
-        let store = InMemorySessionStore::new();
-        let r = record(1, "alice", "prod");
-        store.put_new(&r).await.unwrap();
-        let first = store
-            .revoke(&r.session_id, &revocation("admin-1"))
-            .await
-            .unwrap();
-        let RevokeOutcome::Revoked(revoked) = first else {
-            panic!("{first:?}")
-        };
-        assert_eq!(revoked.status, Status::Revoked);
-        assert_eq!(revoked.revoked_by.as_deref(), Some("admin-1"));
-        let again = store
-            .revoke(&r.session_id, &revocation("admin-2"))
-            .await
-            .unwrap();
-        assert_eq!(again, RevokeOutcome::AlreadyRevoked(revoked.clone()));
-        assert_eq!(store.get(&r.session_id).await.unwrap(), Some(revoked));
-    }
-
-    #[tokio::test]
-    async fn revoking_an_unknown_session_is_not_found_and_creates_nothing() {
-        let store = InMemorySessionStore::new();
-        let id = SessionId::random().unwrap();
-        assert!(matches!(
-            store.revoke(&id, &revocation("admin")).await,
-            Err(StoreError::NotFound(_))
-        ));
-        assert!(store.is_empty());
-    }
-
-    #[tokio::test]
-    async fn pages_by_user_are_newest_first_and_cover_every_row_once() {
-        let store = InMemorySessionStore::new();
-        for n in 1..=5 {
-            store.put_new(&record(n, "alice", "prod")).await.unwrap();
-        }
-        store.put_new(&record(6, "bob", "prod")).await.unwrap();
-        let query = ListQuery {
-            user: Some("alice".into()),
-            limit: Some(2),
-            ..ListQuery::default()
-        };
-        assert_eq!(
-            all_pages(&store, query).await,
-            vec![vec![5, 4], vec![3, 2], vec![1]]
-        );
-        let by_profile = ListQuery {
-            profile: Some("prod".into()),
-            limit: Some(4),
-            ..ListQuery::default()
-        };
-        assert_eq!(
-            all_pages(&store, by_profile).await,
-            vec![vec![6, 5, 4, 3], vec![2, 1]]
-        );
-    }
-
-    #[tokio::test]
-    async fn filters_combine_and_scan_pages_cover_everything() {
-        let store = InMemorySessionStore::new();
-        for n in 1..=4 {
-            store
-                .put_new(&record(n, "alice", if n % 2 == 0 { "prod" } else { "dev" }))
-                .await
-                .unwrap();
-        }
-        store
-            .revoke(&record(4, "alice", "prod").session_id, &revocation("admin"))
-            .await
-            .unwrap();
-        let active_prod = ListQuery {
-            user: Some("alice".into()),
-            profile: Some("prod".into()),
-            status: Some(Status::Active),
-            ..ListQuery::default()
-        };
-        assert_eq!(all_pages(&store, active_prod).await, vec![vec![2]]);
-        let revoked = ListQuery {
-            status: Some(Status::Revoked),
-            ..ListQuery::default()
-        };
-        assert_eq!(all_pages(&store, revoked).await, vec![vec![4]]);
-        let mut seen: Vec<u32> = all_pages(
-            &store,
-            ListQuery {
-                limit: Some(3),
-                ..ListQuery::default()
-            },
-        )
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-        seen.sort_unstable();
-        assert_eq!(seen, vec![1, 2, 3, 4]);
-    }
-
-    #[tokio::test]
-    async fn a_cursor_from_another_query_is_refused() {
-        let store = InMemorySessionStore::new();
-        for n in 1..=3 {
-            store.put_new(&record(n, "alice", "prod")).await.unwrap();
-        }
-        let page = store
-            .list(&ListQuery {
-                user: Some("alice".into()),
-                limit: Some(1),
-                ..ListQuery::default()
-            })
-            .await
-            .unwrap();
-        let cursor = page.next_cursor.unwrap();
-        let other = ListQuery {
-            user: Some("bob".into()),
-            cursor: Some(cursor),
-            ..ListQuery::default()
-        };
-        assert!(matches!(
-            store.list(&other).await,
-            Err(StoreError::InvalidQuery(_))
-        ));
-    }
+    crate::session_store_contract!(((), InMemorySessionStore::new()));
 
     #[tokio::test]
     async fn switched_off_store_fails_every_call() {

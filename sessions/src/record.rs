@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::SessionId;
+use sentinel_types::{AccountId, ProfileName, RoleArn, SessionId, SourceIdentity};
 
 /// Whether a session may still be used. Expiry is not a status: it follows from
 /// `expires_at`, so a session is usable only when [`SessionRecord::is_active_at`] says so.
@@ -57,28 +57,33 @@ pub struct InvalidStatus(String);
 
 /// One vended session, as stored (SPEC §6). Holds no secret: the access key id identifies
 /// the credentials but cannot sign anything.
+///
+/// Its serde form (the CLI's `--json`, the admin API) is flat as SPEC §6 lists it:
+/// `status` plus `revoked_at`, `revoked_by` and `revoked_reason` when revoked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "FlatRecord", try_from = "FlatRecord")]
 pub struct SessionRecord {
     /// Partition key.
     pub session_id: SessionId,
     /// The caller's ARN as AWS verified it.
     pub principal_arn: String,
     /// The caller's account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The user name derived from the caller's ARN.
     pub user: String,
     /// The profile the credentials were vended for.
-    pub profile: String,
+    pub profile: ProfileName,
     /// The protected role that was assumed.
-    pub role_arn: String,
+    pub role_arn: RoleArn,
     /// The `SourceIdentity` set on the role session.
-    pub source_identity: String,
+    pub source_identity: SourceIdentity,
     /// The access key id of the vended credentials.
     pub access_key_id: String,
     /// The policy rule that allowed the request.
     pub rule: String,
-    /// Active or revoked.
-    pub status: Status,
+    /// Active, or revoked with who, why and when: a revoked session always carries its
+    /// revocation and an active one never does.
+    pub state: SessionState,
     /// When the credentials were vended.
     pub issued_at: DateTime<Utc>,
     /// When the credentials expire.
@@ -89,14 +94,17 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     /// The TVM request id, shared with the decision log line.
     pub request_id: String,
-    /// When the session was revoked.
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// Who revoked the session.
-    pub revoked_by: Option<String>,
-    /// Why the session was revoked.
-    pub revoked_reason: Option<String>,
     /// Epoch seconds after which DynamoDB may delete the row; see [`SessionRecord::ttl_for`].
     pub ttl: i64,
+}
+
+/// Whether a session was revoked, and if so how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Issued and not revoked.
+    Active,
+    /// Revoked by an administrator; never becomes active again.
+    Revoked(Revocation),
 }
 
 impl SessionRecord {
@@ -110,11 +118,135 @@ impl SessionRecord {
             .timestamp()
     }
 
+    /// `active` or `revoked`.
+    pub fn status(&self) -> Status {
+        match self.state {
+            SessionState::Active => Status::Active,
+            SessionState::Revoked(_) => Status::Revoked,
+        }
+    }
+
+    /// Who revoked the session, why and when; `None` while it is active.
+    pub fn revocation(&self) -> Option<&Revocation> {
+        match &self.state {
+            SessionState::Active => None,
+            SessionState::Revoked(r) => Some(r),
+        }
+    }
+
     /// Whether the session may be used at `now`: not revoked and not yet expired.
     /// DynamoDB deletes expired rows late (or, in local stand-ins, never), so callers must
     /// decide on this and not on the row's presence.
     pub fn is_active_at(&self, now: DateTime<Utc>) -> bool {
-        self.status == Status::Active && self.expires_at > now
+        self.state == SessionState::Active && self.expires_at > now
+    }
+}
+
+/// The flat serde shape of a [`SessionRecord`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlatRecord {
+    session_id: SessionId,
+    principal_arn: String,
+    account_id: AccountId,
+    user: String,
+    profile: ProfileName,
+    role_arn: RoleArn,
+    source_identity: SourceIdentity,
+    access_key_id: String,
+    rule: String,
+    status: Status,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    source_ip: Option<String>,
+    user_agent: Option<String>,
+    request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revoked_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revoked_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revoked_reason: Option<String>,
+    ttl: i64,
+}
+
+impl From<SessionRecord> for FlatRecord {
+    fn from(r: SessionRecord) -> Self {
+        let status = r.status();
+        let (revoked_at, revoked_by, revoked_reason) = match r.state {
+            SessionState::Active => (None, None, None),
+            SessionState::Revoked(v) => (Some(v.at), Some(v.by), Some(v.reason)),
+        };
+        Self {
+            session_id: r.session_id,
+            principal_arn: r.principal_arn,
+            account_id: r.account_id,
+            user: r.user,
+            profile: r.profile,
+            role_arn: r.role_arn,
+            source_identity: r.source_identity,
+            access_key_id: r.access_key_id,
+            rule: r.rule,
+            status,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            source_ip: r.source_ip,
+            user_agent: r.user_agent,
+            request_id: r.request_id,
+            revoked_at,
+            revoked_by,
+            revoked_reason,
+            ttl: r.ttl,
+        }
+    }
+}
+
+impl TryFrom<FlatRecord> for SessionRecord {
+    type Error = String;
+
+    fn try_from(f: FlatRecord) -> Result<Self, String> {
+        let state =
+            SessionState::from_parts(f.status, f.revoked_at, f.revoked_by, f.revoked_reason)?;
+        Ok(Self {
+            session_id: f.session_id,
+            principal_arn: f.principal_arn,
+            account_id: f.account_id,
+            user: f.user,
+            profile: f.profile,
+            role_arn: f.role_arn,
+            source_identity: f.source_identity,
+            access_key_id: f.access_key_id,
+            rule: f.rule,
+            state,
+            issued_at: f.issued_at,
+            expires_at: f.expires_at,
+            source_ip: f.source_ip,
+            user_agent: f.user_agent,
+            request_id: f.request_id,
+            ttl: f.ttl,
+        })
+    }
+}
+
+impl SessionState {
+    /// The state stored as `status` and the three `revoked_*` attributes: a revoked row
+    /// must carry `revoked_at`, an active one none of them.
+    pub(crate) fn from_parts(
+        status: Status,
+        at: Option<DateTime<Utc>>,
+        by: Option<String>,
+        reason: Option<String>,
+    ) -> Result<Self, String> {
+        match (status, at) {
+            (Status::Active, None) if by.is_none() && reason.is_none() => Ok(Self::Active),
+            (Status::Active, _) => Err("an active session carries revocation attributes".into()),
+            (Status::Revoked, Some(at)) => Ok(Self::Revoked(Revocation {
+                by: by.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+                at,
+            })),
+            (Status::Revoked, None) => Err("a revoked session has no `revoked_at`".into()),
+        }
     }
 }
 
@@ -170,22 +302,25 @@ pub(crate) mod tests {
         SessionRecord {
             session_id: SessionId::parse("3f9a0c1d2e3f405162738495a6b7c8d9").unwrap(),
             principal_arn: "arn:aws:iam::111122223333:user/alice".into(),
-            account_id: "111122223333".into(),
+            account_id: "111122223333".parse().unwrap(),
             user: "alice".into(),
-            profile: "prod".into(),
-            role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod".into(),
-            source_identity: "sentinel=alice".into(),
+            profile: "prod".parse().unwrap(),
+            role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod"
+                .parse()
+                .unwrap(),
+            source_identity: "sentinel=alice".parse().unwrap(),
             access_key_id: "ASIAEXAMPLEEXAMPLE01".into(),
             rule: "oncall".into(),
-            status: Status::Revoked,
+            state: SessionState::Revoked(Revocation {
+                by: "arn:aws:iam::111122223333:user/admin".into(),
+                reason: "laptop lost".into(),
+                at: issued_at + TimeDelta::minutes(5),
+            }),
             issued_at,
             expires_at,
             source_ip: Some("203.0.113.7".into()),
             user_agent: Some("aws-cli/2.17 sentinel/0.1".into()),
             request_id: "req-0001".into(),
-            revoked_at: Some(issued_at + TimeDelta::minutes(5)),
-            revoked_by: Some("arn:aws:iam::111122223333:user/admin".into()),
-            revoked_reason: Some("laptop lost".into()),
             ttl: SessionRecord::ttl_for(expires_at, 90),
         }
     }
@@ -217,13 +352,42 @@ pub(crate) mod tests {
 
     #[test]
     fn active_means_not_revoked_and_not_expired() {
-        let mut record = sample_record();
-        record.status = Status::Active;
+        let revoked = sample_record();
+        let mut record = revoked.clone();
+        record.state = SessionState::Active;
         let before = record.expires_at - TimeDelta::seconds(1);
         assert!(record.is_active_at(before));
         assert!(!record.is_active_at(record.expires_at));
-        record.status = Status::Revoked;
-        assert!(!record.is_active_at(before));
+        assert!(!revoked.is_active_at(before));
+        assert_eq!(revoked.status(), Status::Revoked);
+        assert_eq!(revoked.revocation().unwrap().reason, "laptop lost");
+    }
+
+    #[test]
+    fn json_is_flat_and_a_revoked_active_mix_is_refused() {
+        let record = sample_record();
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["status"], "revoked");
+        assert_eq!(json["revoked_reason"], "laptop lost");
+        assert_eq!(json["profile"], "prod");
+        let back: SessionRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, record);
+
+        let mut active_with_date = json.clone();
+        active_with_date["status"] = "active".into();
+        let e = serde_json::from_value::<SessionRecord>(active_with_date).unwrap_err();
+        assert!(e.to_string().contains("carries revocation"), "{e}");
+
+        let mut revoked_without_date = json.clone();
+        revoked_without_date
+            .as_object_mut()
+            .unwrap()
+            .remove("revoked_at");
+        assert!(serde_json::from_value::<SessionRecord>(revoked_without_date).is_err());
+
+        let mut bad_profile = json;
+        bad_profile["profile"] = "../x".into();
+        assert!(serde_json::from_value::<SessionRecord>(bad_profile).is_err());
     }
 
     #[test]

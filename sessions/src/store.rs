@@ -82,8 +82,11 @@ impl ListQuery {
     #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn matches(&self, record: &SessionRecord) -> bool {
         self.user.as_ref().is_none_or(|u| *u == record.user)
-            && self.profile.as_ref().is_none_or(|p| *p == record.profile)
-            && self.status.is_none_or(|s| s == record.status)
+            && self
+                .profile
+                .as_ref()
+                .is_none_or(|p| p == record.profile.as_str())
+            && self.status.is_none_or(|s| s == record.status())
     }
 
     /// Decodes `cursor`, if any, checking that it belongs to this query.
@@ -170,7 +173,7 @@ impl Cursor {
         if let Some((_, attribute, _)) = access.index() {
             let partition = match access {
                 Access::ByUser(_) => record.user.clone(),
-                _ => record.profile.clone(),
+                _ => record.profile.to_string(),
             };
             key.insert(attribute.to_owned(), partition);
             key.insert(

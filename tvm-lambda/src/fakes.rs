@@ -134,17 +134,19 @@ impl CredentialIssuer for FakeIssuer {
         requests.push(request.clone());
         let n = requests.len();
         Ok(IssuedCredentials {
-            access_key_id: format!("ASIAFAKE{n:012}"),
-            secret_access_key: format!("fake-secret-{n}"),
-            session_token: format!("fake-token-{n}"),
-            expiration: self.now + Duration::seconds(i64::from(request.duration_secs)),
+            credentials: protocol::Credentials {
+                access_key_id: format!("ASIAFAKE{n:012}"),
+                secret_access_key: format!("fake-secret-{n}"),
+                session_token: format!("fake-token-{n}"),
+                expiration: self.now + Duration::seconds(i64::from(request.duration_secs)),
+            },
             assumed_role_arn: Some(format!(
                 "{}/{}",
-                request.role_arn.replacen(":iam::", ":sts::", 1).replacen(
-                    ":role/",
-                    ":assumed-role/",
-                    1
-                ),
+                request
+                    .role_arn
+                    .as_str()
+                    .replacen(":iam::", ":sts::", 1)
+                    .replacen(":role/", ":assumed-role/", 1),
                 request.session_name
             )),
         })

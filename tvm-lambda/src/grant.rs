@@ -5,34 +5,21 @@
 //! an over-long tag value, a comma in a tag). Everything this module builds is
 //! checked against AWS's rules so that green against moto means green against AWS.
 
-use std::fmt;
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
-
-/// Session tag keys Sentinel sets on every session.
-pub const TAG_SESSION_ID: &str = "sentinel-session-id";
-/// The derived user.
-pub const TAG_USER: &str = "sentinel-user";
-/// The profile.
-pub const TAG_PROFILE: &str = "sentinel-profile";
-
-/// STS allows at most 50 session tags per call.
-const MAX_TAGS: usize = 50;
-const MAX_TAG_KEY: usize = 128;
-const MAX_TAG_VALUE: usize = 256;
-/// SourceIdentity and RoleSessionName: 2–64 characters.
-const MAX_IDENTITY: usize = 64;
+use protocol::Credentials;
+use sentinel_types::tags::{self, PROFILE_TAG, SESSION_ID_TAG, USER_TAG};
+use sentinel_types::{ProfileName, RoleArn, RoleSessionName, SessionId, SourceIdentity};
 
 /// One `sts:AssumeRole` call, already validated against STS's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssueRequest {
     /// The protected role.
-    pub role_arn: String,
+    pub role_arn: RoleArn,
     /// `sentinel-<session_id>`.
-    pub session_name: String,
-    /// `sentinel=<user>`, sanitised to STS's charset.
-    pub source_identity: String,
+    pub session_name: RoleSessionName,
+    /// `sentinel=<user>`, encoded for STS.
+    pub source_identity: SourceIdentity,
     /// Granted duration in seconds.
     pub duration_secs: u32,
     /// Sentinel's three tags first, then the profile's static tags.
@@ -43,13 +30,13 @@ pub struct IssueRequest {
 #[derive(Debug, Clone, Copy)]
 pub struct GrantInput<'a> {
     /// Protected role ARN from the policy.
-    pub role_arn: &'a str,
-    /// The new session's ID (32 lowercase hex).
-    pub session_id: &'a str,
+    pub role_arn: &'a RoleArn,
+    /// The new session's ID.
+    pub session_id: &'a SessionId,
     /// Derived user.
     pub user: &'a str,
     /// Profile name.
-    pub profile: &'a str,
+    pub profile: &'a ProfileName,
     /// Granted duration in seconds.
     pub duration_secs: u32,
     /// The profile's static session tags (validated by the policy engine).
@@ -64,110 +51,30 @@ pub struct GrantError(String);
 impl IssueRequest {
     /// Builds the AssumeRole parameters of SPEC §5 and checks them against STS's limits.
     pub fn new(input: GrantInput<'_>) -> Result<Self, GrantError> {
-        let session_name = format!("sentinel-{}", input.session_id);
-        if !(2..=MAX_IDENTITY).contains(&session_name.len())
-            || !session_name.chars().all(is_sts_identity_char)
-        {
-            return Err(GrantError(format!(
-                "role session name `{session_name}` is not valid for sts"
-            )));
-        }
-
         let mut tags = vec![
-            (TAG_SESSION_ID.to_owned(), input.session_id.to_owned()),
-            (TAG_USER.to_owned(), tag_value(input.user)),
-            (TAG_PROFILE.to_owned(), tag_value(input.profile)),
+            (SESSION_ID_TAG.to_owned(), input.session_id.to_string()),
+            (USER_TAG.to_owned(), tags::tag_value(input.user)),
+            (PROFILE_TAG.to_owned(), input.profile.to_string()),
         ];
         tags.extend(input.static_tags.iter().cloned());
-        if tags.len() > MAX_TAGS {
-            return Err(GrantError(format!(
-                "{} session tags exceed the sts limit of {MAX_TAGS}",
-                tags.len()
-            )));
-        }
-        for (key, value) in &tags {
-            let key_ok = (1..=MAX_TAG_KEY).contains(&key.chars().count())
-                && key.chars().all(policy::is_session_tag_char)
-                && !key.to_ascii_lowercase().starts_with("aws:");
-            let value_ok = value.chars().count() <= MAX_TAG_VALUE
-                && value.chars().all(policy::is_session_tag_char);
-            if !key_ok || !value_ok {
-                return Err(GrantError(format!(
-                    "session tag `{key}` is not valid for sts"
-                )));
-            }
-        }
-
+        tags::check_tags(&tags).map_err(|e| GrantError(e.to_string()))?;
         Ok(Self {
-            role_arn: input.role_arn.to_owned(),
-            session_name,
-            source_identity: source_identity(input.user),
+            role_arn: input.role_arn.clone(),
+            session_name: RoleSessionName::for_session(input.session_id),
+            source_identity: SourceIdentity::for_user(input.user),
             duration_secs: input.duration_secs,
             tags,
         })
     }
 }
 
-/// `sentinel=<user>`: characters outside `[A-Za-z0-9_=,.@-]` become `_`, cut to 64 (SPEC §5).
-pub fn source_identity(user: &str) -> String {
-    "sentinel="
-        .chars()
-        .chain(user.chars())
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | ',' | '.' | '@' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(MAX_IDENTITY)
-        .collect()
-}
-
-/// STS RoleSessionName / SourceIdentity charset: `[\w+=,.@-]`.
-fn is_sts_identity_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
-}
-
-/// A derived user may carry characters tags refuse (IAM names allow `,`): those become `_`.
-fn tag_value(raw: &str) -> String {
-    raw.chars()
-        .map(|c| {
-            if policy::is_session_tag_char(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(MAX_TAG_VALUE)
-        .collect()
-}
-
-/// Temporary credentials from STS.
-#[derive(Clone, PartialEq, Eq)]
+/// Temporary credentials from STS, with the session ARN STS reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedCredentials {
-    /// `ASIA...`.
-    pub access_key_id: String,
-    /// Secret: never logged.
-    pub secret_access_key: String,
-    /// Secret: never logged.
-    pub session_token: String,
-    /// When the credentials stop working.
-    pub expiration: DateTime<Utc>,
+    /// The keys (redacted in `Debug`).
+    pub credentials: Credentials,
     /// `arn:aws:sts::A:assumed-role/R/sentinel-<id>` when STS reports it.
     pub assumed_role_arn: Option<String>,
-}
-
-impl fmt::Debug for IssuedCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field("session_token", &"<redacted>")
-            .field("expiration", &self.expiration)
-            .field("assumed_role_arn", &self.assumed_role_arn)
-            .finish()
-    }
 }
 
 /// STS refused or could not be reached. The text is for logs, never for clients.
@@ -188,51 +95,53 @@ pub trait CredentialIssuer: Send + Sync {
 mod tests {
     use super::*;
 
-    fn input<'a>(user: &'a str, tags: &'a [(String, String)]) -> GrantInput<'a> {
+    fn input<'a>(
+        user: &'a str,
+        tags: &'a [(String, String)],
+        ids: &'a (RoleArn, SessionId, ProfileName),
+    ) -> GrantInput<'a> {
         GrantInput {
-            role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod",
-            session_id: "0123456789abcdef0123456789abcdef",
+            role_arn: &ids.0,
+            session_id: &ids.1,
             user,
-            profile: "prod",
+            profile: &ids.2,
             duration_secs: 900,
             static_tags: tags,
         }
     }
 
-    #[test]
-    fn assume_role_parameters_follow_the_contract() {
-        let tags = vec![("team".to_owned(), "payments".to_owned())];
-        let req = IssueRequest::new(input("alice", &tags)).unwrap();
-        assert_eq!(
-            req.session_name,
-            "sentinel-0123456789abcdef0123456789abcdef"
-        );
-        assert_eq!(req.source_identity, "sentinel=alice");
-        assert_eq!(req.duration_secs, 900);
-        let keys: Vec<&str> = req.tags.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, [TAG_SESSION_ID, TAG_USER, TAG_PROFILE, "team"]);
+    fn ids() -> (RoleArn, SessionId, ProfileName) {
+        (
+            "arn:aws:iam::111122223333:role/SentinelProtected-prod"
+                .parse()
+                .unwrap(),
+            "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            "prod".parse().unwrap(),
+        )
     }
 
     #[test]
-    fn source_identity_is_sanitised_to_the_sts_charset_and_cut_to_64() {
+    fn assume_role_parameters_follow_the_contract() {
+        let tags = vec![("team".to_owned(), "payments".to_owned())];
+        let ids = ids();
+        let req = IssueRequest::new(input("alice", &tags, &ids)).unwrap();
         assert_eq!(
-            source_identity("Engineers/alice"),
-            "sentinel=Engineers_alice"
+            req.session_name.as_str(),
+            "sentinel-0123456789abcdef0123456789abcdef"
         );
-        assert_eq!(source_identity("a+b c"), "sentinel=a_b_c");
-        assert_eq!(source_identity("jörg"), "sentinel=j_rg");
-        let long = source_identity(&"x".repeat(100));
-        assert_eq!(long.len(), 64);
-        assert!(long.starts_with("sentinel=xxx"));
-        assert!(long.chars().all(is_sts_identity_char));
+        assert_eq!(req.source_identity.as_str(), "sentinel=alice");
+        assert_eq!(req.duration_secs, 900);
+        let keys: Vec<&str> = req.tags.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, [SESSION_ID_TAG, USER_TAG, PROFILE_TAG, "team"]);
     }
 
     #[test]
     fn user_tag_drops_characters_sts_tags_refuse() {
-        let req = IssueRequest::new(input("ops,admin/bob", &[])).unwrap();
+        let ids = ids();
+        let req = IssueRequest::new(input("ops,admin/bob", &[], &ids)).unwrap();
         assert_eq!(
             req.tags[1],
-            (TAG_USER.to_owned(), "ops_admin/bob".to_owned())
+            (USER_TAG.to_owned(), "ops_admin/bob".to_owned())
         );
     }
 
@@ -240,27 +149,15 @@ mod tests {
     fn too_many_tags_are_refused_before_sts() {
         let tags: Vec<(String, String)> =
             (0..48).map(|i| (format!("k{i}"), "v".to_owned())).collect();
-        let err = IssueRequest::new(input("alice", &tags)).unwrap_err();
+        let ids = ids();
+        let err = IssueRequest::new(input("alice", &tags, &ids)).unwrap_err();
         assert!(err.to_string().contains("exceed"), "{err}");
     }
 
     #[test]
     fn reserved_tag_prefix_is_refused_before_sts() {
         let tags = vec![("aws:foo".to_owned(), "x".to_owned())];
-        assert!(IssueRequest::new(input("alice", &tags)).is_err());
-    }
-
-    #[test]
-    fn issued_credentials_debug_hides_secrets() {
-        let creds = IssuedCredentials {
-            access_key_id: "ASIAEXAMPLE".into(),
-            secret_access_key: "very-secret-key".into(),
-            session_token: "very-secret-token".into(),
-            expiration: DateTime::UNIX_EPOCH,
-            assumed_role_arn: None,
-        };
-        let shown = format!("{creds:?}");
-        assert!(!shown.contains("very-secret"), "{shown}");
-        assert!(shown.contains("ASIAEXAMPLE"));
+        let ids = ids();
+        assert!(IssueRequest::new(input("alice", &tags, &ids)).is_err());
     }
 }

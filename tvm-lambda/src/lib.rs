@@ -11,9 +11,23 @@
 //! (crate `protocol`) nor the session store (crate `sessions`).
 //!
 //! ```
-//! use tvm_lambda::grant::source_identity;
-//! // SourceIdentity carries the caller, in STS's charset, at most 64 characters.
-//! assert_eq!(source_identity("AWSReservedSSO_Admin/alice"), "sentinel=AWSReservedSSO_Admin_alice");
+//! use tvm_lambda::grant::{GrantInput, IssueRequest};
+//!
+//! // The AssumeRole call for one vend, checked against STS's rules before it is sent.
+//! let role = "arn:aws:iam::111122223333:role/SentinelProtected-dev".parse().unwrap();
+//! let session = "0123456789abcdef0123456789abcdef".parse().unwrap();
+//! let profile = "dev".parse().unwrap();
+//! let call = IssueRequest::new(GrantInput {
+//!     role_arn: &role,
+//!     session_id: &session,
+//!     user: "alice",
+//!     profile: &profile,
+//!     duration_secs: 900,
+//!     static_tags: &[],
+//! })
+//! .unwrap();
+//! assert_eq!(call.session_name.as_str(), "sentinel-0123456789abcdef0123456789abcdef");
+//! assert_eq!(call.source_identity.as_str(), "sentinel=alice");
 //! ```
 
 pub mod audit;

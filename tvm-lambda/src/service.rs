@@ -11,13 +11,14 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use policy::identity::{self, IdentityError};
 use policy::{Decision, PolicySet};
-use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfileName, ProfilesResponse, VendResponse};
-use sessions::{SessionId, SessionRecord, SessionStore, Status};
+use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfilesResponse, VendResponse, VendedSession};
+use sentinel_types::{AccountId, ProfileName, SessionDuration};
+use sessions::{SessionRecord, SessionState, SessionStore};
 
 use crate::audit::{DecisionLog, Effect};
 use crate::grant::{CredentialIssuer, GrantInput, IssueRequest};
 use crate::policies::{LoadError, PolicyCache, PolicySource, SourceError};
-use crate::settings::{Settings, is_account_id};
+use crate::settings::Settings;
 
 /// Largest request body accepted; a vend request is a few dozen bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -113,7 +114,7 @@ fn credential_error(detail: impl ToString) -> ApiError {
 /// A caller that passed identity checks.
 struct Caller {
     arn: String,
-    account_id: String,
+    account_id: AccountId,
     user: String,
 }
 
@@ -252,7 +253,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         // SECURITY: the ARN and the context's account must agree; a mismatch means the
         // context was not built by AWS (or by our SigV4 check) and is not trusted.
         if let Some(context_account) = caller.and_then(|c| c.account_id.as_deref())
-            && (context_account != derived.account_id || !is_account_id(context_account))
+            && (context_account != derived.account_id || AccountId::parse(context_account).is_err())
         {
             return Err(ApiError::new(
                 ErrorCode::InvalidIdentity,
@@ -279,9 +280,16 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 ));
             }
         }
+        let account_id = AccountId::parse(&derived.account_id).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidIdentity,
+                format!("caller `{arn}` is not a supported identity"),
+            )
+            .with_detail(e)
+        })?;
         Ok(Caller {
             arn: arn.to_owned(),
-            account_id: derived.account_id,
+            account_id,
             user: derived.user,
         })
     }
@@ -306,19 +314,20 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             .duration
             .as_deref()
             .map(|raw| {
-                protocol::parse_duration_param(raw).map_err(|e| {
+                SessionDuration::parse_seconds(raw).map_err(|e| {
                     ApiError::new(
                         ErrorCode::InvalidDuration,
                         format!(
                             "duration `{raw}` must be whole seconds between {} and {}",
-                            protocol::MIN_DURATION_SECS,
-                            protocol::MAX_DURATION_SECS
+                            SessionDuration::MIN.secs(),
+                            SessionDuration::MAX.secs()
                         ),
                     )
                     .with_detail(e)
                 })
             })
-            .transpose()?;
+            .transpose()?
+            .map(SessionDuration::secs);
 
         let set = self.load_policy(profile.as_str()).await?;
         log.known_profile = true;
@@ -328,7 +337,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         let policy_request = policy::Request {
             principal_arn: &caller.arn,
             user: &caller.user,
-            account_id: &caller.account_id,
+            account_id: caller.account_id.as_str(),
             source_ip,
             requested_duration: requested,
         };
@@ -358,21 +367,26 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             }
         };
 
-        let session_id = SessionId::random().map_err(credential_error)?;
+        let session_id = sessions::new_session_id().map_err(credential_error)?;
         log.session_id = Some(session_id.as_str().to_owned());
         let issue = IssueRequest::new(GrantInput {
-            role_arn: set.profile().role_arn.as_str(),
-            session_id: session_id.as_str(),
+            role_arn: &set.profile().role_arn,
+            session_id: &session_id,
             user: &caller.user,
-            profile: profile.as_str(),
+            profile: &profile,
             duration_secs: duration,
             static_tags: &set.profile().session_tags,
         })
         .map_err(credential_error)?;
-        log.source_identity = Some(issue.source_identity.clone());
+        log.source_identity = Some(issue.source_identity.to_string());
         log.duration_seconds = Some(duration);
 
-        let credentials = self.issuer.issue(&issue).await.map_err(credential_error)?;
+        let credentials = self
+            .issuer
+            .issue(&issue)
+            .await
+            .map_err(credential_error)?
+            .credentials;
 
         if let Some(store) = &self.store {
             let record = SessionRecord {
@@ -380,20 +394,17 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 principal_arn: caller.arn.clone(),
                 account_id: caller.account_id.clone(),
                 user: caller.user.clone(),
-                profile: profile.as_str().to_owned(),
+                profile: profile.clone(),
                 role_arn: issue.role_arn.clone(),
                 source_identity: issue.source_identity.clone(),
                 access_key_id: credentials.access_key_id.clone(),
                 rule: rule.clone(),
-                status: Status::Active,
+                state: SessionState::Active,
                 issued_at: now,
                 expires_at: credentials.expiration,
                 source_ip: request.source_ip.clone(),
                 user_agent: log.user_agent.clone(),
                 request_id: request.request_id.clone(),
-                revoked_at: None,
-                revoked_by: None,
-                revoked_reason: None,
                 ttl: SessionRecord::ttl_for(
                     credentials.expiration,
                     self.settings.session_retention_days,
@@ -411,14 +422,13 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         }
 
         let response = VendResponse::new(
-            credentials.access_key_id,
-            credentials.secret_access_key,
-            credentials.session_token,
-            credentials.expiration,
-            session_id.as_str().to_owned(),
-            issue.source_identity,
-            profile.as_str().to_owned(),
-            issue.role_arn,
+            credentials,
+            VendedSession {
+                session_id,
+                source_identity: issue.source_identity,
+                profile,
+                role_arn: issue.role_arn,
+            },
         );
         serde_json::to_string(&response).map_err(credential_error)
     }
@@ -461,9 +471,9 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         })?;
         let profiles = names
             .into_iter()
-            .filter(|name| ProfileName::parse(name).is_ok())
+            .filter_map(|name| ProfileName::parse(&name).ok())
             .map(|name| ProfileEntry {
-                policy_path: self.settings.policy_path(&name),
+                policy_path: self.settings.policy_path(name.as_str()),
                 name,
             })
             .collect();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use protocol::{ErrorBody, ErrorCode, ProfilesResponse, VendResponse};
-use sessions::{InMemorySessionStore, SessionId, SessionStore, Status};
+use sessions::{InMemorySessionStore, SessionStore, Status};
 
 use super::*;
 use crate::fakes::{FakeIssuer, FakePolicySource};
@@ -146,7 +146,10 @@ async fn allowed_vend_returns_credentials_and_records_the_session() {
     let sent = service.issuer().requests();
     assert_eq!(sent.len(), 1);
     let sent = &sent[0];
-    assert_eq!(sent.session_name, format!("sentinel-{}", vended.session_id));
+    assert_eq!(
+        sent.session_name.session_id().as_ref(),
+        Some(&vended.session_id)
+    );
     assert_eq!(
         sent.duration_secs, 900,
         "default_duration applies when none is requested"
@@ -154,16 +157,24 @@ async fn allowed_vend_returns_credentials_and_records_the_session() {
     assert_eq!(
         sent.tags,
         vec![
-            ("sentinel-session-id".to_owned(), vended.session_id.clone()),
+            (
+                "sentinel-session-id".to_owned(),
+                vended.session_id.to_string()
+            ),
             ("sentinel-user".to_owned(), "alice".to_owned()),
             ("sentinel-profile".to_owned(), "dev".to_owned()),
             ("team".to_owned(), "payments".to_owned()),
         ]
     );
 
-    let id = SessionId::parse(&vended.session_id).unwrap();
-    let row = service.store().unwrap().get(&id).await.unwrap().unwrap();
-    assert_eq!(row.status, Status::Active);
+    let row = service
+        .store()
+        .unwrap()
+        .get(&vended.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status(), Status::Active);
     assert_eq!(row.user, "alice");
     assert_eq!(row.rule, "engineers");
     assert_eq!(row.access_key_id, vended.access_key_id);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use policy::identity::IdentityRoles;
-use policy::{MAX_DURATION_SECS, MIN_DURATION_SECS};
+use sentinel_types::{AccountId, OrgId, SessionDuration};
 
 /// Where policies live when neither `SENTINEL_POLICY_ROOT` nor `SENTINEL_POLICY_PARAMETER` is set.
 pub const DEFAULT_POLICY_ROOT: &str = "/sentinel/policies";
@@ -85,23 +85,9 @@ impl Settings {
 
         let max_duration = match get("SENTINEL_MAX_DURATION") {
             None => DEFAULT_MAX_DURATION_SECS,
-            Some(raw) => {
-                let secs: u32 = raw.parse().map_err(|_| {
-                    invalid(
-                        "SENTINEL_MAX_DURATION",
-                        format!("`{raw}` is not a number of seconds"),
-                    )
-                })?;
-                if !(MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&secs) {
-                    return Err(invalid(
-                        "SENTINEL_MAX_DURATION",
-                        format!(
-                            "`{secs}` is outside {MIN_DURATION_SECS}..={MAX_DURATION_SECS} seconds"
-                        ),
-                    ));
-                }
-                secs
-            }
+            Some(raw) => SessionDuration::parse_seconds(&raw)
+                .map_err(|e| invalid("SENTINEL_MAX_DURATION", e.to_string()))?
+                .secs(),
         };
 
         let identity_roles = match get("SENTINEL_IDENTITY_ROLES") {
@@ -113,21 +99,18 @@ impl Settings {
         let allowed_accounts = get("SENTINEL_ALLOWED_ACCOUNTS")
             .map(|raw| comma_list(&raw))
             .unwrap_or_default();
-        if let Some(bad) = allowed_accounts.iter().find(|a| !is_account_id(a)) {
-            return Err(invalid(
-                "SENTINEL_ALLOWED_ACCOUNTS",
-                format!("`{bad}` is not a 12-digit account ID"),
-            ));
+        if let Some(e) = allowed_accounts
+            .iter()
+            .find_map(|a| AccountId::parse(a).err())
+        {
+            return Err(invalid("SENTINEL_ALLOWED_ACCOUNTS", e.to_string()));
         }
 
         let allowed_org_ids = get("SENTINEL_ALLOWED_ORG_IDS")
             .map(|raw| comma_list(&raw))
             .unwrap_or_default();
-        if let Some(bad) = allowed_org_ids.iter().find(|o| !is_org_id(o)) {
-            return Err(invalid(
-                "SENTINEL_ALLOWED_ORG_IDS",
-                format!("`{bad}` is not an organization ID (o-xxxxxxxxxx)"),
-            ));
+        if let Some(e) = allowed_org_ids.iter().find_map(|o| OrgId::parse(o).err()) {
+            return Err(invalid("SENTINEL_ALLOWED_ORG_IDS", e.to_string()));
         }
 
         let policy_cache_ttl = match get("SENTINEL_POLICY_CACHE_TTL") {
@@ -237,20 +220,6 @@ fn parse_table_name(raw: &str) -> Result<String, SettingsError> {
             format!("`{raw}` is not a DynamoDB table name"),
         ))
     }
-}
-
-pub(crate) fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn is_org_id(s: &str) -> bool {
-    // o-[a-z0-9]{10,32}
-    s.strip_prefix("o-").is_some_and(|rest| {
-        (10..=32).contains(&rest.len())
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::service::IamCaller;
-use crate::settings::is_account_id;
+use sentinel_types::AccountId;
 
 /// API Gateway's service name in SigV4 scopes.
 pub const SERVICE: &str = "execute-api";
@@ -104,7 +104,7 @@ impl Verifier {
             if key.access_key_id.is_empty() || key.secret_access_key.is_empty() {
                 return Err("every key needs `access_key_id` and `secret_access_key`".into());
             }
-            if !is_account_id(&key.account_id) {
+            if AccountId::parse(&key.account_id).is_err() {
                 return Err(format!(
                     "key `{}`: `account_id` must be 12 digits",
                     key.access_key_id

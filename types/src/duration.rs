@@ -49,7 +49,7 @@ impl SessionDuration {
     }
 
     /// The duration in seconds.
-    pub fn secs(self) -> u32 {
+    pub const fn secs(self) -> u32 {
         self.0
     }
 

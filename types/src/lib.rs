@@ -40,7 +40,7 @@ pub use arn::{Arn, RoleArn, is_iam_name_char, is_partition};
 pub use duration::SessionDuration;
 pub use error::InvalidValue;
 pub use profile::ProfileName;
-pub use session_id::SessionId;
+pub use session_id::{SESSION_ID_BYTES, SessionId};
 pub use sts_identity::{RoleSessionName, SourceIdentity, is_sts_identity_char};
 
 /// Implements `Display`, `FromStr` (through `parse`), `AsRef<str>` and string serde
@@ -55,8 +55,9 @@ macro_rules! string_newtype {
         }
 
         impl ::std::fmt::Display for $name {
+            /// The text, honouring width and alignment (`{:<20}`).
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&self.0)
+                f.pad(&self.0)
             }
         }
 

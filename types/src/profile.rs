@@ -36,7 +36,15 @@ mod tests {
             assert!(ProfileName::parse(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "-prod", ".prod", "_x", "a/b", "../x", "a b", "é", &"p".repeat(129),
+            "",
+            "-prod",
+            ".prod",
+            "_x",
+            "a/b",
+            "../x",
+            "a b",
+            "é",
+            &"p".repeat(129),
         ] {
             let e = ProfileName::parse(bad).unwrap_err();
             assert!(e.message().contains("is not a valid profile name"), "{bad}");

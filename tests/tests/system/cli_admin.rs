@@ -187,29 +187,14 @@ async fn push_validates_first_and_diff_shows_the_change() {
 }
 
 fn record(n: u32, user: &str) -> SessionRecord {
-    let issued_at = Utc::now() - TimeDelta::minutes(5);
-    let expires_at = issued_at + TimeDelta::hours(1);
-    SessionRecord {
-        session_id: SessionId::parse(&format!("{n:032x}")).unwrap(),
-        principal_arn: format!("arn:aws:iam::111122223333:user/{user}"),
-        account_id: "111122223333".into(),
-        user: user.into(),
-        profile: "prod".into(),
-        role_arn: format!("arn:aws:iam::111122223333:role/{ROLE}"),
-        source_identity: format!("sentinel={user}"),
-        access_key_id: "ASIAEXAMPLE".into(),
-        rule: "oncall".into(),
-        status: Status::Active,
-        issued_at,
-        expires_at,
-        source_ip: None,
-        user_agent: None,
-        request_id: format!("req-{n}"),
-        revoked_at: None,
-        revoked_by: None,
-        revoked_reason: None,
-        ttl: SessionRecord::ttl_for(expires_at, 90),
-    }
+    let mut record = sessions::contract::record(n, user, "prod");
+    record.role_arn = format!("arn:aws:iam::111122223333:role/{ROLE}")
+        .parse()
+        .unwrap();
+    record.issued_at = Utc::now() - TimeDelta::minutes(5);
+    record.expires_at = record.issued_at + TimeDelta::hours(1);
+    record.ttl = SessionRecord::ttl_for(record.expires_at, 90);
+    record
 }
 
 async fn role_policy(iam: &aws_sdk_iam::Client) -> String {
@@ -347,14 +332,10 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, Status::Revoked);
-    assert_eq!(row.revoked_reason.as_deref(), Some("laptop lost"));
-    assert!(
-        row.revoked_by
-            .as_deref()
-            .is_some_and(|by| by.starts_with("arn:aws:")),
-        "{row:?}"
-    );
+    assert_eq!(row.status(), Status::Revoked);
+    let revocation = row.revocation().unwrap();
+    assert_eq!(revocation.reason, "laptop lost");
+    assert!(revocation.by.starts_with("arn:aws:"), "{row:?}");
     let policy = role_policy(&iam).await;
     assert_eq!(deny_ids(&policy), std::slice::from_ref(&id));
 

@@ -164,7 +164,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
     let vended: VendResponse = serde_json::from_str(&body).unwrap();
     let mut gateway = Gateway::start(&moto).await;
 
-    let allowed = gateway.get_whoami(&vended.session_id).await;
+    let allowed = gateway.get_whoami(vended.session_id.as_str()).await;
     assert_eq!(allowed.status, 200, "{}", allowed.body);
     assert_eq!(allowed.body["user"], "alice");
     assert_eq!(allowed.body["profile"], "dev");
@@ -179,7 +179,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
         &[
             "sessions",
             "revoke",
-            &vended.session_id,
+            vended.session_id.as_str(),
             "--reason",
             "laptop lost",
             "--table",
@@ -192,7 +192,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
         String::from_utf8_lossy(&revoked.stderr)
     );
 
-    let denied = gateway.get_whoami(&vended.session_id).await;
+    let denied = gateway.get_whoami(vended.session_id.as_str()).await;
     assert_eq!(denied.status, 403, "{}", denied.body);
     assert_eq!(denied.body, json!({"message": "Forbidden"}));
 
@@ -206,7 +206,9 @@ async fn vend_call_allowed_then_revoke_then_denied() {
         .await
         .unwrap();
     assert!(
-        policy.policy_document().contains(&vended.session_id),
+        policy
+            .policy_document()
+            .contains(vended.session_id.as_str()),
         "{}",
         policy.policy_document()
     );

@@ -176,14 +176,14 @@ async fn authorizer_lambda_allows_active_sessions_and_denies_the_rest() {
     );
 
     let mut v2 = saved_event("authorizer", "http-api-v2.json");
-    v2["headers"]["x-sentinel-session-id"] = Value::String(vended.session_id.clone());
+    v2["headers"]["x-sentinel-session-id"] = Value::String(vended.session_id.to_string());
     let allowed = answer(&mut runtime, "a-1", v2.clone()).await;
     assert_eq!(allowed["isAuthorized"], true, "{allowed}");
     assert_eq!(allowed["context"]["session_id"], vended.session_id.as_str());
     assert_eq!(allowed["context"]["user"], "alice");
 
     let mut rest = saved_event("authorizer", "rest-request.json");
-    rest["headers"]["X-Sentinel-Session-Id"] = Value::String(vended.session_id.clone());
+    rest["headers"]["X-Sentinel-Session-Id"] = Value::String(vended.session_id.to_string());
     let allowed = answer(&mut runtime, "a-2", rest.clone()).await;
     assert_eq!(
         allowed["policyDocument"]["Statement"][0]["Effect"], "Allow",

@@ -265,7 +265,7 @@ async fn signed_vend_returns_credentials_that_work_and_records_the_session() {
     assert_eq!(status, 200, "{body}");
     let vended: VendResponse = serde_json::from_str(&body).unwrap();
     assert_eq!(vended.source_identity, "sentinel=alice");
-    assert_eq!(vended.session_id.len(), 32);
+    assert_eq!(vended.session_id.as_str().len(), 32);
 
     // The credentials work against the AWS stand-in and are the assumed role session.
     let config = moto.sdk_config().await;
@@ -298,7 +298,10 @@ async fn signed_vend_returns_credentials_that_work_and_records_the_session() {
     let item = dynamo
         .get_item()
         .table_name(TABLE)
-        .key("session_id", AttributeValue::S(vended.session_id.clone()))
+        .key(
+            "session_id",
+            AttributeValue::S(vended.session_id.to_string()),
+        )
         .consistent_read(true)
         .send()
         .await
@@ -552,7 +555,7 @@ async fn hundred_concurrent_vends_make_hundred_sessions() {
         let (status, body) = result.unwrap();
         assert_eq!(status, 200, "{body}");
         let vended: VendResponse = serde_json::from_str(&body).unwrap();
-        ids.insert(vended.session_id);
+        ids.insert(vended.session_id.to_string());
     }
     assert_eq!(ids.len(), 100);
 
@@ -578,7 +581,7 @@ async fn profiles_lists_what_is_in_ssm() {
     let names: HashMap<_, _> = body
         .profiles
         .into_iter()
-        .map(|p| (p.name, p.policy_path))
+        .map(|p| (p.name.to_string(), p.policy_path))
         .collect();
     assert_eq!(
         names.get("dev").map(String::as_str),

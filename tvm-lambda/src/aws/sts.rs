@@ -33,9 +33,9 @@ impl CredentialIssuer for StsIssuer {
         let output = self
             .client
             .assume_role()
-            .role_arn(&request.role_arn)
-            .role_session_name(&request.session_name)
-            .source_identity(&request.source_identity)
+            .role_arn(request.role_arn.as_str())
+            .role_session_name(request.session_name.as_str())
+            .source_identity(request.source_identity.as_str())
             .duration_seconds(duration)
             .set_tags(Some(tags))
             .send()
@@ -57,10 +57,12 @@ impl CredentialIssuer for StsIssuer {
                     IssueError("sts:AssumeRole returned an invalid expiration".into())
                 })?;
         Ok(IssuedCredentials {
-            access_key_id: credentials.access_key_id().to_owned(),
-            secret_access_key: credentials.secret_access_key().to_owned(),
-            session_token: credentials.session_token().to_owned(),
-            expiration,
+            credentials: protocol::Credentials {
+                access_key_id: credentials.access_key_id().to_owned(),
+                secret_access_key: credentials.secret_access_key().to_owned(),
+                session_token: credentials.session_token().to_owned(),
+                expiration,
+            },
             assumed_role_arn: output.assumed_role_user().map(|u| u.arn().to_owned()),
         })
     }

@@ -1,0 +1,275 @@
+//! The behaviour every [`SessionStore`] must show, as one suite run on every store:
+//! the in-memory fake (this crate's tests), DynamoDB on moto and DynamoDB Local (the
+//! system tests). A fake that other crates' tests rely on is held to the same rules as
+//! the real table.
+//!
+//! Each case takes an empty store. [`session_store_contract!`](crate::session_store_contract)
+//! turns the suite into one `#[tokio::test]` per case for a store factory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test suite: a failed expectation is a test failure"
+)]
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::{
+    ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionState, SessionStore,
+    Status, StoreError,
+};
+
+/// A fully populated, active record; `n` sets its id (`n` in hex) and orders it in time.
+pub fn record(n: u32, user: &str, profile: &str) -> SessionRecord {
+    let issued_at = at("2026-11-22T14:15:00.123456789Z") + TimeDelta::seconds(i64::from(n));
+    let expires_at = at("2026-11-22T14:30:00Z");
+    SessionRecord {
+        session_id: SessionId::parse(&format!("{n:032x}")).unwrap(),
+        principal_arn: format!("arn:aws:iam::111122223333:user/{user}"),
+        account_id: "111122223333".parse().unwrap(),
+        user: user.into(),
+        profile: profile.parse().unwrap(),
+        role_arn: "arn:aws:iam::111122223333:role/SentinelProtected-prod"
+            .parse()
+            .unwrap(),
+        source_identity: sentinel_types::SourceIdentity::for_user(user),
+        access_key_id: "ASIAEXAMPLEEXAMPLE01".into(),
+        rule: "oncall".into(),
+        state: SessionState::Active,
+        issued_at,
+        expires_at,
+        source_ip: Some("203.0.113.7".into()),
+        user_agent: Some("aws-cli/2.17 sentinel/0.1".into()),
+        request_id: format!("req-{n}"),
+        ttl: SessionRecord::ttl_for(expires_at, 90),
+    }
+}
+
+/// A revocation by `by` at a fixed instant with millisecond precision.
+pub fn revocation(by: &str) -> Revocation {
+    Revocation {
+        by: by.into(),
+        reason: "laptop lost".into(),
+        at: at("2026-11-22T14:20:00.123Z"),
+    }
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn numbers(page: &[SessionRecord]) -> Vec<u32> {
+    page.iter()
+        .map(|r| u32::from_str_radix(r.session_id.as_str(), 16).unwrap())
+        .collect()
+}
+
+/// Every attribute comes back as written, revoked rows included.
+pub async fn put_new_then_get_round_trips_every_attribute<S: SessionStore>(store: &S) {
+    let mut revoked = record(1, "alice", "prod");
+    revoked.state = SessionState::Revoked(revocation("admin"));
+    let mut bare = record(2, "deployer/build-42", "dev");
+    bare.source_ip = None;
+    bare.user_agent = None;
+    for r in [&revoked, &bare] {
+        store.put_new(r).await.unwrap();
+        assert_eq!(store.get(&r.session_id).await.unwrap().as_ref(), Some(r));
+    }
+    assert_eq!(
+        store.get(&record(3, "x", "p").session_id).await.unwrap(),
+        None
+    );
+}
+
+/// A second record with the same id is refused and the first one is kept.
+pub async fn put_new_never_overwrites<S: SessionStore>(store: &S) {
+    let first = record(1, "alice", "prod");
+    store.put_new(&first).await.unwrap();
+    let mut second = first.clone();
+    second.user = "mallory".into();
+    assert!(
+        matches!(store.put_new(&second).await, Err(StoreError::AlreadyExists(id)) if id == first.session_id)
+    );
+    assert_eq!(store.get(&first.session_id).await.unwrap(), Some(first));
+}
+
+/// Revoking twice keeps the first revocation's who, why and when.
+pub async fn revoke_is_idempotent_and_keeps_the_first_revocation<S: SessionStore>(store: &S) {
+    let r = record(1, "alice", "prod");
+    store.put_new(&r).await.unwrap();
+    let first = store
+        .revoke(&r.session_id, &revocation("admin-1"))
+        .await
+        .unwrap();
+    let RevokeOutcome::Revoked(revoked) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(revoked.status(), Status::Revoked);
+    assert_eq!(revoked.revocation(), Some(&revocation("admin-1")));
+    assert_eq!(revoked.session_id, r.session_id);
+    let again = store
+        .revoke(&r.session_id, &revocation("admin-2"))
+        .await
+        .unwrap();
+    assert_eq!(again, RevokeOutcome::AlreadyRevoked(revoked.clone()));
+    assert_eq!(store.get(&r.session_id).await.unwrap(), Some(revoked));
+}
+
+/// An unknown id is `NotFound`, and revoking it does not create a row.
+pub async fn revoking_an_unknown_session_is_not_found_and_creates_nothing<S: SessionStore>(
+    store: &S,
+) {
+    let id = record(9, "nobody", "prod").session_id;
+    assert!(matches!(
+        store.revoke(&id, &revocation("admin")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.get(&id).await.unwrap(), None);
+}
+
+async fn pages<S: SessionStore>(store: &S, mut query: ListQuery) -> Vec<Vec<u32>> {
+    let mut pages = Vec::new();
+    for _ in 0..20 {
+        let page = store.list(&query).await.unwrap();
+        assert!(page.records.len() <= query.limit.unwrap_or(ListQuery::DEFAULT_LIMIT));
+        pages.push(numbers(&page.records));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return pages,
+        }
+    }
+    panic!("more than 20 pages: {pages:?}");
+}
+
+fn flat(pages: Vec<Vec<u32>>) -> Vec<u32> {
+    pages.into_iter().flatten().collect()
+}
+
+/// Index queries page newest first and cover every match once; user, profile and
+/// status filters combine; without user or profile the table is scanned page by page.
+pub async fn list_pages_through_every_match_newest_first<S: SessionStore>(store: &S) {
+    // alice: 1..=5 alternating prod/dev; bob: 6 on prod. 3 is revoked.
+    for n in 1..=5 {
+        let profile = if n % 2 == 1 { "prod" } else { "dev" };
+        store.put_new(&record(n, "alice", profile)).await.unwrap();
+    }
+    store.put_new(&record(6, "bob", "prod")).await.unwrap();
+    store
+        .revoke(&record(3, "alice", "prod").session_id, &revocation("admin"))
+        .await
+        .unwrap();
+
+    let by_user = ListQuery {
+        user: Some("alice".into()),
+        limit: Some(2),
+        ..ListQuery::default()
+    };
+    let user_pages = pages(store, by_user.clone()).await;
+    assert!(user_pages.len() >= 3, "{user_pages:?}");
+    assert_eq!(flat(user_pages), [5, 4, 3, 2, 1]);
+    let by_profile = ListQuery {
+        profile: Some("prod".into()),
+        limit: Some(2),
+        ..ListQuery::default()
+    };
+    assert_eq!(flat(pages(store, by_profile).await), [6, 5, 3, 1]);
+    let revoked = ListQuery {
+        status: Some(Status::Revoked),
+        ..by_user.clone()
+    };
+    assert_eq!(flat(pages(store, revoked).await), [3]);
+    let active = ListQuery {
+        status: Some(Status::Active),
+        ..by_user.clone()
+    };
+    assert_eq!(flat(pages(store, active).await), [5, 4, 2, 1]);
+    let user_and_profile = ListQuery {
+        profile: Some("dev".into()),
+        ..by_user
+    };
+    assert_eq!(flat(pages(store, user_and_profile).await), [4, 2]);
+
+    let everything = ListQuery {
+        limit: Some(2),
+        ..ListQuery::default()
+    };
+    let mut all = flat(pages(store, everything.clone()).await);
+    all.sort_unstable();
+    assert_eq!(all, [1, 2, 3, 4, 5, 6]);
+    let mut active_everywhere = flat(
+        pages(
+            store,
+            ListQuery {
+                status: Some(Status::Active),
+                ..everything
+            },
+        )
+        .await,
+    );
+    active_everywhere.sort_unstable();
+    assert_eq!(active_everywhere, [1, 2, 4, 5, 6]);
+}
+
+/// A cursor only continues the query it came from; a zero limit is refused.
+pub async fn a_cursor_from_another_query_is_refused<S: SessionStore>(store: &S) {
+    for n in 1..=3 {
+        store.put_new(&record(n, "alice", "prod")).await.unwrap();
+    }
+    let page = store
+        .list(&ListQuery {
+            user: Some("alice".into()),
+            limit: Some(1),
+            ..ListQuery::default()
+        })
+        .await
+        .unwrap();
+    let cursor = page.next_cursor.unwrap();
+    let other = ListQuery {
+        user: Some("bob".into()),
+        cursor: Some(cursor),
+        ..ListQuery::default()
+    };
+    assert!(matches!(
+        store.list(&other).await,
+        Err(StoreError::InvalidQuery(_))
+    ));
+    let zero = ListQuery {
+        limit: Some(0),
+        ..ListQuery::default()
+    };
+    assert!(matches!(
+        store.list(&zero).await,
+        Err(StoreError::InvalidQuery(_))
+    ));
+}
+
+/// One `#[tokio::test]` per contract case, each on a fresh, empty store. `$make` is an
+/// expression (it may `.await`) giving `(guard, store)`: the guard (a local server, say)
+/// lives as long as the test.
+///
+/// ```text
+/// sessions::session_store_contract!(((), InMemorySessionStore::new()));
+/// ```
+#[macro_export]
+macro_rules! session_store_contract {
+    ($make:expr) => {
+        $crate::session_store_contract!(@cases $make;
+            put_new_then_get_round_trips_every_attribute,
+            put_new_never_overwrites,
+            revoke_is_idempotent_and_keeps_the_first_revocation,
+            revoking_an_unknown_session_is_not_found_and_creates_nothing,
+            list_pages_through_every_match_newest_first,
+            a_cursor_from_another_query_is_refused,
+        );
+    };
+    (@cases $make:expr; $($case:ident,)*) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (_guard, store) = $make;
+                $crate::contract::$case(&store).await;
+            }
+        )*
+    };
+}
