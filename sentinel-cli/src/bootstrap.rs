@@ -173,13 +173,26 @@ pub fn read_dir(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
     }
 }
 
+/// Plans hold names read from files or from SSM, both checked as profile names.
+fn profile_name(raw: &str) -> Result<ProfileName, Failure> {
+    ProfileName::parse(raw).map_err(|e| Failure::invalid(e.to_string()))
+}
+
 /// Runs `sentinel bootstrap`.
 pub async fn run(args: &BootstrapArgs, region: Option<&str>) -> Result<(), Failure> {
     let local = read_dir(&args.dir)?;
     let store = policy_admin::store(&args.root, region).await;
-    let remote = store.list().await?;
+    let remote: BTreeMap<String, String> = store
+        .list()
+        .await?
+        .into_iter()
+        .map(|(profile, text)| (profile.to_string(), text))
+        .collect();
     let steps = plan(&local, &remote, args.prune);
-    print!("{}", render(&steps, &local, &args.dir, store.root()));
+    print!(
+        "{}",
+        render(&steps, &local, &args.dir, store.root().as_str())
+    );
     let unmanaged = remote.keys().filter(|p| !local.contains_key(*p)).count();
     if unmanaged > 0 && !args.prune {
         eprintln!(
@@ -205,9 +218,9 @@ pub async fn run(args: &BootstrapArgs, region: Option<&str>) -> Result<(), Failu
         match step {
             Step::Create { profile } | Step::Update { profile, .. } => {
                 let text = local.get(profile).map_or("", String::as_str);
-                store.put(profile, text).await?;
+                store.put(&profile_name(profile)?, text).await?;
             }
-            Step::Delete { profile } => store.delete(profile).await?,
+            Step::Delete { profile } => store.delete(&profile_name(profile)?).await?,
             Step::Unchanged { .. } => {}
         }
     }

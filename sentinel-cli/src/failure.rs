@@ -101,6 +101,19 @@ fn one_line(text: &str) -> String {
         .join(" ")
 }
 
+/// The shared SSM policy store's failures: an invalid document is the caller's
+/// (exit 3), everything else an error with a hint about this shell's AWS setup.
+impl From<sentinel_aws::PolicyStoreError> for Failure {
+    fn from(e: sentinel_aws::PolicyStoreError) -> Self {
+        match e {
+            sentinel_aws::PolicyStoreError::TooLarge { .. } => Failure::invalid(e.to_string()),
+            other => Failure::error(other.to_string()).with_hint(
+                "check the AWS credentials and region of this shell (AWS_PROFILE, AWS_REGION)",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

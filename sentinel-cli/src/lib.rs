@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config_file;
 pub mod configure;
 pub mod credentials;
+pub mod diagnostic;
 pub mod environment;
 pub mod exec;
 pub mod failure;

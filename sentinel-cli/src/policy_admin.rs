@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use sentinel_types::ProfileName;
+use sentinel_types::{PolicyRoot, ProfileName};
 use similar::TextDiff;
 
-use crate::aws::{self, ssm::SsmPolicies};
+use sentinel_aws::SsmPolicyStore;
+
 use crate::failure::Failure;
+use crate::{aws, diagnostic};
 
 /// Where policies live in SSM.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,7 +21,7 @@ pub struct RootArg {
         default_value = "/sentinel/policies",
         value_name = "PATH"
     )]
-    pub root: String,
+    pub root: PolicyRoot,
 }
 
 /// `sentinel policy pull` arguments.
@@ -64,7 +66,7 @@ pub async fn push(args: &PushArgs, region: Option<&str>) -> Result<(), Failure> 
         eprintln!("sentinel: `{}` is unchanged", store.name(profile.as_str()));
         return Ok(());
     }
-    store.put(profile.as_str(), &text).await?;
+    store.put(&profile, &text).await?;
     eprintln!(
         "sentinel: pushed `{}` to `{}`",
         args.file.display(),
@@ -118,39 +120,9 @@ pub fn read_valid(path: &Path) -> Result<String, Failure> {
 
 /// `path:line:column: message` and the parser's hint, exit 3.
 pub fn validate(path: &Path, text: &str) -> Result<(), Failure> {
-    let Some(problem) = problem(text) else {
-        return Ok(());
-    };
-    let mut place = path.display().to_string();
-    if let Some(line) = problem.line {
-        place.push_str(&format!(":{line}"));
-        if let Some(column) = problem.column {
-            place.push_str(&format!(":{column}"));
-        }
-    }
-    let failure = Failure::invalid(format!("{place}: {}", problem.message));
-    Err(match problem.hint {
-        Some(hint) => failure.with_hint(hint),
-        None => failure,
-    })
-}
-
-/// Why the policy engine refuses a document.
-struct Problem {
-    message: String,
-    line: Option<usize>,
-    column: Option<usize>,
-    hint: Option<String>,
-}
-
-fn problem(text: &str) -> Option<Problem> {
-    let error = policy::parse(text).err()?;
-    Some(Problem {
-        message: error.to_string(),
-        line: error.line(),
-        column: error.column(),
-        hint: error.hint().map(|h| h.to_string()),
-    })
+    policy::parse(text)
+        .map(drop)
+        .map_err(|e| diagnostic::invalid_policy(path, &e))
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
@@ -162,7 +134,7 @@ fn parse_profile(raw: &str) -> Result<ProfileName, Failure> {
     ProfileName::parse(raw).map_err(|e| Failure::invalid(e.to_string()))
 }
 
-fn missing(store: &SsmPolicies, profile: &ProfileName) -> Failure {
+fn missing(store: &SsmPolicyStore, profile: &ProfileName) -> Failure {
     Failure::error(format!(
         "no policy for profile `{profile}` at `{}`",
         store.name(profile.as_str())
@@ -173,8 +145,9 @@ fn missing(store: &SsmPolicies, profile: &ProfileName) -> Failure {
 }
 
 /// The SSM policy store for `root`.
-pub async fn store(root: &RootArg, region: Option<&str>) -> SsmPolicies {
-    SsmPolicies::from_config(&aws::sdk_config(region).await, &root.root)
+pub async fn store(root: &RootArg, region: Option<&str>) -> SsmPolicyStore {
+    let client = aws_sdk_ssm::Client::new(&aws::sdk_config(region).await);
+    SsmPolicyStore::new(client, root.root.clone())
 }
 
 #[cfg(test)]

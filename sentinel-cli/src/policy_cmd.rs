@@ -3,13 +3,14 @@
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use policy::identity::{IdentityError, IdentityRoles, derive_user};
-use policy::{Decision, Explanation, PolicyError, PolicySet, Request};
+use policy::{Decision, Explanation, PolicySet, Request};
 use sentinel_cli::cli::{PolicyRemote, run_policy};
 use sentinel_cli::credentials::TvmOptions;
+use sentinel_cli::diagnostic::{invalid_policy, place};
 use sentinel_cli::failure::{ExitKind, Failure};
 use sentinel_types::SessionDuration;
 
@@ -70,31 +71,6 @@ pub fn run(
         PolicyCommand::Validate(args) => validate(args).map(|()| 0),
         PolicyCommand::Test(args) => test(args, now).map(|()| 0),
         PolicyCommand::Remote(remote) => run_policy(remote, options),
-    }
-}
-
-/// Where a diagnostic points: `FILE:LINE:COL`, leaving out what is unknown.
-fn place(file: &Path, line: Option<usize>, column: Option<usize>) -> String {
-    let mut place = file.display().to_string();
-    if let Some(line) = line {
-        let _ = write!(place, ":{line}");
-        if let Some(column) = column {
-            let _ = write!(place, ":{column}");
-        }
-    }
-    place
-}
-
-/// The one-line form of a policy error, after `FILE:LINE:COL: `.
-fn invalid_policy(file: &Path, error: &PolicyError) -> Failure {
-    let failure = Failure::invalid(format!(
-        "{}: {}",
-        place(file, error.line(), error.column()),
-        error.detail()
-    ));
-    match error.hint() {
-        Some(hint) => failure.with_hint(hint),
-        None => failure,
     }
 }
 

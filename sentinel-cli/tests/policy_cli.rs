@@ -99,6 +99,29 @@ fn validate_points_at_the_error_with_a_hint_and_exits_3() {
     assert_eq!(text(&out.stdout), "ok.yaml: valid, 1 rule\n");
 }
 
+/// `push` and `bootstrap` refuse an invalid file before any AWS call, and name the
+/// place exactly as `validate` does: once, as `FILE:LINE:COL`.
+#[test]
+fn push_and_bootstrap_point_at_the_error_like_validate() {
+    let dir = workdir(&[("typo.yaml", TYPO)]);
+    let push = run(dir.path(), &["policy", "push", "typo", "typo.yaml"]);
+    assert_eq!(push.status.code(), Some(3));
+    insta::assert_snapshot!("push_typo_stderr", text(&push.stderr));
+    let bootstrap = run(dir.path(), &["bootstrap", "--dir", ".", "--plan"]);
+    assert_eq!(bootstrap.status.code(), Some(3));
+    insta::assert_snapshot!("bootstrap_typo_stderr", text(&bootstrap.stderr));
+    for stderr in [text(&push.stderr), text(&bootstrap.stderr)] {
+        assert!(
+            stderr.contains(":6:13: rule `engineers`: effect: unknown variant `alow`"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("line 6"),
+            "the place is written twice: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn validate_prints_warnings_but_exits_0() {
     let dir = workdir(&[("shadowed.yaml", SHADOWED)]);

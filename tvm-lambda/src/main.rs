@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use sentinel_aws::SsmPolicyStore;
 use sessions::DynamoSessionStore;
-use tvm_lambda::aws::{SsmPolicySource, StsIssuer};
+use tvm_lambda::aws::StsIssuer;
 use tvm_lambda::sigv4::Verifier;
 use tvm_lambda::{Service, Settings, lambda, serve};
 
-type Tvm = Service<SsmPolicySource, StsIssuer, DynamoSessionStore>;
+type Tvm = Service<SsmPolicyStore, StsIssuer, DynamoSessionStore>;
 
 /// Sentinel's token vending machine. Without a subcommand it runs as an AWS Lambda
 /// function (it must find `AWS_LAMBDA_RUNTIME_API`); configuration comes from the
@@ -109,7 +110,7 @@ fn run(cli: Cli) -> Result<()> {
 /// SDK clients are built once per process (per Lambda container), never per request.
 async fn build(settings: Settings) -> Tvm {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let policies = SsmPolicySource::new(
+    let policies = SsmPolicyStore::new(
         aws_sdk_ssm::Client::new(&config),
         settings.policy_root.clone(),
     );

@@ -479,7 +479,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             .collect();
         let response = ProfilesResponse {
             profiles,
-            root: self.settings.policy_root.clone(),
+            root: self.settings.policy_root.to_string(),
         };
         serde_json::to_string(&response).map_err(|e| {
             ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e)

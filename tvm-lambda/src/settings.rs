@@ -6,10 +6,9 @@
 use std::time::Duration;
 
 use policy::identity::IdentityRoles;
-use sentinel_types::{AccountId, OrgId, SessionDuration};
+use sentinel_types::{AccountId, OrgId, PolicyRoot, SessionDuration};
 
 /// Where policies live when neither `SENTINEL_POLICY_ROOT` nor `SENTINEL_POLICY_PARAMETER` is set.
-pub const DEFAULT_POLICY_ROOT: &str = "/sentinel/policies";
 /// A Lambda's own credentials are a role session, and AWS caps chained role sessions at one hour.
 pub const DEFAULT_MAX_DURATION_SECS: u32 = 3600;
 /// How long a loaded policy is reused before SSM is asked again.
@@ -21,7 +20,7 @@ pub const DEFAULT_SESSION_RETENTION_DAYS: u32 = 90;
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// SSM path under which `<root>/<profile>` holds each profile's policy; no trailing `/`.
-    pub policy_root: String,
+    pub policy_root: PolicyRoot,
     /// DynamoDB table for session records; `None` disables recording.
     pub session_table: Option<String>,
     /// Upper bound on any granted duration, in seconds.
@@ -76,7 +75,7 @@ impl Settings {
         ) {
             (Some(root), _) => parse_root("SENTINEL_POLICY_ROOT", &root)?,
             (None, Some(parameter)) => parent_path(&parameter)?,
-            (None, None) => DEFAULT_POLICY_ROOT.to_owned(),
+            (None, None) => PolicyRoot::default(),
         };
 
         let session_table = get("SENTINEL_SESSION_TABLE")
@@ -143,7 +142,7 @@ impl Settings {
 
     /// The SSM parameter that holds `profile`'s policy.
     pub fn policy_path(&self, profile: &str) -> String {
-        format!("{}/{profile}", self.policy_root)
+        self.policy_root.parameter(profile)
     }
 }
 
@@ -167,33 +166,11 @@ fn parse_seconds(name: &'static str, raw: &str, max: u64) -> Result<u64, Setting
     Ok(value)
 }
 
-/// SSM hierarchy names: `/`-separated, characters `a-zA-Z0-9_.-`, at most 15 levels, 1011 chars.
-fn parse_root(name: &'static str, raw: &str) -> Result<String, SettingsError> {
-    let root = raw.trim_end_matches('/');
-    if !root.starts_with('/') {
-        return Err(invalid(name, format!("`{raw}` must start with `/`")));
-    }
-    let valid_chars = root
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'));
-    if !valid_chars || root.contains("//") || root.len() > 900 || root.matches('/').count() > 14 {
-        return Err(invalid(
-            name,
-            format!("`{raw}` is not a valid SSM parameter path"),
-        ));
-    }
-    if root.to_ascii_lowercase().starts_with("/aws")
-        || root.to_ascii_lowercase().starts_with("/ssm")
-    {
-        return Err(invalid(
-            name,
-            format!("`{raw}` uses a prefix reserved by AWS"),
-        ));
-    }
-    Ok(root.to_owned())
+fn parse_root(name: &'static str, raw: &str) -> Result<PolicyRoot, SettingsError> {
+    PolicyRoot::parse(raw).map_err(|e| invalid(name, e.to_string()))
 }
 
-fn parent_path(parameter: &str) -> Result<String, SettingsError> {
+fn parent_path(parameter: &str) -> Result<PolicyRoot, SettingsError> {
     const NAME: &str = "SENTINEL_POLICY_PARAMETER";
     let trimmed = parameter.trim_end_matches('/');
     match trimmed.rfind('/') {

@@ -2,7 +2,6 @@
 //! imports `aws_sdk_*`; the rest of the CLI speaks in its own words.
 
 pub mod iam;
-pub mod ssm;
 pub mod sts;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

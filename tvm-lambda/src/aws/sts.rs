@@ -4,8 +4,8 @@ use aws_sdk_sts::Client;
 use aws_sdk_sts::types::Tag;
 use chrono::{DateTime, Utc};
 
-use super::classify;
 use crate::grant::{CredentialIssuer, IssueError, IssueRequest, IssuedCredentials};
+use sentinel_aws::classify;
 
 /// Calls `sts:AssumeRole` with the TVM's own credentials.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ impl CredentialIssuer for StsIssuer {
                 IssueError(format!(
                     "sts:AssumeRole on `{}`: {}",
                     request.role_arn,
-                    classify(&e).1
+                    classify(&e).detail
                 ))
             })?;
         let credentials = output
