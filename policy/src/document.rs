@@ -28,7 +28,7 @@ use crate::set::{Effect, PolicySet, Profile, Rule};
 use crate::window::{self, Days, Hours, TimeWindow};
 use sentinel_types::{AccountId, RoleArn, SessionDuration};
 
-/// Parses and validates a policy document (SPEC §4).
+/// Parses and validates a policy document (docs/policy.md).
 ///
 /// Every error names its line and column and, inside a rule, the rule; see
 /// [`PolicyError`]. The result carries its lints ([`PolicySet::lints`]).

@@ -1,5 +1,5 @@
 //! The user name policies match on, derived from the caller ARN AWS verified
-//! (SPEC §3).
+//! (docs/identity.md).
 //!
 //! | ARN | user |
 //! | --- | --- |
@@ -104,7 +104,7 @@ impl From<IdentityError> for String {
     }
 }
 
-/// Derives the user name from a caller ARN (SPEC §3).
+/// Derives the user name from a caller ARN (docs/identity.md).
 pub fn derive_user(arn: &str, roles: &IdentityRoles) -> Result<Caller, IdentityError> {
     let unparsable = || IdentityError::Unparsable(arn.to_owned());
     let mut parts = arn.splitn(6, ':');

@@ -1,4 +1,4 @@
-//! Sentinel's policy engine (SPEC §3 and §4): one YAML document per profile is
+//! Sentinel's policy engine (docs/identity.md, docs/policy.md): one YAML document per profile is
 //! parsed and validated into a [`PolicySet`], and [`evaluate`] decides a
 //! [`Request`] at a given instant: the first rule whose conditions all hold
 //! decides, and no match is a deny.

@@ -88,7 +88,7 @@ fn every_example_parses_cleanly_for_its_own_profile_and_is_exercised_here() {
     }
 }
 
-/// File names are profile names, so they must be valid ones (SPEC §4).
+/// File names are profile names, so they must be valid ones (docs/policy.md).
 fn protocol_name_check(profile: &str) {
     let mut chars = profile.chars();
     assert!(

@@ -1,4 +1,4 @@
-//! Sentinel's wire contract: what the TVM and its clients say to each other (SPEC §5, §8).
+//! Sentinel's wire contract: what the TVM and its clients say to each other (docs/api.md, docs/cli.md).
 //!
 //! This crate is the 200 response, the error body and the `credential_process`
 //! output as serde types; the names in them (profile, session ID, role ARN,
@@ -32,12 +32,12 @@ pub const CREDENTIAL_PROCESS_VERSION: u8 = 1;
 /// An input the contract does not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
-    /// Not one of the codes of SPEC §5.
+    /// Not one of the codes of docs/api.md.
     #[error("unknown error code `{0}`")]
     UnknownCode(String),
 }
 
-/// The 200 body of a vend (SPEC §5). Also a valid `credential_process` document and
+/// The 200 body of a vend (docs/api.md). Also a valid `credential_process` document and
 /// an ECS container-credentials response (`Token`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -135,7 +135,7 @@ impl fmt::Debug for VendResponse {
     }
 }
 
-/// Exactly what `credential_process` prints on stdout (SPEC §8).
+/// Exactly what `credential_process` prints on stdout (docs/cli.md).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CredentialProcessOutput {
@@ -193,7 +193,7 @@ pub struct ProfilesResponse {
     pub root: String,
 }
 
-/// Error codes of SPEC §5. Each has exactly one HTTP status.
+/// Error codes of docs/api.md. Each has exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// 400: no `profile`.
@@ -306,7 +306,7 @@ impl FromStr for ErrorCode {
     }
 }
 
-/// Error body of SPEC §5. `code` stays a string on the way in so that a client
+/// Error body of docs/api.md. `code` stays a string on the way in so that a client
 /// still shows a code a newer server invented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

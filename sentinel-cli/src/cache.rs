@@ -1,4 +1,4 @@
-//! The on-disk credential cache (SPEC §8).
+//! The on-disk credential cache (docs/cli.md).
 //!
 //! One file per key in `$XDG_CACHE_HOME/sentinel/` (else `~/.cache/sentinel/`),
 //! holding the whole vend response (`exec` needs its `SessionId`). The

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-/// The exit classes of SPEC §8 other than success.
+/// The exit classes of docs/cli.md other than success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitKind {
     /// Exit 1: anything that is not the caller's input or a policy decision.

@@ -1,4 +1,4 @@
-//! The engine behind the `sentinel` command line (SPEC §8): the engineers'
+//! The engine behind the `sentinel` command line (docs/cli.md): the engineers'
 //! commands (`credentials`, `exec`, `profiles`, `configure`) and the admins'
 //! (`policy pull|push|diff`, `bootstrap`, `sessions`).
 //!

@@ -1,4 +1,4 @@
-//! Revocation layer 2 (SPEC §7): an inline deny policy on a protected role.
+//! Revocation layer 2 (docs/authorizer.md): an inline deny policy on a protected role.
 //!
 //! Marking a session revoked in the table stops downstream APIs that ask the
 //! authorizer, but the STS credentials themselves keep working against AWS

@@ -1,4 +1,4 @@
-//! `sentinel sessions list|show|revoke|create-table`: session administration (SPEC §6, §7).
+//! `sentinel sessions list|show|revoke|create-table`: session administration (docs/sessions.md, docs/authorizer.md).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

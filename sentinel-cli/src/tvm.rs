@@ -1,4 +1,4 @@
-//! A SigV4-signing HTTP client for the TVM API (SPEC §5).
+//! A SigV4-signing HTTP client for the TVM API (docs/api.md).
 //!
 //! The TVM sits behind API Gateway or a Lambda Function URL with `AWS_IAM`
 //! auth, so every call is signed with the caller's own AWS credentials: from
@@ -75,7 +75,7 @@ pub enum TvmError {
 }
 
 impl TvmError {
-    /// The exit class and hint for this error (SPEC §8 exit codes).
+    /// The exit class and hint for this error (docs/cli.md exit codes).
     pub fn into_failure(self, profile: Option<&str>) -> Failure {
         let (kind, hint) = match &self {
             Self::BadUrl(_) => (

@@ -1,5 +1,5 @@
 //! The DynamoDB adapter: [`DynamoSessionStore`], [`create_table`] and the item mapping of
-//! SPEC §6. The only module of the crate that speaks to the AWS SDK.
+//! docs/sessions.md. The only module of the crate that speaks to the AWS SDK.
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -34,7 +34,7 @@ const TTL_ATTRIBUTE: &str = "ttl";
 /// How long [`create_table`] waits for the table and its indexes to become active.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// A [`SessionStore`] on a DynamoDB table laid out as SPEC §6 says (see [`create_table`]).
+/// A [`SessionStore`] on a DynamoDB table laid out as docs/sessions.md says (see [`create_table`]).
 /// Cheap to clone: clones share the SDK client.
 #[derive(Clone, Debug)]
 pub struct DynamoSessionStore {
@@ -290,7 +290,7 @@ impl SessionStore for DynamoSessionStore {
     }
 }
 
-/// Creates the session table as SPEC §6 lays it out: on-demand billing, partition key
+/// Creates the session table as docs/sessions.md lays it out: on-demand billing, partition key
 /// `session_id` (S), indexes `by-user` (`user`, `issued_at`) and `by-profile` (`profile`,
 /// `issued_at`) projecting every attribute, and time to live on `ttl`. Idempotent: an
 /// existing table is accepted if it has both indexes. Returns once the table and its indexes
@@ -459,7 +459,7 @@ where
     StoreError::Unavailable(text)
 }
 
-/// The stored item for `record`: every attribute of SPEC §6, absent options omitted.
+/// The stored item for `record`: every attribute of docs/sessions.md, absent options omitted.
 pub(crate) fn to_item(record: &SessionRecord) -> Item {
     let s = |v: &str| AttributeValue::S(v.to_owned());
     let mut item = Item::from([

@@ -7,7 +7,7 @@
 //! the table doubles as an audit trail.
 //!
 //! The crate holds the record, the [`SessionStore`] port, its DynamoDB adapter behind the
-//! `dynamodb` feature (`DynamoSessionStore`, with `create_table` for the layout of SPEC §6)
+//! `dynamodb` feature (`DynamoSessionStore`, with `create_table` for the layout of docs/sessions.md)
 //! and, behind the `test-util` feature, `InMemorySessionStore`, a fake with the same
 //! semantics, and `contract`, the behaviour every store must show. Without features the
 //! crate is pure: the record types and the port.

@@ -55,10 +55,10 @@ impl FromStr for Status {
 #[error("`{0}` is not a session status (expected `active` or `revoked`)")]
 pub struct InvalidStatus(String);
 
-/// One vended session, as stored (SPEC §6). Holds no secret: the access key id identifies
+/// One vended session, as stored (docs/sessions.md). Holds no secret: the access key id identifies
 /// the credentials but cannot sign anything.
 ///
-/// Its serde form (the CLI's `--json`, the admin API) is flat as SPEC §6 lists it:
+/// Its serde form (the CLI's `--json`, the admin API) is flat as docs/sessions.md lists it:
 /// `status` plus `revoked_at`, `revoked_by` and `revoked_reason` when revoked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "FlatRecord", try_from = "FlatRecord")]

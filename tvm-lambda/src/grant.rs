@@ -1,5 +1,5 @@
 //! What the TVM asks STS for: the `CredentialIssuer` port and the shape of an
-//! `AssumeRole` call (SPEC §5), with AWS's documented limits enforced here.
+//! `AssumeRole` call (docs/api.md), with AWS's documented limits enforced here.
 //!
 //! moto accepts values real STS refuses (a SourceIdentity outside STS's charset,
 //! an over-long tag value, a comma in a tag). Everything this module builds is
@@ -49,7 +49,7 @@ pub struct GrantInput<'a> {
 pub struct GrantError(String);
 
 impl IssueRequest {
-    /// Builds the AssumeRole parameters of SPEC §5 and checks them against STS's limits.
+    /// Builds the AssumeRole parameters of docs/api.md and checks them against STS's limits.
     pub fn new(input: GrantInput<'_>) -> Result<Self, GrantError> {
         let mut tags = vec![
             (SESSION_ID_TAG.to_owned(), input.session_id.to_string()),

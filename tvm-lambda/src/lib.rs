@@ -3,7 +3,7 @@
 //! For each request: the caller's IAM identity (verified by API Gateway or a Lambda
 //! Function URL, or by `serve`'s own SigV4 check) → the profile's policy from SSM
 //! (cached) → a decision → `sts:AssumeRole` with SourceIdentity and session tags →
-//! a session row in DynamoDB → credential_process JSON (SPEC §3, §5, §6).
+//! a session row in DynamoDB → credential_process JSON (docs/identity.md, docs/api.md, docs/sessions.md).
 //!
 //! The crate is the [`Service`] (front-door independent, ports as traits), its two
 //! front doors ([`lambda`] and [`serve`]), the AWS adapters ([`aws`]) and the

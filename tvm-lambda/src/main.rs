@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    // A bad setting stops start-up, naming the variable (SPEC §3–§6).
+    // A bad setting stops start-up, naming the variable (docs/identity.md–§6).
     let settings = Settings::from_env()?;
     match cli.command {
         None => {

@@ -1,7 +1,7 @@
 //! The vend path, independent of how the request arrived (Lambda event or `serve`):
 //! identity -> input -> policy -> decision -> STS -> session record -> response.
 //!
-//! Every failure becomes an [`ApiError`] with a SPEC §5 code; the response body
+//! Every failure becomes an [`ApiError`] with a docs/api.md code; the response body
 //! carries only the code, a client-safe message and the request ID, while the
 //! decision log carries the internal detail. Nothing here panics.
 
@@ -79,7 +79,7 @@ impl Handled {
     }
 }
 
-/// A refusal or failure: a SPEC §5 code, a client-safe message, and log-only detail.
+/// A refusal or failure: a docs/api.md code, a client-safe message, and log-only detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
@@ -214,7 +214,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         }
     }
 
-    /// SPEC §3: identity from the verified request context, then the account/org allow-lists.
+    /// docs/identity.md: identity from the verified request context, then the account/org allow-lists.
     fn authenticate(
         &self,
         request: &ApiRequest,
@@ -567,7 +567,7 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
     }
 }
 
-/// `POST /` body (SPEC §5: `{"profile": "P", "duration": 3600}`), read field by field
+/// `POST /` body (docs/api.md: `{"profile": "P", "duration": 3600}`), read field by field
 /// so that each problem gets its own code: a missing or empty profile is
 /// `MISSING_PROFILE`, any duration that is not an integer in range `INVALID_DURATION`.
 fn parse_vend_body(body: &[u8]) -> Result<VendInput, ApiError> {

@@ -1,4 +1,4 @@
-//! The handler's decision table with in-memory ports: every SPEC §5 code that the
+//! The handler's decision table with in-memory ports: every docs/api.md code that the
 //! service itself decides, and what is (not) sent to STS and the session store.
 
 use std::sync::Arc;

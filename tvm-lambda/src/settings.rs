@@ -1,4 +1,4 @@
-//! Settings read once from the environment at start-up (SPEC §3, §4, §5, §6).
+//! Settings read once from the environment at start-up (docs/identity.md, docs/policy.md, docs/api.md, docs/sessions.md).
 //!
 //! A bad value stops start-up with a message that names the variable: a TVM that
 //! guesses at its own configuration could vend credentials it should not.
@@ -25,7 +25,7 @@ pub struct Settings {
     pub session_table: Option<String>,
     /// Upper bound on any granted duration, in seconds.
     pub max_duration: u32,
-    /// Roles whose session names are set by an identity provider (SPEC §3).
+    /// Roles whose session names are set by an identity provider (docs/identity.md).
     pub identity_roles: IdentityRoles,
     /// Accounts allowed to call; empty = any.
     pub allowed_accounts: Vec<String>,

@@ -1,5 +1,5 @@
 //! SigV4 verification for `sentinel-tvm serve`, the way API Gateway checks AWS_IAM
-//! auth (SPEC §5): service `execute-api`, the configured region, `X-Amz-Date` within
+//! auth (docs/api.md): service `execute-api`, the configured region, `X-Amz-Date` within
 //! five minutes, `X-Amz-Security-Token` honoured, body hash covered.
 //!
 //! The request is rebuilt from exactly the headers the client signed and signed
@@ -124,7 +124,7 @@ impl Verifier {
         Ok(Self { keys: map, region })
     }
 
-    /// Parses the JSON array of SPEC §5.
+    /// Parses the JSON array of docs/api.md.
     pub fn from_json(json: &str, region: impl Into<String>) -> Result<Self, String> {
         let keys: Vec<AuthKey> =
             serde_json::from_str(json).map_err(|e| format!("auth keys file is not valid: {e}"))?;

@@ -165,7 +165,7 @@ async fn put_new_writes_the_spec_attributes(backend: Backend) {
     store.put_new(&full).await.unwrap();
     store.put_new(&minimal).await.unwrap();
 
-    // The raw row: SPEC §6 names and types, as another tool reading the table sees them.
+    // The raw row: docs/sessions.md names and types, as another tool reading the table sees them.
     let item = raw_item(&client, &full.session_id).await.unwrap();
     let s = |name: &str| match item.get(name) {
         Some(AttributeValue::S(s)) => s.clone(),

@@ -293,7 +293,7 @@ async fn signed_vend_returns_credentials_that_work_and_records_the_session() {
         "{arn}"
     );
 
-    // The session row holds every SPEC §6 attribute, with the right types.
+    // The session row holds every docs/sessions.md attribute, with the right types.
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     let item = dynamo
         .get_item()
