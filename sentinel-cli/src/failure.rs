@@ -76,21 +76,7 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// An error and its sources on one line: SDK errors say the useful part in
-/// their sources ("dispatch failure: ... connection refused").
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
-    text
-}
+pub use sentinel_types::error_chain;
 
 /// stderr promises one line: newlines from remote messages become spaces.
 fn one_line(text: &str) -> String {

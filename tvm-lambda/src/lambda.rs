@@ -110,7 +110,10 @@ where
         let service = Arc::clone(&service);
         async move {
             let handled = service.handle(api_request(&event), Utc::now()).await;
-            handled.emit();
+            // Lambda ships stdout to CloudWatch Logs: one decision line, one EMF line.
+            for line in handled.log_lines() {
+                println!("{line}");
+            }
             http_response(handled.response)
         }
     }))

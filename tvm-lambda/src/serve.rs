@@ -144,7 +144,9 @@ where
         auth_failure,
     };
     let handled = service.handle(api_request, Utc::now()).await;
-    handled.emit();
+    for line in handled.log_lines() {
+        println!("{line}");
+    }
     response(handled.response, &request_id)
 }
 

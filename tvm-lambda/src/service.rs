@@ -59,7 +59,7 @@ pub struct ApiResponse {
     pub body: String,
 }
 
-/// A request's response plus its log lines.
+/// The typed outcome of one request: its response plus what the front door logs.
 #[derive(Debug)]
 pub struct Handled {
     pub response: ApiResponse,
@@ -69,13 +69,14 @@ pub struct Handled {
 }
 
 impl Handled {
-    /// Writes the decision line (and metrics line, for vends) to stdout, where
-    /// Lambda ships them to CloudWatch Logs.
-    pub fn emit(&self) {
-        println!("{}", self.log.to_json_line());
+    /// The decision line and, for vends, the metrics line, for the front door to write
+    /// where Lambda ships them to CloudWatch Logs (stdout).
+    pub fn log_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.log.to_json_line()];
         if self.metered {
-            println!("{}", self.log.to_emf_line());
+            lines.push(self.log.to_emf_line());
         }
+        lines
     }
 }
 
@@ -100,15 +101,20 @@ impl ApiError {
         self.detail = Some(detail.to_string());
         self
     }
+
+    /// Log-only detail: the error with its whole cause chain.
+    fn with_cause(self, error: &dyn std::error::Error) -> Self {
+        self.with_detail(sentinel_types::error_chain(error))
+    }
 }
 
 /// 500 `CREDENTIAL_ERROR`: the client learns only that issuing failed; `detail` is for the log.
-fn credential_error(detail: impl ToString) -> ApiError {
+fn credential_error(cause: impl std::error::Error) -> ApiError {
     ApiError::new(
         ErrorCode::CredentialError,
         "credentials could not be issued",
     )
-    .with_detail(detail)
+    .with_cause(&cause)
 }
 
 /// A caller that passed identity checks.
@@ -245,7 +251,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                     ErrorCode::InvalidIdentity,
                     format!("caller `{arn}` is not a supported identity"),
                 )
-                .with_detail(other),
+                .with_cause(&other),
             })?;
         log.account_id = Some(derived.account_id.clone());
         log.user = Some(derived.user.clone());
@@ -285,7 +291,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 ErrorCode::InvalidIdentity,
                 format!("caller `{arn}` is not a supported identity"),
             )
-            .with_detail(e)
+            .with_cause(&e)
         })?;
         Ok(Caller {
             arn: arn.to_owned(),
@@ -308,7 +314,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 ErrorCode::InvalidProfile,
                 format!("profile `{}` is not a valid profile name", input.profile),
             )
-            .with_detail(e)
+            .with_cause(&e)
         })?;
         let requested = input
             .duration
@@ -323,7 +329,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                             SessionDuration::MAX.secs()
                         ),
                     )
-                    .with_detail(e)
+                    .with_cause(&e)
                 })
             })
             .transpose()?
@@ -417,7 +423,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                     ErrorCode::SessionStoreError,
                     "the session could not be recorded; no credentials were issued",
                 )
-                .with_detail(e)
+                .with_cause(&e)
             })?;
         }
 
@@ -449,12 +455,12 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 ErrorCode::ConfigError,
                 format!("sentinel is not allowed to read the policy for profile `{profile}`"),
             )
-            .with_detail(e)),
+            .with_cause(&e)),
             Err(LoadError::Source(e @ SourceError::Unavailable(_))) => Err(ApiError::new(
                 ErrorCode::PolicyError,
                 format!("the policy for profile `{profile}` could not be loaded"),
             )
-            .with_detail(e)),
+            .with_cause(&e)),
         }
     }
 
@@ -464,9 +470,9 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 ErrorCode::ConfigError,
                 "sentinel is not allowed to list profiles",
             )
-            .with_detail(e),
+            .with_cause(&e),
             SourceError::Unavailable(_) => {
-                ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e)
+                ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_cause(&e)
             }
         })?;
         let profiles = names
@@ -482,7 +488,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
             root: self.settings.policy_root.to_string(),
         };
         serde_json::to_string(&response).map_err(|e| {
-            ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_detail(e)
+            ApiError::new(ErrorCode::PolicyError, "profiles could not be listed").with_cause(&e)
         })
     }
 }
@@ -574,7 +580,7 @@ fn parse_vend_body(body: &[u8]) -> Result<VendInput, ApiError> {
     const SHAPE: &str =
         "the body must be a JSON object like {\"profile\": \"P\", \"duration\": 3600}";
     let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, SHAPE).with_detail(e))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, SHAPE).with_cause(&e))?;
     let serde_json::Value::Object(mut fields) = value else {
         return Err(ApiError::new(ErrorCode::InvalidRequest, SHAPE));
     };

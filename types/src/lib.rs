@@ -32,6 +32,7 @@ mod duration;
 mod error;
 mod policy_root;
 mod profile;
+mod report;
 mod session_id;
 mod sts_identity;
 pub mod tags;
@@ -42,6 +43,7 @@ pub use duration::SessionDuration;
 pub use error::InvalidValue;
 pub use policy_root::PolicyRoot;
 pub use profile::ProfileName;
+pub use report::error_chain;
 pub use session_id::{SESSION_ID_BYTES, SessionId};
 pub use sts_identity::{RoleSessionName, SourceIdentity, is_sts_identity_char};
 
