@@ -1,15 +1,12 @@
 //! `sentinel credentials`: credential_process output for one profile, through
 //! the cache. Also the vending path `exec` shares.
 
-use std::fs;
-
 use chrono::{DateTime, Utc};
 use protocol::{CredentialProcessOutput, VendResponse};
 use reqwest::Url;
 use sentinel_types::{ProfileName, SessionDuration};
 
 use crate::cache::{Cache, CacheKey, cache_dir};
-use crate::config_file::config_path;
 use crate::environment::Environment;
 use crate::failure::Failure;
 use crate::recursion;
@@ -115,7 +112,7 @@ pub async fn obtain(
         ))
     })?;
     let target = Target::resolve(options)?;
-    guard_recursion(options, env, nesting)?;
+    guard_recursion(options, env, nesting).await?;
     let vend = async || {
         let client = target.connect(options, Some(profile.as_str())).await?;
         client
@@ -203,16 +200,14 @@ impl<'a> Target<'a> {
 }
 
 /// Fails when signing would run sentinel again (see [`recursion`]).
-pub fn guard_recursion(
+pub async fn guard_recursion(
     options: &TvmOptions,
     env: &Environment,
     nesting: Nesting,
 ) -> Result<(), Failure> {
     let mut signing = env.signing(options.source_profile.as_deref());
     signing.nested = signing.nested && nesting == Nesting::Refuse;
-    let config = config_path(env.aws_config_file.as_deref(), env.home.as_deref())
-        .and_then(|path| fs::read_to_string(path).ok());
-    recursion::check(&signing, config.as_deref())
+    recursion::check(&signing).await
 }
 
 /// `300`, `300s`, `5m`, `1h`.

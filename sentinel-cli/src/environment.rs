@@ -13,6 +13,8 @@ pub struct Environment {
     pub xdg_cache_home: Option<String>,
     /// `AWS_CONFIG_FILE`.
     pub aws_config_file: Option<String>,
+    /// `AWS_SHARED_CREDENTIALS_FILE`.
+    pub aws_shared_credentials_file: Option<String>,
     /// `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`.
     pub aws_profile: Option<String>,
     /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are both set.
@@ -33,6 +35,7 @@ impl Environment {
             home: var("HOME"),
             xdg_cache_home: var("XDG_CACHE_HOME"),
             aws_config_file: var("AWS_CONFIG_FILE"),
+            aws_shared_credentials_file: var("AWS_SHARED_CREDENTIALS_FILE"),
             aws_profile: var("AWS_PROFILE").or_else(|| var("AWS_DEFAULT_PROFILE")),
             env_keys: var("AWS_ACCESS_KEY_ID").is_some() && var("AWS_SECRET_ACCESS_KEY").is_some(),
             nested: env::var_os(DEPTH_VAR).is_some(),
@@ -48,6 +51,9 @@ impl Environment {
             aws_profile: self.aws_profile.clone(),
             env_keys: self.env_keys,
             nested: self.nested,
+            home: self.home.clone(),
+            aws_config_file: self.aws_config_file.clone(),
+            aws_shared_credentials_file: self.aws_shared_credentials_file.clone(),
         }
     }
 }

@@ -21,7 +21,7 @@ pub async fn run(
     env: &Environment,
 ) -> Result<(), Failure> {
     let target = Target::resolve(options)?;
-    guard_recursion(options, env, Nesting::Allow)?;
+    guard_recursion(options, env, Nesting::Allow).await?;
     let client = target.connect(options, None).await?;
     let profiles = client.profiles().await.map_err(|e| e.into_failure(None))?;
     if args.json {
