@@ -6,7 +6,7 @@
 //! | `arn:<p>:iam::A:user/path/alice` | `alice` |
 //! | `arn:<p>:sts::A:assumed-role/R/S`, `R` matching [`IdentityRoles`] | `S` |
 //! | `arn:<p>:sts::A:assumed-role/R/S`, any other role | `R/S` |
-//! | `arn:<p>:sts::A:federated-user/N` | `N` |
+//! | `arn:<p>:sts::A:federated-user/N` | `federated-user/N` (the caller picks `N`) |
 //! | `arn:<p>:iam::A:root` | [`IdentityError::Root`] |
 //!
 //! ```
@@ -149,8 +149,10 @@ pub fn derive_user(arn: &str, roles: &IdentityRoles) -> Result<Caller, IdentityE
                 },
             )
         }
+        // SECURITY: `N` is whatever the caller passed to GetFederationToken, so it
+        // never stands alone (it could name anyone).
         ("sts", ["federated-user", name]) if names_ok(&[name]) => {
-            ((*name).to_owned(), PrincipalKind::FederatedUser)
+            (format!("federated-user/{name}"), PrincipalKind::FederatedUser)
         }
         _ => return Err(unparsable()),
     };
@@ -240,10 +242,16 @@ mod tests {
     }
 
     #[test]
-    fn federated_users_are_their_name() {
+    fn federated_users_keep_their_kind_because_the_caller_picks_the_name() {
+        // SECURITY: any IAM user allowed sts:GetFederationToken names itself; a bare
+        // `alice` (or `ops-bob` to pass an `ops-*` rule) must never come from here.
         assert_eq!(
             user("arn:aws:sts::123456789012:federated-user/carol").unwrap(),
-            "carol"
+            "federated-user/carol"
+        );
+        assert_ne!(
+            user("arn:aws:sts::123456789012:federated-user/alice").unwrap(),
+            user("arn:aws:iam::123456789012:user/alice").unwrap()
         );
     }
 

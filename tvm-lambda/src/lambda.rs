@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use sentinel_types::AccountId;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 use sessions::SessionStore;
@@ -45,6 +46,11 @@ pub fn api_request(event: &Request) -> ApiRequest {
         source_ip: context.and_then(|c| c.http.source_ip.clone()),
         user_agent: context.and_then(|c| c.http.user_agent.clone()),
         auth_failure: None,
+        // The function ARN names the account the TVM runs in.
+        tvm_account: event
+            .lambda_context_ref()
+            .and_then(|c| c.invoked_function_arn.split(':').nth(4))
+            .and_then(|account| AccountId::parse(account).ok()),
         request_id: context
             .and_then(|c| c.request_id.clone())
             .or(lambda_request_id)

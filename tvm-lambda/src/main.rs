@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sentinel_aws::SsmPolicyStore;
+use sentinel_types::AccountId;
 use sessions::DynamoSessionStore;
 use tvm_lambda::aws::StsIssuer;
 use tvm_lambda::sigv4::Verifier;
@@ -40,6 +41,11 @@ enum Command {
         /// Region requests must be signed for (service `execute-api`).
         #[arg(long, env = "AWS_REGION")]
         region: String,
+        /// The account this TVM stands for: its users are bare names, every other
+        /// account's are `<account>:<user>`. Default: the account of this process's own
+        /// AWS credentials (sts:GetCallerIdentity at start).
+        #[arg(long, value_name = "ACCOUNT")]
+        account_id: Option<AccountId>,
     },
 }
 
@@ -71,7 +77,8 @@ fn run(cli: Cli) -> Result<()> {
                 .build()
                 .context("cannot start the async runtime")?;
             runtime.block_on(async {
-                let service = build(settings).await;
+                let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let service = build(settings, &config);
                 lambda::run(Arc::new(service))
                     .await
                     .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
@@ -81,6 +88,7 @@ fn run(cli: Cli) -> Result<()> {
             listen,
             auth_keys,
             region,
+            account_id,
         }) => {
             let keys = std::fs::read_to_string(&auth_keys).with_context(|| {
                 format!("cannot read the auth keys file `{}`", auth_keys.display())
@@ -96,10 +104,15 @@ fn run(cli: Cli) -> Result<()> {
                     .await
                     .with_context(|| format!("cannot listen on `{listen}`"))?;
                 let local = listener.local_addr().context("listener has no address")?;
-                let service = Arc::new(build(settings).await);
+                let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let account = match account_id {
+                    Some(account) => account,
+                    None => own_account(&config).await?,
+                };
+                let service = Arc::new(build(settings, &config));
                 // Tests and scripts wait for this line before sending requests.
                 eprintln!("sentinel-tvm: listening on http://{local}");
-                serve::run(listener, service, Arc::new(verifier), shutdown_signal())
+                serve::run(listener, service, Arc::new(verifier), account, shutdown_signal())
                     .await
                     .context("server failed")
             })
@@ -107,16 +120,28 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The account of this process's own credentials: `serve`'s home account when
+/// `--account-id` is not given.
+async fn own_account(config: &aws_config::SdkConfig) -> Result<AccountId> {
+    let identity = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", sentinel_types::error_chain(&e)))
+        .context("cannot learn this TVM's own account (sts:GetCallerIdentity); pass --account-id")?;
+    let account = identity.account().unwrap_or_default();
+    AccountId::parse(account).context("sts:GetCallerIdentity answered no account; pass --account-id")
+}
+
 /// SDK clients are built once per process (per Lambda container), never per request.
-async fn build(settings: Settings) -> Tvm {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+fn build(settings: Settings, config: &aws_config::SdkConfig) -> Tvm {
     let policies = SsmPolicyStore::new(
-        aws_sdk_ssm::Client::new(&config),
+        aws_sdk_ssm::Client::new(config),
         settings.policy_root.clone(),
     );
-    let issuer = StsIssuer::new(aws_sdk_sts::Client::new(&config));
+    let issuer = StsIssuer::new(aws_sdk_sts::Client::new(config));
     let store = settings.session_table.as_ref().map(|table| {
-        DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone())
+        DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone())
     });
     Service::new(settings, policies, issuer, store)
 }

@@ -18,6 +18,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use sentinel_types::AccountId;
 use sessions::SessionStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -38,6 +39,7 @@ pub async fn run<P, I, S>(
     listener: TcpListener,
     service: Arc<Service<P, I, S>>,
     verifier: Arc<Verifier>,
+    tvm_account: AccountId,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()>
 where
@@ -64,11 +66,17 @@ where
         while connections.try_join_next().is_some() {}
         let service = Arc::clone(&service);
         let verifier = Arc::clone(&verifier);
+        let tvm_account = tvm_account.clone();
         connections.spawn(async move {
             let handler = service_fn(move |request| {
                 let service = Arc::clone(&service);
                 let verifier = Arc::clone(&verifier);
-                async move { Ok::<_, Infallible>(handle(&service, &verifier, request, peer).await) }
+                let tvm_account = tvm_account.clone();
+                async move {
+                    Ok::<_, Infallible>(
+                        handle(&service, &verifier, request, peer, tvm_account).await,
+                    )
+                }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -92,6 +100,7 @@ async fn handle<P, I, S>(
     verifier: &Verifier,
     request: Request<Incoming>,
     peer: SocketAddr,
+    tvm_account: AccountId,
 ) -> Response<Full<Bytes>>
 where
     P: PolicySource,
@@ -142,6 +151,7 @@ where
             .map(str::to_owned),
         request_id: request_id.clone(),
         auth_failure,
+        tvm_account: Some(tvm_account),
     };
     let handled = service.handle(api_request, Utc::now()).await;
     for line in handled.log_lines() {

@@ -50,6 +50,9 @@ pub struct ApiRequest {
     pub request_id: String,
     /// Why the front door could not verify the caller (log only; `serve`'s SigV4 check).
     pub auth_failure: Option<String>,
+    /// The account the TVM runs in (the Lambda's function ARN, or `serve`'s
+    /// `--account-id` / its own credentials): home of bare user names.
+    pub tvm_account: Option<AccountId>,
 }
 
 /// Status and JSON body.
@@ -256,24 +259,44 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         log.account_id = Some(derived.account_id.clone());
         log.user = Some(derived.user.clone());
 
-        // SECURITY: the ARN and the context's account must agree; a mismatch means the
-        // context was not built by AWS (or by our SigV4 check) and is not trusted.
-        if let Some(context_account) = caller.and_then(|c| c.account_id.as_deref())
-            && (context_account != derived.account_id || AccountId::parse(context_account).is_err())
-        {
+        // SECURITY: the context must name the caller's account and agree with the ARN; a
+        // missing or different account means the context was not built by AWS (or by
+        // our SigV4 check) and is not trusted.
+        let context_account = caller.and_then(|c| c.account_id.as_deref()).unwrap_or("");
+        if context_account != derived.account_id {
             return Err(ApiError::new(
                 ErrorCode::InvalidIdentity,
                 format!("caller `{arn}` does not belong to account `{context_account}`"),
             ));
         }
+        let account_id = AccountId::parse(&derived.account_id).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidIdentity,
+                format!("caller `{arn}` is not a supported identity"),
+            )
+            .with_cause(&e)
+        })?;
+        let Some(home) = request.tvm_account.as_ref() else {
+            return Err(ApiError::new(
+                ErrorCode::ConfigError,
+                "sentinel does not know the account it runs in",
+            ));
+        };
         let allowed = &self.settings.allowed_accounts;
-        if !allowed.is_empty() && !allowed.contains(&derived.account_id) {
+        let orgs = &self.settings.allowed_org_ids;
+        // SECURITY: with no allow-list, only the TVM's own account is admitted (fail
+        // closed); `*` admits any account.
+        let admitted = if allowed.is_empty() {
+            !orgs.is_empty() || account_id == *home
+        } else {
+            allowed.iter().any(|a| a == "*" || *a == derived.account_id)
+        };
+        if !admitted {
             return Err(ApiError::new(
                 ErrorCode::AccountNotAllowed,
-                format!("account `{}` may not use this sentinel", derived.account_id),
+                format!("account `{account_id}` may not use this sentinel"),
             ));
         }
-        let orgs = &self.settings.allowed_org_ids;
         if !orgs.is_empty() {
             let org = caller.and_then(|c| c.principal_org_id.as_deref());
             if !org.is_some_and(|org| orgs.iter().any(|o| o == org)) {
@@ -286,17 +309,17 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 ));
             }
         }
-        let account_id = AccountId::parse(&derived.account_id).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidIdentity,
-                format!("caller `{arn}` is not a supported identity"),
-            )
-            .with_cause(&e)
-        })?;
+        // Two accounts' `alice` are never one user: a bare name is the home account's.
+        let user = if account_id == *home {
+            derived.user
+        } else {
+            format!("{account_id}:{}", derived.user)
+        };
+        log.user = Some(user.clone());
         Ok(Caller {
             arn: arn.to_owned(),
             account_id,
-            user: derived.user,
+            user,
         })
     }
 

@@ -92,6 +92,7 @@ fn get(query: &str) -> ApiRequest {
         source_ip: Some("10.1.2.3".into()),
         user_agent: Some("test-agent".into()),
         request_id: "req-1".into(),
+        tvm_account: Some(ACCOUNT.parse().unwrap()),
         ..ApiRequest::default()
     }
 }
@@ -267,6 +268,42 @@ async fn root_and_unparsable_callers_are_invalid_identities() {
         request.caller = Some(caller(arn));
         expect_error(&service, request, ErrorCode::InvalidIdentity).await;
     }
+}
+
+#[tokio::test]
+async fn a_context_without_its_account_is_refused() {
+    let service = service();
+    let mut request = get("profile=dev");
+    let mut bare = caller(ALICE);
+    bare.account_id = None;
+    request.caller = Some(bare);
+    expect_error(&service, request, ErrorCode::InvalidIdentity).await;
+}
+
+/// Two accounts' `alice` are never the same user: without allow-lists only the TVM's
+/// own account is admitted, and an admitted foreign caller's user is `<account>:<user>`.
+#[tokio::test]
+async fn foreign_accounts_are_refused_by_default_and_qualified_when_admitted() {
+    const FOREIGN_ALICE: &str = "arn:aws:iam::999999999999:user/eng/alice";
+    let mut request = get("profile=dev");
+    request.caller = Some(caller(FOREIGN_ALICE));
+    expect_error(&service(), request.clone(), ErrorCode::AccountNotAllowed).await;
+    let mut china = get("profile=dev");
+    china.caller = Some(caller("arn:aws-cn:iam::999999999999:user/alice"));
+    expect_error(&service(), china, ErrorCode::AccountNotAllowed).await;
+
+    let open = service_with(&[("SENTINEL_ALLOWED_ACCOUNTS", "*")]);
+    let handled = call(&open, request).await;
+    assert_eq!(handled.log.user.as_deref(), Some("999999999999:alice"));
+    let handled = call(&open, get("profile=dev")).await;
+    assert_eq!(handled.log.user.as_deref(), Some("alice"), "home users stay bare");
+}
+
+#[tokio::test]
+async fn without_its_own_account_the_tvm_fails_closed() {
+    let mut request = get("profile=dev");
+    request.tvm_account = None;
+    expect_error(&service(), request, ErrorCode::ConfigError).await;
 }
 
 #[tokio::test]

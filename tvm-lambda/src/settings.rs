@@ -27,7 +27,7 @@ pub struct Settings {
     pub max_duration: u32,
     /// Roles whose session names are set by an identity provider (docs/identity.md).
     pub identity_roles: IdentityRoles,
-    /// Accounts allowed to call; empty = any.
+    /// Accounts allowed to call; `*` = any; empty (with no org IDs) = only the TVM's own.
     pub allowed_accounts: Vec<String>,
     /// AWS Organizations allowed to call; empty = any.
     pub allowed_org_ids: Vec<String>,
@@ -98,8 +98,10 @@ impl Settings {
         let allowed_accounts = get("SENTINEL_ALLOWED_ACCOUNTS")
             .map(|raw| comma_list(&raw))
             .unwrap_or_default();
+        // `*` admits every account; otherwise each entry is an account ID.
         if let Some(e) = allowed_accounts
             .iter()
+            .filter(|a| *a != "*")
             .find_map(|a| AccountId::parse(a).err())
         {
             return Err(invalid("SENTINEL_ALLOWED_ACCOUNTS", e.to_string()));
