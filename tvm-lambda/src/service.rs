@@ -560,6 +560,17 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
                 "the request body is too large",
             ));
         }
+        // SECURITY: the body alone names what to vend; a query beside it could say
+        // something else (SigV4's own `X-Amz-*` parameters are authentication, not input).
+        let query = request.query.as_deref().unwrap_or("").as_bytes();
+        if let Some((key, _)) =
+            form_urlencoded::parse(query).find(|(key, _)| !key.starts_with("X-Amz-"))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("`POST /` takes its input from the body, not the query (`{key}`)"),
+            ));
+        }
         if request.body.iter().all(u8::is_ascii_whitespace) {
             return Err(missing());
         }
@@ -602,11 +613,8 @@ fn parse_vend_input(request: &ApiRequest) -> Result<VendInput, ApiError> {
 fn parse_vend_body(body: &[u8]) -> Result<VendInput, ApiError> {
     const SHAPE: &str =
         "the body must be a JSON object like {\"profile\": \"P\", \"duration\": 3600}";
-    let value: serde_json::Value = serde_json::from_slice(body)
+    let UniqueKeys(mut fields) = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, SHAPE).with_cause(&e))?;
-    let serde_json::Value::Object(mut fields) = value else {
-        return Err(ApiError::new(ErrorCode::InvalidRequest, SHAPE));
-    };
     let profile = fields.remove("profile");
     let duration = fields.remove("duration");
     if let Some(unknown) = fields.keys().next() {
@@ -639,6 +647,36 @@ fn parse_vend_body(body: &[u8]) -> Result<VendInput, ApiError> {
         }
     };
     Ok(VendInput { profile, duration })
+}
+
+/// A JSON object whose keys are all different. serde_json keeps the last of two equal
+/// keys; a request that says `profile` twice is ambiguous and refused instead.
+struct UniqueKeys(serde_json::Map<String, serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueKeys, A::Error> {
+                let mut fields = serde_json::Map::new();
+                while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+                    if fields.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    fields.insert(key, value);
+                }
+                Ok(UniqueKeys(fields))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 #[cfg(test)]

@@ -575,3 +575,27 @@ async fn concurrent_vends_get_distinct_sessions() {
         "the policy cache is single-flight"
     );
 }
+
+/// docs/api.md: input is strict on both methods. A query on `POST /` could name another
+/// profile than the body (`POST /?profile=x` with a body for `dev` vended `dev`), and a
+/// duplicate JSON key was silently resolved (the last one won).
+#[tokio::test]
+async fn post_refuses_a_query_and_duplicate_keys() {
+    let service = service();
+    let mut with_query = post(br#"{"profile": "dev"}"#);
+    with_query.query = Some("profile=prod".into());
+    expect_error(&service, with_query, ErrorCode::InvalidRequest).await;
+    let mut empty_value = post(br#"{"profile": "dev"}"#);
+    empty_value.query = Some("duration=".into());
+    expect_error(&service, empty_value, ErrorCode::InvalidRequest).await;
+    for body in [
+        &br#"{"profile": "dev", "profile": "prod"}"#[..],
+        br#"{"profile": "dev", "duration": 900, "duration": 3600}"#,
+    ] {
+        expect_error(&service, post(body), ErrorCode::InvalidRequest).await;
+    }
+    assert_eq!(service.issuer().requests().len(), 0, "nothing reached STS");
+    let mut signed = post(br#"{"profile": "dev"}"#);
+    signed.query = Some("X-Amz-Date=20261123T100000Z".into());
+    assert_eq!(call(&service, signed).await.response.status, 200);
+}
