@@ -151,9 +151,10 @@ pub fn derive_user(arn: &str, roles: &IdentityRoles) -> Result<Caller, IdentityE
         }
         // SECURITY: `N` is whatever the caller passed to GetFederationToken, so it
         // never stands alone (it could name anyone).
-        ("sts", ["federated-user", name]) if names_ok(&[name]) => {
-            (format!("federated-user/{name}"), PrincipalKind::FederatedUser)
-        }
+        ("sts", ["federated-user", name]) if names_ok(&[name]) => (
+            format!("federated-user/{name}"),
+            PrincipalKind::FederatedUser,
+        ),
         _ => return Err(unparsable()),
     };
     Ok(Caller {

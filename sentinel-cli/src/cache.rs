@@ -37,6 +37,9 @@ pub struct CacheKey<'a> {
     pub profile: &'a str,
     /// The AWS profile that signs, if any (different callers, different grants).
     pub source_profile: Option<&'a str>,
+    /// Who signs when no source profile is given (see `Environment::signer`): two
+    /// signers never share an entry.
+    pub signer: &'a str,
     /// The requested duration, if any.
     pub duration: Option<u32>,
 }
@@ -49,6 +52,7 @@ impl CacheKey<'_> {
             self.tvm_url,
             self.profile,
             self.source_profile.unwrap_or(""),
+            self.signer,
             &self.duration.map(|d| d.to_string()).unwrap_or_default(),
         ] {
             hash.update(part.as_bytes());
@@ -271,6 +275,7 @@ mod tests {
             tvm_url: "https://t",
             profile: "prod",
             source_profile: None,
+            signer: "AWS_PROFILE=a",
             duration: None,
         };
         let variants = [
@@ -280,6 +285,10 @@ mod tests {
             },
             CacheKey {
                 source_profile: Some("x"),
+                ..base
+            },
+            CacheKey {
+                signer: "AWS_PROFILE=b",
                 ..base
             },
             CacheKey {

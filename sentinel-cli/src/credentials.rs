@@ -133,6 +133,7 @@ pub async fn obtain(
         tvm_url: target.tvm_url,
         profile: profile.as_str(),
         source_profile: options.source_profile.as_deref(),
+        signer: &env.signer,
         duration,
     }
     .digest();

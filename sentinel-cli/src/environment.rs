@@ -25,6 +25,34 @@ pub struct Environment {
     pub depth: u32,
     /// `USER`, the fallback for `revoked_by`.
     pub user: Option<String>,
+    /// Who signs TVM calls when no `--source-profile` is given, as the SDK's default
+    /// chain will choose: every variable that selects its credentials (never a secret).
+    pub signer: String,
+}
+
+/// The variables the SDK's default credential chain reads to pick the signer, in its
+/// order: keys in the environment, a profile (and the files it lives in), web identity,
+/// container credentials. Secrets are left out; the key ID names the key.
+const SIGNER_VARIABLES: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "HOME",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+];
+
+/// `NAME=value` for each set signer variable, NUL-separated.
+pub fn signer_of(var: impl Fn(&str) -> Option<String>) -> String {
+    SIGNER_VARIABLES
+        .iter()
+        .filter_map(|name| var(name).map(|value| format!("{name}={value}")))
+        .collect::<Vec<_>>()
+        .join("\0")
 }
 
 impl Environment {
@@ -41,6 +69,7 @@ impl Environment {
             nested: env::var_os(DEPTH_VAR).is_some(),
             depth: var(DEPTH_VAR).and_then(|d| d.parse().ok()).unwrap_or(0),
             user: var("USER"),
+            signer: signer_of(var),
         }
     }
 
@@ -55,5 +84,31 @@ impl Environment {
             aws_config_file: self.aws_config_file.clone(),
             aws_shared_credentials_file: self.aws_shared_credentials_file.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signer_names_the_profile_and_key_but_no_secret() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            signer_of(move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let a = env(&[("AWS_PROFILE", "a"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+        let b = env(&[("AWS_PROFILE", "b")]);
+        assert_ne!(a, b);
+        assert!(!a.contains("SECRET"), "{a}");
+        assert_ne!(
+            env(&[("AWS_ACCESS_KEY_ID", "AKIDA")]),
+            env(&[("AWS_ACCESS_KEY_ID", "AKIDB")])
+        );
+        assert_eq!(env(&[]), "");
     }
 }

@@ -113,6 +113,57 @@ fn a_second_call_is_served_from_the_private_cache() {
     }
 }
 
+/// SECURITY: the cache key names the signer. Without --source-profile the signer comes
+/// from AWS_PROFILE or the key variables; if the key ignored them, b would be handed
+/// a's credentials (stamped with a's SourceIdentity, possibly for a profile b may not use).
+#[test]
+fn two_signers_never_share_a_cache_entry() {
+    let sandbox = Sandbox::new();
+    let tvm = fresh_tvm();
+    let mut runs = 0;
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "AKIDSIGNERA"),
+        ("AWS_ACCESS_KEY_ID", "AKIDSIGNERB"),
+    ] {
+        sandbox
+            .sentinel()
+            .env(name, value)
+            .args([
+                "credentials",
+                "--profile",
+                "prod",
+                "--region",
+                "us-east-1",
+                "--tvm-url",
+            ])
+            .arg(&tvm.url)
+            .assert()
+            .success();
+        runs += 1;
+        assert_eq!(
+            tvm.count(),
+            runs,
+            "{name}={value} was served another signer's entry"
+        );
+    }
+    // The same signer again is a cache hit.
+    sandbox
+        .sentinel()
+        .env("AWS_ACCESS_KEY_ID", "AKIDSIGNERB")
+        .args([
+            "credentials",
+            "--profile",
+            "prod",
+            "--region",
+            "us-east-1",
+            "--tvm-url",
+        ])
+        .arg(&tvm.url)
+        .assert()
+        .success();
+    assert_eq!(tvm.count(), runs);
+}
+
 #[test]
 fn credentials_near_expiry_are_vended_again() {
     let sandbox = Sandbox::new();

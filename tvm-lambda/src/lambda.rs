@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sentinel_types::AccountId;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use sentinel_types::AccountId;
 use sessions::SessionStore;
 
 use crate::grant::CredentialIssuer;

@@ -296,7 +296,11 @@ async fn foreign_accounts_are_refused_by_default_and_qualified_when_admitted() {
     let handled = call(&open, request).await;
     assert_eq!(handled.log.user.as_deref(), Some("999999999999:alice"));
     let handled = call(&open, get("profile=dev")).await;
-    assert_eq!(handled.log.user.as_deref(), Some("alice"), "home users stay bare");
+    assert_eq!(
+        handled.log.user.as_deref(),
+        Some("alice"),
+        "home users stay bare"
+    );
 }
 
 #[tokio::test]

@@ -147,7 +147,10 @@ mod tests {
     fn users_that_collided_before_get_distinct_values() {
         assert_ne!(si("deployer_build-42"), si("deployer/build-42"));
         let role = "r".repeat(58);
-        assert_ne!(si(&format!("{role}/session-1")), si(&format!("{role}/session-2")));
+        assert_ne!(
+            si(&format!("{role}/session-1")),
+            si(&format!("{role}/session-2"))
+        );
         assert_ne!(si("a b"), si("a_b"));
         assert_ne!(si("a+b"), si("a_b"));
     }
@@ -159,11 +162,20 @@ mod tests {
         assert!(long.starts_with("sentinel=xxx"), "{long}");
         let (_, hash) = long.rsplit_once("=H").unwrap();
         assert_eq!(hash.len(), 24);
-        assert!(hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            hash.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
         // Never cut inside an escape: the prefix ends on a whole character.
         let slashes = si(&"/".repeat(40));
         let prefix = slashes.rsplit_once("=H").unwrap().0;
-        assert!(prefix.trim_start_matches("sentinel").split('=').skip(1).all(|e| e.len() == 2));
+        assert!(
+            prefix
+                .trim_start_matches("sentinel")
+                .split('=')
+                .skip(1)
+                .all(|e| e.len() == 2)
+        );
     }
 
     proptest::proptest! {
