@@ -1,33 +1,46 @@
 //! `sentinel-authorizer`: an API Gateway Lambda REQUEST authorizer that lets a call
 //! through only when it names an existing, active, unexpired Sentinel session
-//! (SPEC §7).
+//! (docs/authorizer.md).
 //!
 //! It understands HTTP API authorizer events (payload 2.0, answered with a simple
 //! response) and REST API REQUEST authorizer events (answered with an IAM policy).
 //! The session ID comes from the `X-Sentinel-Session-ID` header (any case) or the
 //! `sentinel_session_id` query parameter. Every failure — missing, malformed,
-//! unknown, expired, revoked, store error — is a deny, never a Lambda error.
+//! unknown, expired, revoked, store error, an event that does not deserialize — is a
+//! deny, never a Lambda error.
 //!
 //! It is **not** an authentication layer: it checks that a session is still
 //! valid, not who is calling (use AWS_IAM auth or another authorizer for that).
 //!
+//! Each answered event is an [`Outcome`]: the response, one JSON decision line and one
+//! CloudWatch Embedded Metric Format line, which the front door (`main.rs`) writes.
+//!
 //! ```
-//! use authorizer::{Decision, response};
+//! use authorizer::{Event, EventKind};
 //! use serde_json::json;
 //!
-//! let event = json!({"version": "2.0", "type": "REQUEST", "headers": {}});
-//! let deny = response(&event, &Decision::Deny { reason: "no session id" });
-//! assert_eq!(deny, json!({"isAuthorized": false}));
+//! let raw = json!({
+//!     "version": "2.0",
+//!     "headers": {"X-Sentinel-Session-ID": "00112233445566778899aabbccddeeff"},
+//!     "requestContext": {"http": {"method": "GET"}},
+//! });
+//! let event = Event::parse(&raw).unwrap();
+//! assert_eq!(event.kind(), EventKind::HttpApiV2);
+//! assert_eq!(event.session_id(), Some("00112233445566778899aabbccddeeff"));
+//! // No request context: not an HTTP API event, so `authorize` denies it.
+//! assert!(Event::parse(&json!({"version": "2.0"})).is_err());
 //! ```
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use sessions::{SessionId, SessionRecord, SessionStore};
 
-/// Header carrying the session ID (matched case-insensitively).
-pub const SESSION_HEADER: &str = "x-sentinel-session-id";
-/// Query parameter carrying the session ID.
-pub const SESSION_QUERY: &str = "sentinel_session_id";
+mod event;
+
+pub use event::{Event, EventKind, NotUnderstood, SESSION_HEADER, SESSION_QUERY};
+
+/// The `Stack` metric dimension when `SENTINEL_STACK_NAME` is unset.
+pub const DEFAULT_STACK: &str = "sentinel";
 
 /// What the authorizer decided, and why (the reason is logged, never returned).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,65 +52,18 @@ pub enum Decision {
         /// For the log line.
         reason: &'static str,
     },
-}
-
-/// The kind of authorizer event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// HTTP API, payload format 2.0: simple response.
-    HttpApiV2,
-    /// REST API REQUEST authorizer: IAM policy response.
-    RestRequest,
-}
-
-/// HTTP API v2 events say `"version": "2.0"`; everything else is answered in the REST
-/// format (an HTTP API with payload 1.0 also expects the IAM policy format).
-pub fn event_kind(event: &Value) -> EventKind {
-    if event.get("version").and_then(Value::as_str) == Some("2.0") {
-        EventKind::HttpApiV2
-    } else {
-        EventKind::RestRequest
-    }
-}
-
-/// The first string value under `wanted` in a header or query map (single- or multi-value).
-fn lookup<'e>(map: Option<&'e Value>, wanted: &str, case_insensitive: bool) -> Option<&'e str> {
-    map?.as_object()?.iter().find_map(|(k, v)| {
-        let matches = if case_insensitive {
-            k.eq_ignore_ascii_case(wanted)
-        } else {
-            k == wanted
-        };
-        if !matches {
-            return None;
-        }
-        match v {
-            Value::String(s) => Some(s.as_str()),
-            // REST multiValue maps hold arrays.
-            Value::Array(values) => values.first().and_then(Value::as_str),
-            _ => None,
-        }
-    })
-}
-
-/// The raw session ID from the header (any case; first value) or the query string.
-pub fn session_id_from(event: &Value) -> Option<&str> {
-    lookup(event.get("headers"), SESSION_HEADER, true)
-        .or_else(|| lookup(event.get("multiValueHeaders"), SESSION_HEADER, true))
-        .map(|v| v.split(',').next().unwrap_or(v).trim())
-        .or_else(|| lookup(event.get("queryStringParameters"), SESSION_QUERY, false))
-        .or_else(|| {
-            lookup(
-                event.get("multiValueQueryStringParameters"),
-                SESSION_QUERY,
-                false,
-            )
-        })
+    /// The check itself failed (the session store): a deny, counted as an error.
+    Failed {
+        /// For the log line.
+        reason: &'static str,
+        /// The whole cause chain, for operators only.
+        detail: String,
+    },
 }
 
 /// Decides on one event. Reads are strongly consistent (the store's `get`).
-pub async fn decide<S: SessionStore>(store: &S, event: &Value, now: DateTime<Utc>) -> Decision {
-    let Some(raw) = session_id_from(event) else {
+pub async fn decide<S: SessionStore>(store: &S, event: &Event, now: DateTime<Utc>) -> Decision {
+    let Some(raw) = event.session_id() else {
         return Decision::Deny {
             reason: "no session id",
         };
@@ -109,8 +75,9 @@ pub async fn decide<S: SessionStore>(store: &S, event: &Value, now: DateTime<Utc
     };
     // SECURITY: any store failure denies; an outage must not open the door.
     match store.get(&id).await {
-        Err(_) => Decision::Deny {
+        Err(e) => Decision::Failed {
             reason: "session store error",
+            detail: sentinel_types::error_chain(&e),
         },
         Ok(None) => Decision::Deny {
             reason: "unknown session",
@@ -125,81 +92,153 @@ pub async fn decide<S: SessionStore>(store: &S, event: &Value, now: DateTime<Utc
     }
 }
 
-/// The response API Gateway expects for `event`'s kind.
-pub fn response(event: &Value, decision: &Decision) -> Value {
-    let context = match decision {
-        Decision::Allow(record) => Some(json!({
-            "session_id": record.session_id.as_str(),
-            "user": record.user,
-            "profile": record.profile.as_str(),
-            "principal_arn": record.principal_arn,
-        })),
-        Decision::Deny { .. } => None,
-    };
-    match event_kind(event) {
-        EventKind::HttpApiV2 => {
-            let mut body = Map::new();
-            body.insert("isAuthorized".into(), Value::Bool(context.is_some()));
-            if let Some(context) = context {
-                body.insert("context".into(), context);
-            }
-            Value::Object(body)
-        }
-        EventKind::RestRequest => {
-            let resource = event
-                .get("methodArn")
-                .and_then(Value::as_str)
-                .unwrap_or("*");
-            let (effect, principal) = match decision {
-                Decision::Allow(record) => ("Allow", record.user.clone()),
-                Decision::Deny { .. } => ("Deny", "unknown".to_owned()),
-            };
-            let mut body = json!({
-                "principalId": principal,
-                "policyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Action": "execute-api:Invoke",
-                        "Effect": effect,
-                        "Resource": resource,
-                    }],
-                },
-            });
-            if let (Some(context), Some(map)) = (context, body.as_object_mut()) {
-                map.insert("context".into(), context);
-            }
-            body
-        }
+/// Answers one raw event: an event that does not deserialize is denied, never an error.
+pub async fn authorize<S: SessionStore>(store: &S, raw: &Value, now: DateTime<Utc>) -> Outcome {
+    match Event::parse(raw) {
+        Ok(event) => Outcome {
+            kind: event.kind(),
+            request_id: event.request_id().map(str::to_owned),
+            route: event.route().map(str::to_owned),
+            decision: decide(store, &event, now).await,
+            event_error: None,
+        },
+        Err(not_understood) => Outcome {
+            kind: not_understood.kind,
+            request_id: not_understood.request_id,
+            route: not_understood.route,
+            decision: Decision::Deny {
+                reason: "event not understood",
+            },
+            event_error: Some(not_understood.error.to_string()),
+        },
     }
 }
 
-/// One JSON log line per decision; never more than the session's public fields.
-pub fn log_line(event: &Value, decision: &Decision, now: DateTime<Utc>) -> String {
-    let request_id = event
-        .pointer("/requestContext/requestId")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let (effect, reason, session, user) = match decision {
-        Decision::Allow(r) => (
-            "allow",
-            "active session",
-            Some(r.session_id.as_str()),
-            Some(r.user.as_str()),
-        ),
-        Decision::Deny { reason } => ("deny", *reason, None, None),
-    };
-    json!({
-        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "level": if effect == "allow" { "info" } else { "warn" },
-        "event": "authorize",
-        "request_id": request_id,
-        "effect": effect,
-        "reason": reason,
-        "session_id": session,
-        "user": user,
-        "route": event.get("routeArn").or_else(|| event.get("methodArn")),
-    })
-    .to_string()
+/// One answered event: the decision and what the response and log lines need of the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub kind: EventKind,
+    /// API Gateway's request ID.
+    pub request_id: Option<String>,
+    /// `routeArn` (HTTP API) or `methodArn` (REST: the policy's resource).
+    pub route: Option<String>,
+    pub decision: Decision,
+    /// Why the event did not deserialize, for operators only.
+    pub event_error: Option<String>,
+}
+
+impl Outcome {
+    /// The response API Gateway expects for the event's kind.
+    pub fn response(&self) -> Value {
+        let context = match &self.decision {
+            Decision::Allow(record) => Some(json!({
+                "session_id": record.session_id.as_str(),
+                "user": record.user,
+                "profile": record.profile.as_str(),
+                "principal_arn": record.principal_arn,
+            })),
+            Decision::Deny { .. } | Decision::Failed { .. } => None,
+        };
+        match self.kind {
+            EventKind::HttpApiV2 => {
+                let mut body = Map::new();
+                body.insert("isAuthorized".into(), Value::Bool(context.is_some()));
+                if let Some(context) = context {
+                    body.insert("context".into(), context);
+                }
+                Value::Object(body)
+            }
+            EventKind::RestRequest => {
+                let (effect, principal) = match &self.decision {
+                    Decision::Allow(record) => ("Allow", record.user.as_str()),
+                    Decision::Deny { .. } | Decision::Failed { .. } => ("Deny", "unknown"),
+                };
+                let mut body = json!({
+                    "principalId": principal,
+                    "policyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Action": "execute-api:Invoke",
+                            "Effect": effect,
+                            "Resource": self.route.as_deref().unwrap_or("*"),
+                        }],
+                    },
+                });
+                if let (Some(context), Some(map)) = (context, body.as_object_mut()) {
+                    map.insert("context".into(), context);
+                }
+                body
+            }
+        }
+    }
+
+    /// One JSON decision line; never more than the session's public fields. `detail`
+    /// (a store failure's cause chain, or why the event was not understood) stays here.
+    pub fn log_line(&self, now: DateTime<Utc>) -> String {
+        let (level, effect, reason, session, user, detail) = match &self.decision {
+            Decision::Allow(r) => (
+                "info",
+                "allow",
+                "active session",
+                Some(r.session_id.as_str()),
+                Some(r.user.as_str()),
+                None,
+            ),
+            Decision::Deny { reason } => (
+                "warn",
+                "deny",
+                *reason,
+                None,
+                None,
+                self.event_error.as_deref(),
+            ),
+            Decision::Failed { reason, detail } => {
+                ("error", "deny", *reason, None, None, Some(detail.as_str()))
+            }
+        };
+        json!({
+            "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "level": level,
+            "event": "authorize",
+            "request_id": self.request_id.as_deref().unwrap_or(""),
+            "effect": effect,
+            "reason": reason,
+            "detail": detail,
+            "session_id": session,
+            "user": user,
+            "route": self.route,
+        })
+        .to_string()
+    }
+
+    /// The CloudWatch Embedded Metric Format line: namespace `Sentinel`, dimension `Stack`.
+    /// A failed check is counted in `AuthorizerDenies` and `AuthorizerErrors`.
+    pub fn metrics_line(&self, stack: &str, now: DateTime<Utc>) -> String {
+        let (allows, denies, errors) = match self.decision {
+            Decision::Allow(_) => (1, 0, 0),
+            Decision::Deny { .. } => (0, 1, 0),
+            Decision::Failed { .. } => (0, 1, 1),
+        };
+        json!({
+            "_aws": {
+                "Timestamp": now.timestamp_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": "Sentinel",
+                    "Dimensions": [["Stack"]],
+                    "Metrics": [
+                        {"Name": "AuthorizerAllows", "Unit": "Count"},
+                        {"Name": "AuthorizerDenies", "Unit": "Count"},
+                        {"Name": "AuthorizerErrors", "Unit": "Count"}
+                    ]
+                }]
+            },
+            "Stack": stack,
+            "AuthorizerAllows": allows,
+            "AuthorizerDenies": denies,
+            "AuthorizerErrors": errors,
+        })
+        .to_string()
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! `sentinel-authorizer`: wiring only. Reads `SENTINEL_SESSION_TABLE` once, builds
-//! the DynamoDB client once, then answers authorizer events until the Lambda
-//! runtime shuts the process down.
+//! `sentinel-authorizer`: wiring only. Reads `SENTINEL_SESSION_TABLE` and
+//! `SENTINEL_STACK_NAME` once, builds the DynamoDB client once, then answers authorizer
+//! events until the Lambda runtime shuts the process down; each answer's decision line
+//! and metrics line go to stdout, where Lambda ships them to CloudWatch Logs.
 //!
 //! `sentinel-authorizer invoke` answers one event read from stdin instead (local
 //! use: the demo, debugging a deny); it prints the response API Gateway would get.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use chrono::Utc;
@@ -17,7 +18,9 @@ const USAGE: &str = "usage: sentinel-authorizer [invoke]
 
 Without arguments, runs as an AWS Lambda REQUEST authorizer (AWS_LAMBDA_RUNTIME_API
 must be set). `invoke` answers one authorizer event read from stdin and prints the
-response. Configuration: SENTINEL_SESSION_TABLE and the standard AWS SDK environment.";
+response (the log lines go to stderr). Configuration: SENTINEL_SESSION_TABLE,
+SENTINEL_STACK_NAME (the metrics' `Stack` dimension, default `sentinel`) and the
+standard AWS SDK environment.";
 
 /// The Lambda runtime client panics without these; Lambda always sets them.
 const LAMBDA_VARIABLES: [&str; 4] = [
@@ -30,6 +33,13 @@ const LAMBDA_VARIABLES: [&str; 4] = [
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("sentinel-authorizer: error: {message}");
     ExitCode::FAILURE
+}
+
+/// A log line that cannot be written is lost; the answer still goes out.
+fn write_lines(out: &mut impl Write, lines: &[String]) {
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 fn main() -> ExitCode {
@@ -59,6 +69,11 @@ fn main() -> ExitCode {
     else {
         return fail("invalid setting `SENTINEL_SESSION_TABLE`: it is required");
     };
+    let stack = std::env::var("SENTINEL_STACK_NAME")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| authorizer::DEFAULT_STACK.to_owned());
     let missing = LAMBDA_VARIABLES
         .iter()
         .find(|name| std::env::var_os(name).is_none());
@@ -87,17 +102,24 @@ fn main() -> ExitCode {
                 Err(e) => return fail(format!("the event on stdin is not JSON: {e}")),
             };
             let now = Utc::now();
-            let decision = authorizer::decide(&store, &event, now).await;
-            eprintln!("{}", authorizer::log_line(&event, &decision, now));
-            println!("{}", authorizer::response(&event, &decision));
+            let outcome = authorizer::authorize(&store, &event, now).await;
+            // stdout carries the response alone.
+            write_lines(
+                &mut std::io::stderr().lock(),
+                &[outcome.log_line(now), outcome.metrics_line(&stack, now)],
+            );
+            println!("{}", outcome.response());
             return ExitCode::SUCCESS;
         }
-        let store = &store;
+        let (store, stack) = (&store, stack.as_str());
         let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             let now = Utc::now();
-            let decision = authorizer::decide(store, &event.payload, now).await;
-            println!("{}", authorizer::log_line(&event.payload, &decision, now));
-            Ok::<Value, lambda_runtime::Error>(authorizer::response(&event.payload, &decision))
+            let outcome = authorizer::authorize(store, &event.payload, now).await;
+            write_lines(
+                &mut std::io::stdout().lock(),
+                &[outcome.log_line(now), outcome.metrics_line(stack, now)],
+            );
+            Ok::<Value, lambda_runtime::Error>(outcome.response())
         }))
         .await;
         match served {

@@ -16,6 +16,10 @@ fn event(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+fn parsed(raw: &Value) -> Event {
+    Event::parse(raw).unwrap()
+}
+
 fn record(id: &str, expires_at: DateTime<Utc>) -> SessionRecord {
     let mut record = sessions::contract::record(1, "alice", "prod");
     record.session_id = SessionId::parse(id).unwrap();
@@ -33,42 +37,45 @@ async fn store_with_active() -> InMemorySessionStore {
     store
 }
 
-fn with_header(mut event: Value, name: &str, value: &str) -> Value {
-    let headers = event["headers"].as_object_mut().unwrap();
-    headers.retain(|k, _| !k.eq_ignore_ascii_case(SESSION_HEADER));
-    headers.insert(name.into(), value.into());
-    if let Some(multi) = event
-        .get_mut("multiValueHeaders")
-        .and_then(Value::as_object_mut)
-    {
-        multi.retain(|k, _| !k.eq_ignore_ascii_case(SESSION_HEADER));
+fn without_session(mut event: Value) -> Value {
+    for map in ["headers", "multiValueHeaders"] {
+        if let Some(map) = event.get_mut(map).and_then(Value::as_object_mut) {
+            map.retain(|k, _| !k.eq_ignore_ascii_case(SESSION_HEADER));
+        }
     }
+    event
+}
+
+fn with_header(event: Value, name: &str, value: &str) -> Value {
+    let mut event = without_session(event);
+    event["headers"][name] = value.into();
     event
 }
 
 #[tokio::test]
 async fn active_session_is_allowed_with_context_in_both_formats() {
     let store = store_with_active().await;
-    let v2 = event("http-api-v2.json");
-    let decision = decide(&store, &v2, now()).await;
-    assert!(matches!(decision, Decision::Allow(_)), "{decision:?}");
+    let v2 = authorize(&store, &event("http-api-v2.json"), now()).await;
+    assert!(matches!(v2.decision, Decision::Allow(_)), "{v2:?}");
     assert_eq!(
-        response(&v2, &decision),
+        v2.response(),
         json!({"isAuthorized": true, "context": {
             "session_id": ID, "user": "alice", "profile": "prod",
             "principal_arn": "arn:aws:iam::111122223333:user/alice"}})
     );
 
-    let rest = event("rest-request.json");
-    let decision = decide(&store, &rest, now()).await;
-    let body = response(&rest, &decision);
-    assert_eq!(body["principalId"], "alice");
-    assert_eq!(body["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    let rest = authorize(&store, &event("rest-request.json"), now()).await;
     assert_eq!(
-        body["policyDocument"]["Statement"][0]["Resource"],
-        "arn:aws:execute-api:us-east-1:111122223333:abc123defg/prod/GET/orders"
+        rest.response(),
+        json!({
+            "principalId": "alice",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": "Allow",
+                "Resource": "arn:aws:execute-api:us-east-1:111122223333:abc123defg/prod/GET/orders"}]},
+            "context": {
+                "session_id": ID, "user": "alice", "profile": "prod",
+                "principal_arn": "arn:aws:iam::111122223333:user/alice"}})
     );
-    assert_eq!(body["context"]["session_id"], ID);
 }
 
 #[tokio::test]
@@ -79,29 +86,51 @@ async fn header_name_is_case_insensitive_and_query_parameter_works() {
         "x-sentinel-session-id",
         "X-Sentinel-Session-Id",
     ] {
-        let e = with_header(event("http-api-v2.json"), name, ID);
-        assert!(
-            matches!(decide(&store, &e, now()).await, Decision::Allow(_)),
-            "{name}"
-        );
+        for saved in ["http-api-v2.json", "rest-request.json"] {
+            let e = parsed(&with_header(event(saved), name, ID));
+            assert!(
+                matches!(decide(&store, &e, now()).await, Decision::Allow(_)),
+                "{name} in {saved}"
+            );
+        }
     }
-    let mut e = event("http-api-v2.json");
-    e["headers"].as_object_mut().unwrap().remove(SESSION_HEADER);
+    let mut e = without_session(event("http-api-v2.json"));
     e["queryStringParameters"] = json!({ SESSION_QUERY: ID });
     assert!(matches!(
-        decide(&store, &e, now()).await,
+        decide(&store, &parsed(&e), now()).await,
         Decision::Allow(_)
     ));
 }
 
 #[tokio::test]
+async fn rest_multi_value_maps_and_comma_joined_headers_give_the_first_value() {
+    let store = store_with_active().await;
+    let unknown = "f".repeat(32);
+
+    let mut multi_header = without_session(event("rest-request.json"));
+    multi_header["multiValueHeaders"]["X-Sentinel-Session-Id"] = json!([ID, unknown]);
+    let mut multi_query = without_session(event("rest-request.json"));
+    multi_query["multiValueQueryStringParameters"] = json!({ SESSION_QUERY: [ID, unknown] });
+    let mut rest_query = without_session(event("rest-request.json"));
+    rest_query["queryStringParameters"] = json!({ SESSION_QUERY: ID });
+    let joined = format!("{ID}, {unknown}");
+    let comma_v2 = with_header(event("http-api-v2.json"), SESSION_HEADER, &joined);
+    let comma_rest = with_header(event("rest-request.json"), "X-Sentinel-Session-Id", &joined);
+
+    for e in [multi_header, multi_query, rest_query, comma_v2, comma_rest] {
+        let e = parsed(&e);
+        assert_eq!(e.session_id(), Some(ID), "{e:?}");
+        assert!(matches!(
+            decide(&store, &e, now()).await,
+            Decision::Allow(_)
+        ));
+    }
+}
+
+#[tokio::test]
 async fn missing_malformed_and_unknown_sessions_are_denied() {
     let store = store_with_active().await;
-    let mut missing = event("http-api-v2.json");
-    missing["headers"]
-        .as_object_mut()
-        .unwrap()
-        .remove(SESSION_HEADER);
+    let missing = parsed(&without_session(event("http-api-v2.json")));
     assert_eq!(
         decide(&store, &missing, now()).await,
         Decision::Deny {
@@ -117,13 +146,13 @@ async fn missing_malformed_and_unknown_sessions_are_denied() {
         "../../etc/passwd",
     ] {
         let e = with_header(event("http-api-v2.json"), SESSION_HEADER, bad);
-        let d = decide(&store, &e, now()).await;
-        assert!(matches!(d, Decision::Deny { .. }), "{bad:?}");
-        assert_eq!(response(&e, &d), json!({"isAuthorized": false}));
+        let outcome = authorize(&store, &e, now()).await;
+        assert!(matches!(outcome.decision, Decision::Deny { .. }), "{bad:?}");
+        assert_eq!(outcome.response(), json!({"isAuthorized": false}));
     }
     let unknown = with_header(event("http-api-v2.json"), SESSION_HEADER, &"f".repeat(32));
     assert_eq!(
-        decide(&store, &unknown, now()).await,
+        decide(&store, &parsed(&unknown), now()).await,
         Decision::Deny {
             reason: "unknown session"
         }
@@ -133,18 +162,23 @@ async fn missing_malformed_and_unknown_sessions_are_denied() {
 #[tokio::test]
 async fn expired_and_revoked_sessions_are_denied() {
     let store = store_with_active().await;
-    let e = event("rest-request.json");
+    let raw = event("rest-request.json");
     let later = now() + Duration::minutes(31);
-    let d = decide(&store, &e, later).await;
+    let outcome = authorize(&store, &raw, later).await;
     assert_eq!(
-        d,
+        outcome.decision,
         Decision::Deny {
             reason: "expired session"
         }
     );
-    let body = response(&e, &d);
-    assert_eq!(body["policyDocument"]["Statement"][0]["Effect"], "Deny");
-    assert!(body.get("context").is_none());
+    assert_eq!(
+        outcome.response(),
+        json!({
+            "principalId": "unknown",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": "Deny",
+                "Resource": "arn:aws:execute-api:us-east-1:111122223333:abc123defg/prod/GET/orders"}]}})
+    );
 
     let revocation = Revocation {
         by: "arn:aws:iam::111122223333:user/admin".into(),
@@ -156,7 +190,7 @@ async fn expired_and_revoked_sessions_are_denied() {
         .await
         .unwrap();
     assert_eq!(
-        decide(&store, &e, now()).await,
+        decide(&store, &parsed(&raw), now()).await,
         Decision::Deny {
             reason: "revoked session"
         }
@@ -164,45 +198,150 @@ async fn expired_and_revoked_sessions_are_denied() {
 }
 
 #[tokio::test]
-async fn store_outage_is_a_deny_not_an_error() {
+async fn store_outage_is_a_deny_logged_as_an_error_with_its_cause() {
     let store = store_with_active().await;
     store.set_unavailable(true);
-    let e = event("http-api-v2.json");
-    let d = decide(&store, &e, now()).await;
+    let outcome = authorize(&store, &event("http-api-v2.json"), now()).await;
+    let cause = "the session store is unavailable: the in-memory session store is switched off";
     assert_eq!(
-        d,
-        Decision::Deny {
-            reason: "session store error"
+        outcome.decision,
+        Decision::Failed {
+            reason: "session store error",
+            detail: cause.into(),
         }
     );
-    assert_eq!(response(&e, &d), json!({"isAuthorized": false}));
+    assert_eq!(outcome.response(), json!({"isAuthorized": false}));
+
+    let line: Value = serde_json::from_str(&outcome.log_line(now())).unwrap();
+    assert_eq!(line["level"], "error");
+    assert_eq!(line["effect"], "deny");
+    assert_eq!(line["reason"], "session store error");
+    assert_eq!(line["detail"], cause);
+
+    let rest = authorize(&store, &event("rest-request.json"), now()).await;
+    assert!(!rest.response().to_string().contains("unavailable"));
 }
 
-#[test]
-fn garbage_events_never_panic_and_deny() {
+#[tokio::test]
+async fn events_that_do_not_deserialize_are_denied_in_the_format_they_ask_for() {
+    let store = store_with_active().await;
+    // HTTP API events always carry a request context; a v2 event without one is not one.
+    let mut v2 = event("http-api-v2.json");
+    v2.as_object_mut().unwrap().remove("requestContext");
+    let outcome = authorize(&store, &v2, now()).await;
+    assert_eq!(
+        outcome.decision,
+        Decision::Deny {
+            reason: "event not understood"
+        }
+    );
+    assert_eq!(outcome.response(), json!({"isAuthorized": false}));
+    let line: Value = serde_json::from_str(&outcome.log_line(now())).unwrap();
+    assert_eq!(line["level"], "warn");
+    assert_eq!(line["reason"], "event not understood");
+    assert!(
+        line["detail"].as_str().unwrap().contains("requestContext"),
+        "{line}"
+    );
+    assert_eq!(
+        line["route"],
+        "arn:aws:execute-api:us-east-1:111122223333:abc123defg/$default/GET/orders"
+    );
+
+    let mut rest = event("rest-request.json");
+    rest["headers"] = json!({"X-Sentinel-Session-Id": 7});
+    let outcome = authorize(&store, &rest, now()).await;
+    assert_eq!(
+        outcome.decision,
+        Decision::Deny {
+            reason: "event not understood"
+        }
+    );
+    assert_eq!(
+        outcome.request_id.as_deref(),
+        Some("2f3c4d5e-aaaa-bbbb-cccc-0123456789ab")
+    );
+    let body = outcome.response();
+    assert_eq!(body["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    assert_eq!(
+        body["policyDocument"]["Statement"][0]["Resource"],
+        "arn:aws:execute-api:us-east-1:111122223333:abc123defg/prod/GET/orders"
+    );
+}
+
+#[tokio::test]
+async fn garbage_events_never_panic_and_deny() {
+    let store = store_with_active().await;
     for e in [
         json!(null),
         json!([]),
+        json!("2.0"),
+        json!({"version": "2.0"}),
+        json!({"version": 2}),
         json!({"headers": 5}),
-        json!({"headers": {"x-sentinel-session-id": 7}}),
+        json!({"headers": {"x-sentinel-session-id": 7}, "requestContext": {}}),
+        json!({"headers": {"bad header": "x"}, "requestContext": {}}),
     ] {
-        assert_eq!(session_id_from(&e), None);
-        let body = response(
-            &e,
-            &Decision::Deny {
-                reason: "no session id",
-            },
+        let outcome = authorize(&store, &e, now()).await;
+        assert!(
+            matches!(outcome.decision, Decision::Deny { .. }),
+            "{e}: {outcome:?}"
         );
-        assert_eq!(body["policyDocument"]["Statement"][0]["Effect"], "Deny");
+        let body = outcome.response();
+        if outcome.kind == EventKind::HttpApiV2 {
+            assert_eq!(body, json!({"isAuthorized": false}));
+        } else {
+            assert_eq!(body["policyDocument"]["Statement"][0]["Effect"], "Deny");
+            assert_eq!(body["policyDocument"]["Statement"][0]["Resource"], "*");
+        }
     }
 }
 
-#[test]
-fn log_line_never_carries_more_than_public_fields() {
-    let e = event("http-api-v2.json");
-    let line = log_line(&e, &Decision::Allow(Box::new(record(ID, now()))), now());
+#[tokio::test]
+async fn log_line_never_carries_more_than_public_fields() {
+    let store = store_with_active().await;
+    let outcome = authorize(&store, &event("http-api-v2.json"), now()).await;
+    let line = outcome.log_line(now());
     let v: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["effect"], "allow");
+    assert_eq!(v["level"], "info");
     assert_eq!(v["request_id"], "AuthzV2RequestId=");
+    assert_eq!(v["session_id"], ID);
+    assert_eq!(v["detail"], Value::Null);
     assert!(!line.contains("ASIAEXAMPLE"));
+}
+
+#[tokio::test]
+async fn metrics_line_is_embedded_metric_format_per_stack() {
+    let store = store_with_active().await;
+    let allow = authorize(&store, &event("http-api-v2.json"), now()).await;
+    let deny = authorize(&store, &json!(null), now()).await;
+    store.set_unavailable(true);
+    let failed = authorize(&store, &event("rest-request.json"), now()).await;
+
+    for (outcome, counts) in [(allow, [1, 0, 0]), (deny, [0, 1, 0]), (failed, [0, 1, 1])] {
+        let emf: Value = serde_json::from_str(&outcome.metrics_line("prod-stack", now())).unwrap();
+        assert_eq!(
+            emf,
+            json!({
+                "_aws": {
+                    "Timestamp": now().timestamp_millis(),
+                    "CloudWatchMetrics": [{
+                        "Namespace": "Sentinel",
+                        "Dimensions": [["Stack"]],
+                        "Metrics": [
+                            {"Name": "AuthorizerAllows", "Unit": "Count"},
+                            {"Name": "AuthorizerDenies", "Unit": "Count"},
+                            {"Name": "AuthorizerErrors", "Unit": "Count"}
+                        ]
+                    }]
+                },
+                "Stack": "prod-stack",
+                "AuthorizerAllows": counts[0],
+                "AuthorizerDenies": counts[1],
+                "AuthorizerErrors": counts[2],
+            }),
+            "{outcome:?}"
+        );
+    }
 }

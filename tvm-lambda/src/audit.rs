@@ -8,6 +8,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+/// The `Stack` metric dimension when the front door sets none (`SENTINEL_STACK_NAME` unset).
+pub const DEFAULT_STACK: &str = "sentinel";
+
 /// The outcome class of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,6 +50,10 @@ pub struct DecisionLog {
     /// Whether the profile exists; only known profiles become a metric dimension.
     #[serde(skip)]
     pub known_profile: bool,
+    /// The metrics' `Stack` dimension, so that two stacks in one account and region
+    /// (dev and prod) never trip each other's alarms.
+    #[serde(skip)]
+    pub stack: String,
     #[serde(skip)]
     pub at: DateTime<Utc>,
 }
@@ -76,8 +83,16 @@ impl DecisionLog {
             user_agent: None,
             latency_ms: 0.0,
             known_profile: false,
+            stack: DEFAULT_STACK.to_owned(),
             at,
         }
+    }
+
+    /// The same record, reporting its metrics under `stack` (the stack name).
+    #[must_use]
+    pub fn with_stack(mut self, stack: impl Into<String>) -> Self {
+        self.stack = stack.into();
+        self
     }
 
     /// The decision line.
@@ -90,7 +105,8 @@ impl DecisionLog {
         })
     }
 
-    /// The EMF metrics line (namespace `Sentinel`, dimension `Profile`).
+    /// The EMF metrics line: namespace `Sentinel`, dimension sets `Stack, Profile` and
+    /// `Stack` (the stack's alarms read the latter).
     ///
     /// SECURITY: an unknown profile name is caller-controlled; it is reported as `-`
     /// so that nobody can mint unbounded metric dimensions.
@@ -105,7 +121,7 @@ impl DecisionLog {
                 "Timestamp": self.at.timestamp_millis(),
                 "CloudWatchMetrics": [{
                     "Namespace": "Sentinel",
-                    "Dimensions": [["Profile"]],
+                    "Dimensions": [["Stack", "Profile"], ["Stack"]],
                     "Metrics": [
                         {"Name": "Vends", "Unit": "Count"},
                         {"Name": "Denies", "Unit": "Count"},
@@ -114,6 +130,7 @@ impl DecisionLog {
                     ]
                 }]
             },
+            "Stack": self.stack,
             "Profile": profile,
             "Vends": count(Effect::Allow),
             "Denies": count(Effect::Deny),
@@ -171,5 +188,49 @@ mod tests {
         let emf: serde_json::Value = serde_json::from_str(&log.to_emf_line()).unwrap();
         assert_eq!(emf["Profile"], "attacker-chosen-123");
         assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Sentinel");
+    }
+
+    #[test]
+    fn metrics_carry_the_stack_in_both_dimension_sets() {
+        let mut log = DecisionLog::new("req-1".into(), DateTime::UNIX_EPOCH);
+        log.profile = Some("prod".into());
+        log.known_profile = true;
+        log.latency_ms = 12.5;
+        let emf: serde_json::Value = serde_json::from_str(&log.to_emf_line()).unwrap();
+        assert_eq!(emf["Stack"], DEFAULT_STACK);
+
+        let emf: serde_json::Value =
+            serde_json::from_str(&log.with_stack("sentinel-dev").to_emf_line()).unwrap();
+        assert_eq!(
+            emf,
+            json!({
+                "_aws": {
+                    "Timestamp": 0,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "Sentinel",
+                        "Dimensions": [["Stack", "Profile"], ["Stack"]],
+                        "Metrics": [
+                            {"Name": "Vends", "Unit": "Count"},
+                            {"Name": "Denies", "Unit": "Count"},
+                            {"Name": "Errors", "Unit": "Count"},
+                            {"Name": "LatencyMs", "Unit": "Milliseconds"}
+                        ]
+                    }]
+                },
+                "Stack": "sentinel-dev",
+                "Profile": "prod",
+                "Vends": 1,
+                "Denies": 0,
+                "Errors": 0,
+                "LatencyMs": 12.5,
+            })
+        );
+    }
+
+    #[test]
+    fn the_stack_is_no_field_of_the_decision_line() {
+        let log = DecisionLog::new("req-1".into(), DateTime::UNIX_EPOCH).with_stack("s");
+        let value: serde_json::Value = serde_json::from_str(&log.to_json_line()).unwrap();
+        assert!(value.get("stack").is_none());
     }
 }
