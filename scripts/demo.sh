@@ -164,7 +164,7 @@ step "Downstream API: the authorizer allows the live session, then denies it onc
 session_id="$(admin_sentinel sessions list --table "$table" --user alice --status active --json --limit 1 |
     "$venv/bin/python" -c 'import json, sys; print(json.loads(sys.stdin.readline())["session_id"])')"
 event() {
-    printf '{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:%s:demo/$default/GET/whoami","headers":{"x-sentinel-session-id":"%s"},"requestContext":{"requestId":"demo"}}' \
+    printf '{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:%s:demo/$default/GET/whoami","headers":{"x-sentinel-session-id":"%s"},"requestContext":{"requestId":"demo","http":{"method":"GET","path":"/whoami","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"demo"}}}' \
         "$account" "$session_id"
 }
 authorize() { event | "${admin_env[@]}" SENTINEL_SESSION_TABLE="$table" "$bin/sentinel-authorizer" invoke 2>/dev/null; echo; }

@@ -169,7 +169,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
                 .header("lambda-runtime-deadline-ms", deadline.to_string())
                 .header(
                     "lambda-runtime-invoked-function-arn",
-                    "arn:aws:lambda:us-east-1:123456789012:function:test",
+                    "arn:aws:lambda:us-east-1:111122223333:function:test",
                 )
                 .header(
                     "lambda-runtime-trace-id",
