@@ -12,6 +12,7 @@ use crate::exec::{self, ExecArgs};
 use crate::failure::Failure;
 use crate::policy_admin::{self, PullArgs, PushArgs};
 use crate::profiles::{self, ProfilesArgs};
+use crate::proof::{self, ProofArgs, StsEndpointEnv};
 use crate::sessions_cmd::{self, SessionsArgs};
 
 /// The engineers' and admins' top-level commands.
@@ -21,6 +22,8 @@ pub enum Command {
     Credentials(CredentialsArgs),
     /// Run a command with a profile's credentials in its environment
     Exec(ExecArgs),
+    /// Print the headers that prove this session to a downstream API's authorizer
+    Proof(ProofArgs),
     /// List the profiles the TVM serves
     Profiles(ProfilesArgs),
     /// Add or update a profile's credential_process in the AWS config file
@@ -53,6 +56,12 @@ pub fn run(command: &Command, options: &TvmOptions, env: &Environment) -> Result
                 credentials::run(args, options, env, now).await.map(|()| 0)
             }
             Command::Exec(args) => exec::run(args, options, env, now).await,
+            Command::Proof(args) => {
+                let endpoints = StsEndpointEnv::from_process();
+                proof::run(args, options, env, &endpoints, now)
+                    .await
+                    .map(|()| 0)
+            }
             Command::Profiles(args) => profiles::run(args, options, env).await.map(|()| 0),
             Command::Configure(args) => configure::run(args, options, env).map(|()| 0),
             Command::Bootstrap(args) => bootstrap::run(args, region).await.map(|()| 0),

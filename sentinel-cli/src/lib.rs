@@ -1,5 +1,5 @@
 //! The engine behind the `sentinel` command line (docs/cli.md): the engineers'
-//! commands (`credentials`, `exec`, `profiles`, `configure`) and the admins'
+//! commands (`credentials`, `exec`, `proof`, `profiles`, `configure`) and the admins'
 //! (`policy pull|push|diff`, `bootstrap`, `sessions`).
 //!
 //! This library is what the `sentinel` binary wires together; it is not an
@@ -31,6 +31,7 @@ pub mod exec;
 pub mod failure;
 pub mod policy_admin;
 pub mod profiles;
+pub mod proof;
 pub mod recursion;
 pub mod revocation;
 pub mod sessions_cmd;

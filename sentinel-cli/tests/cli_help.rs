@@ -24,6 +24,7 @@ fn help_texts() {
     for (name, args) in [
         ("credentials", &["credentials"][..]),
         ("exec", &["exec"]),
+        ("proof", &["proof"]),
         ("profiles", &["profiles"]),
         ("configure", &["configure"]),
         ("policy_pull", &["policy", "pull"]),
