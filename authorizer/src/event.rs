@@ -110,23 +110,38 @@ impl Event {
     /// The raw session ID from the header (any case; the first value, also of a
     /// comma-joined one) or else the query string.
     pub fn session_id(&self) -> Option<&str> {
-        match self {
-            Self::HttpApiV2(e) => header(&e.headers).or_else(|| {
-                e.query_string_parameters
-                    .get(SESSION_QUERY)
-                    .map(String::as_str)
-            }),
-            Self::RestRequest(e) => header(&e.headers)
-                .or_else(|| header(&e.multi_value_headers))
-                .or_else(|| e.query_string_parameters.first(SESSION_QUERY))
+        self.header(SESSION_HEADER).or_else(|| match self {
+            Self::HttpApiV2(e) => e
+                .query_string_parameters
+                .get(SESSION_QUERY)
+                .map(String::as_str),
+            Self::RestRequest(e) => e
+                .query_string_parameters
+                .first(SESSION_QUERY)
                 .or_else(|| e.multi_value_query_string_parameters.first(SESSION_QUERY)),
+        })
+    }
+
+    /// The `X-Sentinel-Proof` header (any case; headers only: a proof never travels in
+    /// a URL, where logs would keep it).
+    pub fn proof(&self) -> Option<&str> {
+        self.header(crate::proof::PROOF_HEADER)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        match self {
+            Self::HttpApiV2(e) => header(&e.headers, name),
+            Self::RestRequest(e) => {
+                header(&e.headers, name).or_else(|| header(&e.multi_value_headers, name))
+            }
         }
     }
 }
 
-/// The session header's first value; `HeaderMap` names are case-insensitive.
-fn header(headers: &HeaderMap) -> Option<&str> {
-    let value = std::str::from_utf8(headers.get(SESSION_HEADER)?.as_bytes()).ok()?;
+/// A header's first value; `HeaderMap` names are case-insensitive. Base64 and session
+/// IDs hold no comma, so a comma-joined value is cut at the first one.
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let value = std::str::from_utf8(headers.get(name)?.as_bytes()).ok()?;
     Some(
         value
             .split_once(',')

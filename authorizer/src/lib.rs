@@ -36,8 +36,21 @@ use serde_json::{Map, Value, json};
 use sessions::{SessionId, SessionRecord, SessionStore};
 
 mod event;
+pub mod proof;
 
 pub use event::{Event, EventKind, NotUnderstood, SESSION_HEADER, SESSION_QUERY};
+use proof::{CallerIdentity, ProofError, ProofSettings};
+
+/// What a session ID must come with (`SENTINEL_AUTHORIZER_MODE`).
+#[derive(Debug, Clone)]
+pub enum Mode<C> {
+    /// `proof` (the default): a proof of possession signed with the session's own
+    /// credentials for this API's audience, replayed to STS through `C`.
+    Proof(ProofSettings, C),
+    /// `session-id`: the ID alone, bearer-grade (anyone who read it in a log can use it);
+    /// for callers that cannot sign.
+    SessionId,
+}
 
 /// The `Stack` metric dimension when `SENTINEL_STACK_NAME` is unset.
 pub const DEFAULT_STACK: &str = "sentinel";
@@ -52,7 +65,14 @@ pub enum Decision {
         /// For the log line.
         reason: &'static str,
     },
-    /// The check itself failed (the session store): a deny, counted as an error.
+    /// A proof that does not prove possession of the session: a deny, with why.
+    Refused {
+        /// For the log line.
+        reason: &'static str,
+        /// What exactly was wrong, for operators only.
+        detail: String,
+    },
+    /// The check itself failed (the session store, STS): a deny, counted as an error.
     Failed {
         /// For the log line.
         reason: &'static str,
@@ -61,8 +81,15 @@ pub enum Decision {
     },
 }
 
-/// Decides on one event. Reads are strongly consistent (the store's `get`).
-pub async fn decide<S: SessionStore>(store: &S, event: &Event, now: DateTime<Utc>) -> Decision {
+/// Decides on one event: the session ID, in `proof` mode the proof's local checks, the
+/// session row (a strongly consistent read), then in `proof` mode STS's word on whose
+/// credentials signed the proof.
+pub async fn decide<S: SessionStore, C: CallerIdentity>(
+    store: &S,
+    mode: &Mode<C>,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Decision {
     let Some(raw) = event.session_id() else {
         return Decision::Deny {
             reason: "no session id",
@@ -73,8 +100,60 @@ pub async fn decide<S: SessionStore>(store: &S, event: &Event, now: DateTime<Utc
             reason: "malformed session id",
         };
     };
+    // SECURITY: in proof mode the ID alone authorizes nothing (it is in CloudTrail and
+    // every access log); what can be checked locally is checked before any I/O.
+    let proof = match mode {
+        Mode::SessionId => None,
+        Mode::Proof(settings, _) => {
+            let Some(raw_proof) = event.proof() else {
+                return Decision::Deny {
+                    reason: "no proof of possession",
+                };
+            };
+            match proof::check(raw_proof, settings, now) {
+                Ok(checked) => Some(checked),
+                Err(e) => return refused(e),
+            }
+        }
+    };
+    let record = match session_row(store, &id, now).await {
+        Ok(record) => record,
+        Err(decision) => return decision,
+    };
+    if let (Mode::Proof(_, sts), Some(proof)) = (mode, proof) {
+        let checked = match sts.caller_arn(&proof).await {
+            Ok(arn) => proof::check_caller(&arn, &record.session_id, &record.role_arn),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            return refused(e);
+        }
+    }
+    Decision::Allow(Box::new(record))
+}
+
+fn refused(e: ProofError) -> Decision {
+    if e.is_failure() {
+        Decision::Failed {
+            reason: "proof check failed",
+            detail: e.to_string(),
+        }
+    } else {
+        Decision::Refused {
+            reason: "proof refused",
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// The session's row when it is active and unexpired; else the deny.
+async fn session_row<S: SessionStore>(
+    store: &S,
+    id: &SessionId,
+    now: DateTime<Utc>,
+) -> Result<SessionRecord, Decision> {
     // SECURITY: any store failure denies; an outage must not open the door.
-    match store.get(&id).await {
+    let decision = match store.get(id).await {
         Err(e) => Decision::Failed {
             reason: "session store error",
             detail: sentinel_types::error_chain(&e),
@@ -88,18 +167,24 @@ pub async fn decide<S: SessionStore>(store: &S, event: &Event, now: DateTime<Utc
         Ok(Some(record)) if !record.is_active_at(now) => Decision::Deny {
             reason: "expired session",
         },
-        Ok(Some(record)) => Decision::Allow(Box::new(record)),
-    }
+        Ok(Some(record)) => return Ok(record),
+    };
+    Err(decision)
 }
 
 /// Answers one raw event: an event that does not deserialize is denied, never an error.
-pub async fn authorize<S: SessionStore>(store: &S, raw: &Value, now: DateTime<Utc>) -> Outcome {
+pub async fn authorize<S: SessionStore, C: CallerIdentity>(
+    store: &S,
+    mode: &Mode<C>,
+    raw: &Value,
+    now: DateTime<Utc>,
+) -> Outcome {
     match Event::parse(raw) {
         Ok(event) => Outcome {
             kind: event.kind(),
             request_id: event.request_id().map(str::to_owned),
             route: event.route().map(str::to_owned),
-            decision: decide(store, &event, now).await,
+            decision: decide(store, mode, &event, now).await,
             event_error: None,
         },
         Err(not_understood) => Outcome {
@@ -137,7 +222,7 @@ impl Outcome {
                 "profile": record.profile.as_str(),
                 "principal_arn": record.principal_arn,
             })),
-            Decision::Deny { .. } | Decision::Failed { .. } => None,
+            Decision::Deny { .. } | Decision::Refused { .. } | Decision::Failed { .. } => None,
         };
         match self.kind {
             EventKind::HttpApiV2 => {
@@ -151,7 +236,9 @@ impl Outcome {
             EventKind::RestRequest => {
                 let (effect, principal) = match &self.decision {
                     Decision::Allow(record) => ("Allow", record.user.as_str()),
-                    Decision::Deny { .. } | Decision::Failed { .. } => ("Deny", "unknown"),
+                    Decision::Deny { .. } | Decision::Refused { .. } | Decision::Failed { .. } => {
+                        ("Deny", "unknown")
+                    }
                 };
                 let mut body = json!({
                     "principalId": principal,
@@ -192,6 +279,9 @@ impl Outcome {
                 None,
                 self.event_error.as_deref(),
             ),
+            Decision::Refused { reason, detail } => {
+                ("warn", "deny", *reason, None, None, Some(detail.as_str()))
+            }
             Decision::Failed { reason, detail } => {
                 ("error", "deny", *reason, None, None, Some(detail.as_str()))
             }
@@ -216,7 +306,7 @@ impl Outcome {
     pub fn metrics_line(&self, stack: &str, now: DateTime<Utc>) -> String {
         let (allows, denies, errors) = match self.decision {
             Decision::Allow(_) => (1, 0, 0),
-            Decision::Deny { .. } => (0, 1, 0),
+            Decision::Deny { .. } | Decision::Refused { .. } => (0, 1, 0),
             Decision::Failed { .. } => (0, 1, 1),
         };
         json!({

@@ -12,6 +12,8 @@ use std::process::ExitCode;
 use chrono::Utc;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
+use authorizer::Mode;
+use authorizer::proof::{ProofSettings, StsReplay};
 use sessions::DynamoSessionStore;
 
 const USAGE: &str = "usage: sentinel-authorizer [invoke]
@@ -19,8 +21,45 @@ const USAGE: &str = "usage: sentinel-authorizer [invoke]
 Without arguments, runs as an AWS Lambda REQUEST authorizer (AWS_LAMBDA_RUNTIME_API
 must be set). `invoke` answers one authorizer event read from stdin and prints the
 response (the log lines go to stderr). Configuration: SENTINEL_SESSION_TABLE,
+SENTINEL_AUTHORIZER_MODE (`proof`, the default, or `session-id`), SENTINEL_AUDIENCE
+(required in `proof` mode: this API's name, signed into every proof),
 SENTINEL_STACK_NAME (the metrics' `Stack` dimension, default `sentinel`) and the
-standard AWS SDK environment.";
+standard AWS SDK environment (AWS_REGION picks the trusted STS endpoint;
+AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL replace it for local stacks).";
+
+/// How long the replay of a proof to STS may take.
+const STS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `SENTINEL_AUTHORIZER_MODE` and what it needs, read once.
+fn mode_from_env() -> Result<Mode<StsReplay>, String> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    match var("SENTINEL_AUTHORIZER_MODE").as_deref() {
+        None | Some("proof") => {
+            let audience = var("SENTINEL_AUDIENCE").ok_or(
+                "invalid setting `SENTINEL_AUDIENCE`: `proof` mode needs this API's audience",
+            )?;
+            let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or(
+                "invalid setting `AWS_REGION`: `proof` mode trusts the STS endpoint of its region",
+            )?;
+            let settings = ProofSettings {
+                audience,
+                sts_endpoint: ProofSettings::sts_endpoint_for(&region, var),
+            };
+            let sts = StsReplay::new(STS_TIMEOUT)
+                .map_err(|e| format!("cannot build the STS client: {e}"))?;
+            Ok(Mode::Proof(settings, sts))
+        }
+        Some("session-id") => Ok(Mode::SessionId),
+        Some(other) => Err(format!(
+            "invalid setting `SENTINEL_AUTHORIZER_MODE`: `{other}` is not `proof` or `session-id`"
+        )),
+    }
+}
 
 /// The Lambda runtime client panics without these; Lambda always sets them.
 const LAMBDA_VARIABLES: [&str; 4] = [
@@ -69,6 +108,10 @@ fn main() -> ExitCode {
     else {
         return fail("invalid setting `SENTINEL_SESSION_TABLE`: it is required");
     };
+    let mode = match mode_from_env() {
+        Ok(mode) => mode,
+        Err(e) => return fail(e),
+    };
     let stack = std::env::var("SENTINEL_STACK_NAME")
         .ok()
         .map(|name| name.trim().to_owned())
@@ -102,7 +145,7 @@ fn main() -> ExitCode {
                 Err(e) => return fail(format!("the event on stdin is not JSON: {e}")),
             };
             let now = Utc::now();
-            let outcome = authorizer::authorize(&store, &event, now).await;
+            let outcome = authorizer::authorize(&store, &mode, &event, now).await;
             // stdout carries the response alone.
             write_lines(
                 &mut std::io::stderr().lock(),
@@ -111,10 +154,10 @@ fn main() -> ExitCode {
             println!("{}", outcome.response());
             return ExitCode::SUCCESS;
         }
-        let (store, stack) = (&store, stack.as_str());
+        let (store, stack, mode) = (&store, stack.as_str(), &mode);
         let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             let now = Utc::now();
-            let outcome = authorizer::authorize(store, &event.payload, now).await;
+            let outcome = authorizer::authorize(store, mode, &event.payload, now).await;
             write_lines(
                 &mut std::io::stdout().lock(),
                 &[outcome.log_line(now), outcome.metrics_line(stack, now)],

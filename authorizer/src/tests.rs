@@ -7,6 +7,27 @@ use super::*;
 
 const ID: &str = "00112233445566778899aabbccddeeff";
 
+/// STS as the proof tests need it: answers a fixed ARN or error, and counts calls.
+#[derive(Debug, Default)]
+struct FakeSts {
+    answer: std::sync::Mutex<Option<Result<String, ProofError>>>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl CallerIdentity for FakeSts {
+    async fn caller_arn(&self, _: &proof::CheckedProof) -> Result<String, ProofError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.answer
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or(Err(ProofError::StsRefused(403)))
+    }
+}
+
+/// The v1 behaviour: the session ID alone (`SENTINEL_AUTHORIZER_MODE=session-id`).
+const SESSION_ID: Mode<FakeSts> = Mode::SessionId;
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
 }
@@ -55,7 +76,7 @@ fn with_header(event: Value, name: &str, value: &str) -> Value {
 #[tokio::test]
 async fn active_session_is_allowed_with_context_in_both_formats() {
     let store = store_with_active().await;
-    let v2 = authorize(&store, &event("http-api-v2.json"), now()).await;
+    let v2 = authorize(&store, &SESSION_ID, &event("http-api-v2.json"), now()).await;
     assert!(matches!(v2.decision, Decision::Allow(_)), "{v2:?}");
     assert_eq!(
         v2.response(),
@@ -64,7 +85,7 @@ async fn active_session_is_allowed_with_context_in_both_formats() {
             "principal_arn": "arn:aws:iam::111122223333:user/alice"}})
     );
 
-    let rest = authorize(&store, &event("rest-request.json"), now()).await;
+    let rest = authorize(&store, &SESSION_ID, &event("rest-request.json"), now()).await;
     assert_eq!(
         rest.response(),
         json!({
@@ -89,7 +110,7 @@ async fn header_name_is_case_insensitive_and_query_parameter_works() {
         for saved in ["http-api-v2.json", "rest-request.json"] {
             let e = parsed(&with_header(event(saved), name, ID));
             assert!(
-                matches!(decide(&store, &e, now()).await, Decision::Allow(_)),
+                matches!(decide(&store, &SESSION_ID, &e, now()).await, Decision::Allow(_)),
                 "{name} in {saved}"
             );
         }
@@ -97,7 +118,7 @@ async fn header_name_is_case_insensitive_and_query_parameter_works() {
     let mut e = without_session(event("http-api-v2.json"));
     e["queryStringParameters"] = json!({ SESSION_QUERY: ID });
     assert!(matches!(
-        decide(&store, &parsed(&e), now()).await,
+        decide(&store, &SESSION_ID, &parsed(&e), now()).await,
         Decision::Allow(_)
     ));
 }
@@ -121,7 +142,7 @@ async fn rest_multi_value_maps_and_comma_joined_headers_give_the_first_value() {
         let e = parsed(&e);
         assert_eq!(e.session_id(), Some(ID), "{e:?}");
         assert!(matches!(
-            decide(&store, &e, now()).await,
+            decide(&store, &SESSION_ID, &e, now()).await,
             Decision::Allow(_)
         ));
     }
@@ -132,7 +153,7 @@ async fn missing_malformed_and_unknown_sessions_are_denied() {
     let store = store_with_active().await;
     let missing = parsed(&without_session(event("http-api-v2.json")));
     assert_eq!(
-        decide(&store, &missing, now()).await,
+        decide(&store, &SESSION_ID, &missing, now()).await,
         Decision::Deny {
             reason: "no session id"
         }
@@ -146,13 +167,13 @@ async fn missing_malformed_and_unknown_sessions_are_denied() {
         "../../etc/passwd",
     ] {
         let e = with_header(event("http-api-v2.json"), SESSION_HEADER, bad);
-        let outcome = authorize(&store, &e, now()).await;
+        let outcome = authorize(&store, &SESSION_ID, &e, now()).await;
         assert!(matches!(outcome.decision, Decision::Deny { .. }), "{bad:?}");
         assert_eq!(outcome.response(), json!({"isAuthorized": false}));
     }
     let unknown = with_header(event("http-api-v2.json"), SESSION_HEADER, &"f".repeat(32));
     assert_eq!(
-        decide(&store, &parsed(&unknown), now()).await,
+        decide(&store, &SESSION_ID, &parsed(&unknown), now()).await,
         Decision::Deny {
             reason: "unknown session"
         }
@@ -164,7 +185,7 @@ async fn expired_and_revoked_sessions_are_denied() {
     let store = store_with_active().await;
     let raw = event("rest-request.json");
     let later = now() + Duration::minutes(31);
-    let outcome = authorize(&store, &raw, later).await;
+    let outcome = authorize(&store, &SESSION_ID, &raw, later).await;
     assert_eq!(
         outcome.decision,
         Decision::Deny {
@@ -190,7 +211,7 @@ async fn expired_and_revoked_sessions_are_denied() {
         .await
         .unwrap();
     assert_eq!(
-        decide(&store, &parsed(&raw), now()).await,
+        decide(&store, &SESSION_ID, &parsed(&raw), now()).await,
         Decision::Deny {
             reason: "revoked session"
         }
@@ -201,7 +222,7 @@ async fn expired_and_revoked_sessions_are_denied() {
 async fn store_outage_is_a_deny_logged_as_an_error_with_its_cause() {
     let store = store_with_active().await;
     store.set_unavailable(true);
-    let outcome = authorize(&store, &event("http-api-v2.json"), now()).await;
+    let outcome = authorize(&store, &SESSION_ID, &event("http-api-v2.json"), now()).await;
     let cause = "the session store is unavailable: the in-memory session store is switched off";
     assert_eq!(
         outcome.decision,
@@ -218,7 +239,7 @@ async fn store_outage_is_a_deny_logged_as_an_error_with_its_cause() {
     assert_eq!(line["reason"], "session store error");
     assert_eq!(line["detail"], cause);
 
-    let rest = authorize(&store, &event("rest-request.json"), now()).await;
+    let rest = authorize(&store, &SESSION_ID, &event("rest-request.json"), now()).await;
     assert!(!rest.response().to_string().contains("unavailable"));
 }
 
@@ -228,7 +249,7 @@ async fn events_that_do_not_deserialize_are_denied_in_the_format_they_ask_for() 
     // HTTP API events always carry a request context; a v2 event without one is not one.
     let mut v2 = event("http-api-v2.json");
     v2.as_object_mut().unwrap().remove("requestContext");
-    let outcome = authorize(&store, &v2, now()).await;
+    let outcome = authorize(&store, &SESSION_ID, &v2, now()).await;
     assert_eq!(
         outcome.decision,
         Decision::Deny {
@@ -250,7 +271,7 @@ async fn events_that_do_not_deserialize_are_denied_in_the_format_they_ask_for() 
 
     let mut rest = event("rest-request.json");
     rest["headers"] = json!({"X-Sentinel-Session-Id": 7});
-    let outcome = authorize(&store, &rest, now()).await;
+    let outcome = authorize(&store, &SESSION_ID, &rest, now()).await;
     assert_eq!(
         outcome.decision,
         Decision::Deny {
@@ -282,7 +303,7 @@ async fn garbage_events_never_panic_and_deny() {
         json!({"headers": {"x-sentinel-session-id": 7}, "requestContext": {}}),
         json!({"headers": {"bad header": "x"}, "requestContext": {}}),
     ] {
-        let outcome = authorize(&store, &e, now()).await;
+        let outcome = authorize(&store, &SESSION_ID, &e, now()).await;
         assert!(
             matches!(outcome.decision, Decision::Deny { .. }),
             "{e}: {outcome:?}"
@@ -300,7 +321,7 @@ async fn garbage_events_never_panic_and_deny() {
 #[tokio::test]
 async fn log_line_never_carries_more_than_public_fields() {
     let store = store_with_active().await;
-    let outcome = authorize(&store, &event("http-api-v2.json"), now()).await;
+    let outcome = authorize(&store, &SESSION_ID, &event("http-api-v2.json"), now()).await;
     let line = outcome.log_line(now());
     let v: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["effect"], "allow");
@@ -314,10 +335,10 @@ async fn log_line_never_carries_more_than_public_fields() {
 #[tokio::test]
 async fn metrics_line_is_embedded_metric_format_per_stack() {
     let store = store_with_active().await;
-    let allow = authorize(&store, &event("http-api-v2.json"), now()).await;
-    let deny = authorize(&store, &json!(null), now()).await;
+    let allow = authorize(&store, &SESSION_ID, &event("http-api-v2.json"), now()).await;
+    let deny = authorize(&store, &SESSION_ID, &json!(null), now()).await;
     store.set_unavailable(true);
-    let failed = authorize(&store, &event("rest-request.json"), now()).await;
+    let failed = authorize(&store, &SESSION_ID, &event("rest-request.json"), now()).await;
 
     for (outcome, counts) in [(allow, [1, 0, 0]), (deny, [0, 1, 0]), (failed, [0, 1, 1])] {
         let emf: Value = serde_json::from_str(&outcome.metrics_line("prod-stack", now())).unwrap();
@@ -343,5 +364,192 @@ async fn metrics_line_is_embedded_metric_format_per_stack() {
             }),
             "{outcome:?}"
         );
+    }
+}
+
+mod proof_mode {
+    use super::*;
+    use crate::proof::{AUDIENCE_HEADER, BODY, PROOF_HEADER};
+
+    const ENDPOINT: &str = "https://sts.us-east-1.amazonaws.com";
+    const AUDIENCE: &str = "orders-api";
+
+    fn mode(answer: Result<String, ProofError>) -> Mode<FakeSts> {
+        let sts = FakeSts::default();
+        *sts.answer.lock().unwrap() = Some(answer);
+        Mode::Proof(
+            ProofSettings {
+                audience: AUDIENCE.into(),
+                sts_endpoint: ENDPOINT.into(),
+            },
+            sts,
+        )
+    }
+
+    fn calls(mode: &Mode<FakeSts>) -> usize {
+        match mode {
+            Mode::Proof(_, sts) => sts.calls.load(std::sync::atomic::Ordering::SeqCst),
+            Mode::SessionId => 0,
+        }
+    }
+
+    fn own_arn() -> String {
+        format!("arn:aws:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{ID}")
+    }
+
+    /// A proof document as `sentinel proof` builds it (the signature is STS's to check).
+    fn document() -> Value {
+        json!({
+            "method": "POST",
+            "url": format!("{ENDPOINT}/"),
+            "headers": {
+                "authorization": "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-sentinel-audience, Signature=00",
+                "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+                "host": "sts.us-east-1.amazonaws.com",
+                "x-amz-date": "20261123T095500Z",
+                "x-amz-security-token": "token",
+                AUDIENCE_HEADER: AUDIENCE,
+            },
+            "body": BODY,
+        })
+    }
+
+    fn encoded(document: &Value) -> String {
+        aws_smithy_types::base64::encode(document.to_string())
+    }
+
+    fn request(proof: Option<&str>) -> Value {
+        let mut e = event("http-api-v2.json");
+        if let Some(proof) = proof {
+            e["headers"][PROOF_HEADER] = proof.into();
+        }
+        e
+    }
+
+    async fn decision(mode: &Mode<FakeSts>, proof: Option<&str>) -> Decision {
+        let store = store_with_active().await;
+        authorize(&store, mode, &request(proof), now()).await.decision
+    }
+
+    #[tokio::test]
+    async fn a_proof_signed_by_the_session_itself_is_allowed() {
+        let mode = mode(Ok(own_arn()));
+        let decision = decision(&mode, Some(&encoded(&document()))).await;
+        assert!(matches!(decision, Decision::Allow(_)), "{decision:?}");
+        assert_eq!(calls(&mode), 1);
+    }
+
+    #[tokio::test]
+    async fn the_session_id_alone_is_not_enough() {
+        let mode = mode(Ok(own_arn()));
+        let decision = decision(&mode, None).await;
+        assert_eq!(
+            decision,
+            Decision::Deny {
+                reason: "no proof of possession"
+            }
+        );
+        assert_eq!(calls(&mode), 0);
+    }
+
+    /// Each of these is refused before any call to STS: nothing a caller writes in a
+    /// proof can send the authorizer elsewhere.
+    #[tokio::test]
+    async fn proofs_for_something_else_are_refused_locally() {
+        let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+            ("another audience", Box::new(|d| d["headers"][AUDIENCE_HEADER] = "billing-api".into())),
+            ("an unsigned audience", Box::new(|d| {
+                d["headers"]["authorization"] = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=00".into();
+            })),
+            ("another url", Box::new(|d| d["url"] = "https://attacker.example/".into())),
+            ("another signed host", Box::new(|d| d["headers"]["host"] = "sts.attacker.example".into())),
+            ("another action", Box::new(|d| d["body"] = "Action=GetSessionToken&Version=2011-06-15".into())),
+            ("another method", Box::new(|d| d["method"] = "GET".into())),
+            ("another service", Box::new(|d| {
+                d["headers"]["authorization"] = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/s3/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-sentinel-audience, Signature=00".into();
+            })),
+            ("a presigned query instead", Box::new(|d| {
+                d["headers"].as_object_mut().unwrap().remove("authorization");
+            })),
+            ("older than 15 minutes", Box::new(|d| d["headers"]["x-amz-date"] = "20261123T094400Z".into())),
+            ("from the future", Box::new(|d| d["headers"]["x-amz-date"] = "20261123T101000Z".into())),
+            ("a header twice", Box::new(|d| d["headers"]["Host"] = "sts.us-east-1.amazonaws.com".into())),
+            ("an unknown field", Box::new(|d| d["follow"] = true.into())),
+        ];
+        for (what, edit) in edits {
+            let mut d = document();
+            edit(&mut d);
+            let mode = mode(Ok(own_arn()));
+            let decision = decision(&mode, Some(&encoded(&d))).await;
+            assert!(
+                matches!(decision, Decision::Refused { .. }),
+                "{what}: {decision:?}"
+            );
+            assert_eq!(calls(&mode), 0, "{what}: sent to sts");
+        }
+        for garbage in ["", "not base64!", &aws_smithy_types::base64::encode("{}"), &"A".repeat(9000)] {
+            let mode = mode(Ok(own_arn()));
+            let decision = decision(&mode, Some(garbage)).await;
+            assert!(!matches!(decision, Decision::Allow(_)), "{garbage:.20}: {decision:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn another_sessions_credentials_or_a_refusal_by_sts_deny() {
+        let other = format!(
+            "arn:aws:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{}",
+            "f".repeat(32)
+        );
+        for answer in [
+            Ok(other),
+            Ok("arn:aws:iam::111122223333:user/alice".to_owned()),
+            Err(ProofError::StsRefused(403)),
+        ] {
+            let mode = mode(answer.clone());
+            let decision = decision(&mode, Some(&encoded(&document()))).await;
+            assert!(matches!(decision, Decision::Refused { .. }), "{answer:?}: {decision:?}");
+        }
+        let mode = mode(Err(ProofError::StsUnavailable("timed out".into())));
+        let outcome = authorize(
+            &store_with_active().await,
+            &mode,
+            &request(Some(&encoded(&document()))),
+            now(),
+        )
+        .await;
+        assert!(matches!(outcome.decision, Decision::Failed { .. }));
+        let metrics: Value = serde_json::from_str(&outcome.metrics_line("s", now())).unwrap();
+        assert_eq!(metrics["AuthorizerErrors"], 1, "an unreachable STS is an error");
+    }
+
+    #[tokio::test]
+    async fn a_revoked_or_unknown_session_is_denied_without_asking_sts() {
+        let store = store_with_active().await;
+        store
+            .revoke(&SessionId::parse(ID).unwrap(), &sessions::contract::revocation("admin"))
+            .await
+            .unwrap();
+        let mode = mode(Ok(own_arn()));
+        let outcome = authorize(&store, &mode, &request(Some(&encoded(&document()))), now()).await;
+        assert_eq!(outcome.decision, Decision::Deny { reason: "revoked session" });
+        assert_eq!(calls(&mode), 0);
+    }
+
+    #[tokio::test]
+    async fn the_log_line_says_why_but_never_carries_the_proof() {
+        let mode = mode(Ok(own_arn()));
+        let mut d = document();
+        d["headers"][AUDIENCE_HEADER] = "billing-api".into();
+        let outcome = authorize(
+            &store_with_active().await,
+            &mode,
+            &request(Some(&encoded(&d))),
+            now(),
+        )
+        .await;
+        let line = outcome.log_line(now());
+        assert!(line.contains("another audience"), "{line}");
+        assert!(!line.contains("token"), "{line}");
+        assert_eq!(outcome.response(), json!({"isAuthorized": false}));
     }
 }

@@ -2,6 +2,8 @@
 //! API Gateway played locally (the real `sentinel-authorizer` binary through the local
 //! Runtime API first, then the example's `handler.py` with the authorizer's context),
 //! then `sentinel sessions revoke`, after which the authorizer refuses the same session.
+//! The authorizer runs in its default `proof` mode: the client sends what `sentinel
+//! proof` prints, and the authorizer replays the proof to STS (moto).
 
 #![cfg(test)]
 
@@ -9,12 +11,36 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use protocol::VendResponse;
 use serde_json::{Value, json};
 use system_tests::runtime_api::{Outcome, RuntimeApi};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, Venv, cargo_bin, workspace_root};
 
-use crate::tvm::{ALICE, TABLE, Tvm, seed, send};
+use crate::tvm::{ALICE, TABLE, Tvm, seed};
+
+/// The downstream API's audience: its authorizer's `SENTINEL_AUDIENCE`.
+const AUDIENCE: &str = "orders-api";
+
+/// `sentinel proof --json` as alice: a new session and the headers that prove it.
+fn proof_as_alice(moto: &Moto, tvm: &Tvm, audience: &str) -> (String, String) {
+    let mut cmd = Command::new(cargo_bin("sentinel"));
+    for name in AWS_ENV_TO_REMOVE {
+        cmd.env_remove(name);
+    }
+    let out = cmd
+        .envs(moto.env())
+        .env("AWS_ACCESS_KEY_ID", ALICE.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", ALICE.secret_access_key)
+        .args(["proof", "--profile", "dev", "--no-cache", "--json", "--audience", audience])
+        .args(["--region", "us-east-1", "--tvm-url", &tvm.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let headers: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        headers["X-Sentinel-Session-ID"].as_str().unwrap().to_owned(),
+        headers["X-Sentinel-Proof"].as_str().unwrap().to_owned(),
+    )
+}
 
 /// A process killed on drop.
 struct Killed(std::process::Child);
@@ -49,6 +75,7 @@ impl Gateway {
             .envs(moto.env())
             .envs(runtime.lambda_env("sentinel-authorizer"))
             .env("SENTINEL_SESSION_TABLE", TABLE)
+            .env("SENTINEL_AUDIENCE", AUDIENCE)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -61,8 +88,9 @@ impl Gateway {
         }
     }
 
-    /// `GET /whoami` with the session header, as API Gateway would handle it.
-    async fn get_whoami(&mut self, session_id: &str) -> Answer {
+    /// `GET /whoami` with the session header (and the proof, when given), as API
+    /// Gateway would handle it.
+    async fn get_whoami(&mut self, session_id: &str, proof: Option<&str>) -> Answer {
         self.requests += 1;
         let request_id = format!("downstream-{}", self.requests);
         let mut event = json!({
@@ -83,6 +111,9 @@ impl Gateway {
                 "timeEpoch": 1_795_428_000_000_i64
             }
         });
+        if let Some(proof) = proof {
+            event["headers"]["x-sentinel-proof"] = proof.into();
+        }
         self.runtime.push(&request_id, event.clone());
         let decision = match self.runtime.next_outcome(Duration::from_secs(20)).await {
             Some(Outcome::Response { body, .. }) => body,
@@ -153,25 +184,27 @@ async fn vend_call_allowed_then_revoke_then_denied() {
     let moto = Moto::start();
     seed(&moto).await;
     let tvm = Tvm::start(&moto, &[]);
-    let (status, body) = send(
-        Some(&ALICE),
-        "GET",
-        &format!("{}/?profile=dev", tvm.url),
-        b"",
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let vended: VendResponse = serde_json::from_str(&body).unwrap();
+    let (session_id, proof) = proof_as_alice(&moto, &tvm, AUDIENCE);
     let mut gateway = Gateway::start(&moto).await;
 
-    let allowed = gateway.get_whoami(vended.session_id.as_str()).await;
+    let allowed = gateway.get_whoami(&session_id, Some(&proof)).await;
     assert_eq!(allowed.status, 200, "{}", allowed.body);
     assert_eq!(allowed.body["user"], "alice");
     assert_eq!(allowed.body["profile"], "dev");
-    assert_eq!(allowed.body["session_id"], vended.session_id.as_str());
+    assert_eq!(allowed.body["session_id"], session_id.as_str());
     assert_eq!(allowed.body["principal_arn"], ALICE.arn);
 
-    let unknown = gateway.get_whoami(&"0".repeat(32)).await;
+    // The session ID alone (it is in CloudTrail and every access log) is refused.
+    let bare = gateway.get_whoami(&session_id, None).await;
+    assert_eq!(bare.status, 403, "an ID without a proof is refused");
+    // A proof made for another API is useless here.
+    let (other_id, other_audience) = proof_as_alice(&moto, &tvm, "billing-api");
+    let replayed = gateway.get_whoami(&other_id, Some(&other_audience)).await;
+    assert_eq!(replayed.status, 403, "a proof for another audience is refused");
+    // This session's proof does not unlock another (real, active) session.
+    let swapped = gateway.get_whoami(&other_id, Some(&proof)).await;
+    assert_eq!(swapped.status, 403, "a proof for another session is refused");
+    let unknown = gateway.get_whoami(&"0".repeat(32), Some(&proof)).await;
     assert_eq!(unknown.status, 403, "an unknown session is refused");
 
     let revoked = sentinel(
@@ -179,7 +212,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
         &[
             "sessions",
             "revoke",
-            vended.session_id.as_str(),
+            &session_id,
             "--reason",
             "laptop lost",
             "--table",
@@ -192,7 +225,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
         String::from_utf8_lossy(&revoked.stderr)
     );
 
-    let denied = gateway.get_whoami(vended.session_id.as_str()).await;
+    let denied = gateway.get_whoami(&session_id, Some(&proof)).await;
     assert_eq!(denied.status, 403, "{}", denied.body);
     assert_eq!(denied.body, json!({"message": "Forbidden"}));
 
@@ -208,7 +241,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
     assert!(
         policy
             .policy_document()
-            .contains(vended.session_id.as_str()),
+            .contains(session_id.as_str()),
         "{}",
         policy.policy_document()
     );

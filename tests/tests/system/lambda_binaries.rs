@@ -172,7 +172,12 @@ async fn authorizer_lambda_allows_active_sessions_and_denies_the_rest() {
         "sentinel-authorizer",
         &runtime,
         &moto,
-        &[("SENTINEL_SESSION_TABLE", TABLE)],
+        // The binary's Lambda loop and both event formats; proof mode has its own tests
+        // (downstream.rs, proof.rs).
+        &[
+            ("SENTINEL_SESSION_TABLE", TABLE),
+            ("SENTINEL_AUTHORIZER_MODE", "session-id"),
+        ],
     );
 
     let mut v2 = saved_event("authorizer", "http-api-v2.json");
