@@ -69,7 +69,12 @@ def proof(credentials, region, audience):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", help="the downstream API URL to call (GET)")
+    parser.add_argument("url", nargs="?", help="the downstream API URL to call (GET)")
+    parser.add_argument(
+        "--print-headers",
+        action="store_true",
+        help="print the two headers as JSON instead of calling a URL (like `sentinel proof --json`)",
+    )
     parser.add_argument(
         "--audience",
         default=os.environ.get("SENTINEL_AUDIENCE"),
@@ -106,13 +111,16 @@ def main():
         os.environ["AWS_SECRET_ACCESS_KEY"],
         os.environ["AWS_SESSION_TOKEN"],
     )
-    request = urllib.request.Request(
-        args.url,
-        headers={
-            "X-Sentinel-Session-ID": os.environ["SENTINEL_SESSION_ID"],
-            "X-Sentinel-Proof": proof(credentials, region, args.audience),
-        },
-    )
+    headers = {
+        "X-Sentinel-Session-ID": os.environ["SENTINEL_SESSION_ID"],
+        "X-Sentinel-Proof": proof(credentials, region, args.audience),
+    }
+    if args.print_headers:
+        print(json.dumps(headers))
+        return 0
+    if not args.url:
+        sys.exit("client.py: error: name the URL to call (or pass --print-headers)")
+    request = urllib.request.Request(args.url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             status, body = response.status, response.read()

@@ -32,8 +32,21 @@ impl Moto {
         Self::try_start().unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// moto in auth mode: the first `free_requests` requests pass unchecked (seed IAM
+    /// with them), every later one must carry a valid SigV4 signature of a known key
+    /// and is evaluated against IAM policies (`INITIAL_NO_AUTH_ACTION_COUNT`).
+    pub fn start_with_auth(free_requests: u32) -> Self {
+        let count = free_requests.to_string();
+        Self::try_start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())])
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// [`Moto::start`], returning the failure instead of panicking.
     pub fn try_start() -> Result<Self, HarnessError> {
+        Self::try_start_with(&[])
+    }
+
+    fn try_start_with(envs: &[(&str, &str)]) -> Result<Self, HarnessError> {
         let program = Venv::try_ensure()?.join("moto_server");
         let dir = crate::scratch_dir()?;
         let mut last = None;
@@ -50,7 +63,7 @@ impl Moto {
                 program: &program,
                 args: &args,
                 cwd: None,
-                envs: &[],
+                envs,
                 port,
                 timeout: READY_TIMEOUT,
             };
