@@ -159,21 +159,34 @@ show sentinel credentials --profile dev --source-profile mallory --tvm-url "$tvm
 step "Admin: every vend is recorded, with who asked and which rule allowed it"
 show admin_sentinel sessions list --table "$table"
 
-step "Downstream API: the authorizer allows the live session, then denies it once revoked"
-# alice's cached credentials (from the AWS CLI call above) carry the session id.
-session_id="$(admin_sentinel sessions list --table "$table" --user alice --status active --json --limit 1 |
-    "$venv/bin/python" -c 'import json, sys; print(json.loads(sys.stdin.readline())["session_id"])')"
-event() {
-    printf '{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:%s:demo/$default/GET/whoami","headers":{"x-sentinel-session-id":"%s"},"requestContext":{"requestId":"demo","http":{"method":"GET","path":"/whoami","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"demo"}}}' \
-        "$account" "$session_id"
+step "Downstream API: a session ID alone is refused; the session's proof of possession is not"
+# The authorizer's default proof mode: the caller proves it holds the session's keys with a
+# GetCallerIdentity request signed for this API's audience, which the authorizer replays
+# to STS (moto here). `sentinel proof` prints both headers.
+audience=demo-api
+show sentinel proof --profile dev --audience "$audience" --json --source-profile alice --tvm-url "$tvm_url" --region us-east-1
+headers="$(sentinel proof --profile dev --audience "$audience" --json --source-profile alice --tvm-url "$tvm_url" --region us-east-1)"
+session_id="$(printf '%s' "$headers" | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["X-Sentinel-Session-ID"])')"
+proof="$(printf '%s' "$headers" | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["X-Sentinel-Proof"])')"
+event() { # event [with-proof]
+    local extra=""
+    if [ "${1:-}" = with-proof ]; then extra=",\"x-sentinel-proof\":\"$proof\""; fi
+    printf '{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:%s:demo/$default/GET/whoami","headers":{"x-sentinel-session-id":"%s"%s},"requestContext":{"requestId":"demo","http":{"method":"GET","path":"/whoami","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"demo"}}}' \
+        "$account" "$session_id" "$extra"
 }
-authorize() { event | "${admin_env[@]}" SENTINEL_SESSION_TABLE="$table" "$bin/sentinel-authorizer" invoke 2>/dev/null; echo; }
+authorize() {
+    event "$@" | "${admin_env[@]}" SENTINEL_SESSION_TABLE="$table" SENTINEL_AUDIENCE="$audience" \
+        "$bin/sentinel-authorizer" invoke 2>/dev/null
+    echo
+}
 echo "alice's session: $session_id"
-printf '%s$ sentinel-authorizer invoke < event.json   # before the revoke%s\n' "$dim" "$reset"
+printf '%s$ sentinel-authorizer invoke < event.json   # the session ID alone%s\n' "$dim" "$reset"
 authorize
+printf '%s$ sentinel-authorizer invoke < event.json   # with X-Sentinel-Proof%s\n' "$dim" "$reset"
+authorize with-proof
 show admin_sentinel sessions revoke "$session_id" --table "$table" --reason "demo: laptop lost"
-printf '%s$ sentinel-authorizer invoke < event.json   # after the revoke%s\n' "$dim" "$reset"
-authorize
+printf '%s$ sentinel-authorizer invoke < event.json   # with the proof, after the revoke%s\n' "$dim" "$reset"
+authorize with-proof
 step "Admin: the AWS-side kill switch on the protected role (denies the session's tag everywhere)"
 show admin_aws iam get-role-policy --role-name SentinelProtected-dev --policy-name sentinel-revoked-sessions \
     --query PolicyDocument --output json
