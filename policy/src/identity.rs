@@ -20,7 +20,7 @@
 //! ```
 
 use crate::glob::Glob;
-use sentinel_types::{AccountId, is_iam_name_char, is_partition};
+use sentinel_types::{Arn, is_iam_name_char};
 
 /// Roles whose session names are set by an identity provider rather than by
 /// the caller (`SENTINEL_IDENTITY_ROLES`), as globs on the role name.
@@ -107,20 +107,11 @@ impl From<IdentityError> for String {
 /// Derives the user name from a caller ARN (docs/identity.md).
 pub fn derive_user(arn: &str, roles: &IdentityRoles) -> Result<Caller, IdentityError> {
     let unparsable = || IdentityError::Unparsable(arn.to_owned());
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let parsed = Arn::parse(arn).map_err(|_| unparsable())?;
+    let (partition, service, resource) = (parsed.partition(), parsed.service(), parsed.resource());
+    let Some(account) = parsed.account().filter(|_| parsed.region().is_empty()) else {
         return Err(unparsable());
     };
-    if !is_partition(partition) || AccountId::parse(account).is_err() {
-        return Err(unparsable());
-    }
     let segments: Vec<&str> = resource.split('/').collect();
     // SECURITY: every name segment must be a well-formed IAM name, so that a
     // derived user can never contain `/` except as the `R/S` separator.
@@ -159,7 +150,7 @@ pub fn derive_user(arn: &str, roles: &IdentityRoles) -> Result<Caller, IdentityE
     };
     Ok(Caller {
         partition: partition.to_owned(),
-        account_id: account.to_owned(),
+        account_id: account.to_string(),
         user,
         kind,
     })

@@ -138,35 +138,16 @@ impl RoleArn {
             InvalidValue::new(format!("`{}` is not an IAM role ARN: {why}", shown(raw)))
                 .hint(ROLE_HINT)
         };
-        let mut parts = raw.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
-        else {
-            return Err(bad("expected `arn:<partition>:iam::<account>:role/<name>`"));
-        };
-        if !is_partition(partition) {
-            return Err(bad("unknown partition"));
-        }
-        if service != "iam" || !region.is_empty() {
+        let arn = Arn::parse(raw).map_err(|_| {
+            bad("expected `arn:<partition>:iam::<account>:role/<name>` with a 12-digit account")
+        })?;
+        if arn.service() != "iam" || !arn.region().is_empty() {
             return Err(bad("the service must be `iam` with no region"));
         }
-        if AccountId::parse(account).is_err() {
+        if arn.account().is_none() {
             return Err(bad("the account must be 12 digits"));
         }
-        let Some(path) = resource.strip_prefix("role/") else {
+        let Some(path) = arn.resource().strip_prefix("role/") else {
             return Err(bad("the resource must be `role/<name>`"));
         };
         let mut segments = path.split('/').peekable();
