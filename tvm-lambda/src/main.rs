@@ -13,6 +13,7 @@ use sentinel_aws::SsmPolicyStore;
 use sentinel_types::AccountId;
 use sessions::DynamoSessionStore;
 use tvm_lambda::aws::StsIssuer;
+use tvm_lambda::serve::Front;
 use tvm_lambda::sigv4::Verifier;
 use tvm_lambda::{Service, Settings, lambda, serve};
 
@@ -46,6 +47,10 @@ enum Command {
         /// AWS credentials (sts:GetCallerIdentity at start).
         #[arg(long, value_name = "ACCOUNT")]
         account_id: Option<AccountId>,
+        /// Refuse (403) a request signed for any `Host` but this one, e.g.
+        /// `tvm.example.com` or `127.0.0.1:8787` (the port as the client sends it).
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
     },
 }
 
@@ -77,7 +82,7 @@ fn run(cli: Cli) -> Result<()> {
                 .build()
                 .context("cannot start the async runtime")?;
             runtime.block_on(async {
-                let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let config = sentinel_aws::config::load(settings.aws_timeouts).await;
                 let service = build(settings, &config);
                 lambda::run(Arc::new(service))
                     .await
@@ -89,12 +94,16 @@ fn run(cli: Cli) -> Result<()> {
             auth_keys,
             region,
             account_id,
+            host,
         }) => {
             let keys = std::fs::read_to_string(&auth_keys).with_context(|| {
                 format!("cannot read the auth keys file `{}`", auth_keys.display())
             })?;
             let verifier = Verifier::from_json(&keys, region)
                 .map_err(|e| anyhow::anyhow!("{e} (in `{}`)", auth_keys.display()))?;
+            if host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+                bail!("`--host` is empty; name the host clients sign for, or leave it out");
+            }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -104,7 +113,7 @@ fn run(cli: Cli) -> Result<()> {
                     .await
                     .with_context(|| format!("cannot listen on `{listen}`"))?;
                 let local = listener.local_addr().context("listener has no address")?;
-                let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let config = sentinel_aws::config::load(settings.aws_timeouts).await;
                 let account = match account_id {
                     Some(account) => account,
                     None => own_account(&config).await?,
@@ -112,7 +121,12 @@ fn run(cli: Cli) -> Result<()> {
                 let service = Arc::new(build(settings, &config));
                 // Tests and scripts wait for this line before sending requests.
                 eprintln!("sentinel-tvm: listening on http://{local}");
-                serve::run(listener, service, Arc::new(verifier), account, shutdown_signal())
+                let front = Front {
+                    verifier,
+                    tvm_account: account,
+                    host,
+                };
+                serve::run(listener, service, Arc::new(front), shutdown_signal())
                     .await
                     .context("server failed")
             })
@@ -128,9 +142,12 @@ async fn own_account(config: &aws_config::SdkConfig) -> Result<AccountId> {
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("{}", sentinel_types::error_chain(&e)))
-        .context("cannot learn this TVM's own account (sts:GetCallerIdentity); pass --account-id")?;
+        .context(
+            "cannot learn this TVM's own account (sts:GetCallerIdentity); pass --account-id",
+        )?;
     let account = identity.account().unwrap_or_default();
-    AccountId::parse(account).context("sts:GetCallerIdentity answered no account; pass --account-id")
+    AccountId::parse(account)
+        .context("sts:GetCallerIdentity answered no account; pass --account-id")
 }
 
 /// SDK clients are built once per process (per Lambda container), never per request.
@@ -140,9 +157,10 @@ fn build(settings: Settings, config: &aws_config::SdkConfig) -> Tvm {
         settings.policy_root.clone(),
     );
     let issuer = StsIssuer::new(aws_sdk_sts::Client::new(config));
-    let store = settings.session_table.as_ref().map(|table| {
-        DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone())
-    });
+    let store = settings
+        .session_table
+        .as_ref()
+        .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone()));
     Service::new(settings, policies, issuer, store)
 }
 

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use policy::identity::IdentityRoles;
+use sentinel_aws::config::AwsTimeouts;
 use sentinel_types::{AccountId, OrgId, PolicyRoot, SessionDuration};
 
 /// Where policies live when neither `SENTINEL_POLICY_ROOT` nor `SENTINEL_POLICY_PARAMETER` is set.
@@ -35,6 +36,8 @@ pub struct Settings {
     pub policy_cache_ttl: Duration,
     /// Days a session row is kept after its credentials expire.
     pub session_retention_days: u32,
+    /// Bounds on every AWS call (`SENTINEL_AWS_TIMEOUT_MS`, `SENTINEL_AWS_OPERATION_TIMEOUT_MS`).
+    pub aws_timeouts: AwsTimeouts,
 }
 
 /// A setting that stops start-up.
@@ -130,6 +133,9 @@ impl Settings {
             }
         };
 
+        let aws_timeouts = AwsTimeouts::from_lookup(|name| get(name))
+            .map_err(|e| invalid(e.variable, e.message))?;
+
         Ok(Self {
             policy_root,
             session_table,
@@ -139,6 +145,7 @@ impl Settings {
             allowed_org_ids,
             policy_cache_ttl,
             session_retention_days,
+            aws_timeouts,
         })
     }
 
@@ -222,6 +229,7 @@ mod tests {
         assert_eq!(s.max_duration, 3600);
         assert_eq!(s.policy_cache_ttl, Duration::from_secs(30));
         assert_eq!(s.session_retention_days, 90);
+        assert_eq!(s.aws_timeouts, AwsTimeouts::default());
         assert!(s.allowed_accounts.is_empty());
         assert!(s.allowed_org_ids.is_empty());
     }
@@ -254,6 +262,8 @@ mod tests {
             ("SENTINEL_SESSION_RETENTION_DAYS", "many"),
             ("SENTINEL_SESSION_TABLE", "a b"),
             ("SENTINEL_IDENTITY_ROLES", "Bad[Role"),
+            ("SENTINEL_AWS_TIMEOUT_MS", "0"),
+            ("SENTINEL_AWS_OPERATION_TIMEOUT_MS", "8s"),
         ];
         for (name, value) in cases {
             let err = settings(&[(name, value)]).unwrap_err();
@@ -270,11 +280,13 @@ mod tests {
             ("SENTINEL_IDENTITY_ROLES", "AWSReservedSSO_*,Engineers"),
             ("SENTINEL_POLICY_CACHE_TTL", "0"),
             ("SENTINEL_MAX_DURATION", "43200"),
+            ("SENTINEL_AWS_OPERATION_TIMEOUT_MS", "1500"),
         ])
         .unwrap();
         assert_eq!(s.allowed_accounts, ["111122223333", "444455556666"]);
         assert_eq!(s.allowed_org_ids, ["o-abcdefghij"]);
         assert_eq!(s.policy_cache_ttl, Duration::ZERO);
         assert_eq!(s.max_duration, 43200);
+        assert_eq!(s.aws_timeouts.operation, Duration::from_millis(1500));
     }
 }

@@ -4,13 +4,14 @@
 pub mod iam;
 pub mod sts;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 
 use crate::failure::{Failure, error_chain};
 
-/// The SDK configuration from the standard environment, with `--region` on top.
+/// The SDK configuration from the standard environment, with `--region` on top and
+/// the default AWS timeouts, so no command hangs on an endpoint that never answers.
 pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
-    let loader = aws_config::defaults(BehaviorVersion::latest());
+    let loader = sentinel_aws::config::loader(sentinel_aws::config::AwsTimeouts::default());
     match region {
         Some(region) => loader.region(Region::new(region.to_owned())).load().await,
         None => loader.load().await,

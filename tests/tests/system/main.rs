@@ -3,5 +3,6 @@ mod cli_e2e;
 mod downstream;
 mod lambda_binaries;
 mod proof;
+mod serve_bounds;
 mod sessions;
 mod tvm;

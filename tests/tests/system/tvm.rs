@@ -103,6 +103,11 @@ impl Drop for Tvm {
 impl Tvm {
     /// Starts `serve` with moto's environment plus `extra` variables.
     pub fn start(moto: &Moto, extra: &[(&str, &str)]) -> Tvm {
+        Self::start_with_args(moto, &[], extra)
+    }
+
+    /// [`Tvm::start`] with more `serve` arguments (`--host`, `--account-id`).
+    pub fn start_with_args(moto: &Moto, args: &[&str], extra: &[(&str, &str)]) -> Tvm {
         let dir = tempfile::tempdir().unwrap();
         let keys: Vec<_> = [ALICE, MALLORY]
             .iter()
@@ -125,6 +130,7 @@ impl Tvm {
             ])
             .arg("--auth-keys")
             .arg(&keys_path)
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(moto.env())
@@ -240,12 +246,12 @@ async fn expect_auth_required(request: reqwest::RequestBuilder) {
     );
 }
 
-fn error_code(body: &str) -> String {
+pub fn error_code(body: &str) -> String {
     let body: ErrorBody = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
     body.code
 }
 
-async fn vend(tvm: &Tvm, key: &Key, profile: &str) -> (u16, String) {
+pub async fn vend(tvm: &Tvm, key: &Key, profile: &str) -> (u16, String) {
     send(
         Some(key),
         "GET",
@@ -526,8 +532,10 @@ async fn unreachable_services_fail_closed_with_their_code() {
         ("AWS_ENDPOINT_URL_STS", "CREDENTIAL_ERROR"),
         ("AWS_ENDPOINT_URL_DYNAMODB", "SESSION_STORE_ERROR"),
     ] {
-        let tvm = Tvm::start(
+        // `--account-id`: serve would otherwise ask the closed STS for it at start.
+        let tvm = Tvm::start_with_args(
             &moto,
+            &["--account-id", ACCOUNT],
             &[(variable, closed.as_str()), ("AWS_MAX_ATTEMPTS", "1")],
         );
         let (status, body) = vend(&tvm, &ALICE, "dev").await;
@@ -537,6 +545,65 @@ async fn unreachable_services_fail_closed_with_their_code() {
             !body.contains("ASIA") && !body.contains("127.0.0.1"),
             "{body}"
         );
+    }
+}
+
+/// A TCP listener on loopback that accepts connections and never answers: an AWS
+/// endpoint that hangs. Its task (and every connection it holds) ends with the test's
+/// runtime.
+async fn silent_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn hanging_services_fail_closed_with_their_code_within_the_operation_timeout() {
+    let moto = Moto::start();
+    seed(&moto).await;
+    let silent = silent_endpoint().await;
+    // Generous: with the AWS timeouts the answer comes after about 1.5 s; without them
+    // it never comes.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    for (variable, code) in [
+        ("AWS_ENDPOINT_URL_DYNAMODB", "SESSION_STORE_ERROR"),
+        ("AWS_ENDPOINT_URL_SSM", "POLICY_ERROR"),
+        ("AWS_ENDPOINT_URL_STS", "CREDENTIAL_ERROR"),
+    ] {
+        // `--account-id`: serve would otherwise ask the silent STS for it at start.
+        let tvm = Tvm::start_with_args(
+            &moto,
+            &["--account-id", ACCOUNT],
+            &[
+                (variable, silent.as_str()),
+                ("SENTINEL_AWS_OPERATION_TIMEOUT_MS", "1500"),
+            ],
+        );
+        let url = format!("{}/?profile=dev", tvm.url);
+        let request = with_signature(
+            client.get(&url),
+            &ALICE,
+            "GET",
+            &url,
+            b"",
+            SystemTime::now(),
+        );
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{variable}: no answer from serve: {e}"));
+        assert_eq!(response.status().as_u16(), 500, "{variable}");
+        let body = response.text().await.unwrap();
+        assert_eq!(error_code(&body), code, "{variable}: {body}");
     }
 }
 
