@@ -9,11 +9,12 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use chrono::Utc;
-use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 use authorizer::Mode;
 use authorizer::proof::{ProofSettings, StsReplay};
+use chrono::Utc;
+use lambda_runtime::{LambdaEvent, service_fn};
+use sentinel_aws::config::AwsTimeouts;
+use serde_json::Value;
 use sessions::DynamoSessionStore;
 
 const USAGE: &str = "usage: sentinel-authorizer [invoke]
@@ -27,11 +28,9 @@ SENTINEL_STACK_NAME (the metrics' `Stack` dimension, default `sentinel`) and the
 standard AWS SDK environment (AWS_REGION picks the trusted STS endpoint;
 AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL replace it for local stacks).";
 
-/// How long the replay of a proof to STS may take.
-const STS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// `SENTINEL_AUTHORIZER_MODE` and what it needs, read once.
-fn mode_from_env() -> Result<Mode<StsReplay>, String> {
+/// `SENTINEL_AUTHORIZER_MODE` and what it needs, read once. The replay of a proof to
+/// STS gets the same operation timeout as every AWS call.
+fn mode_from_env(timeouts: &AwsTimeouts) -> Result<Mode<StsReplay>, String> {
     let var = |name: &str| {
         std::env::var(name)
             .ok()
@@ -50,7 +49,7 @@ fn mode_from_env() -> Result<Mode<StsReplay>, String> {
                 audience,
                 sts_endpoint: ProofSettings::sts_endpoint_for(&region, var),
             };
-            let sts = StsReplay::new(STS_TIMEOUT)
+            let sts = StsReplay::new(timeouts.operation)
                 .map_err(|e| format!("cannot build the STS client: {e}"))?;
             Ok(Mode::Proof(settings, sts))
         }
@@ -108,7 +107,11 @@ fn main() -> ExitCode {
     else {
         return fail("invalid setting `SENTINEL_SESSION_TABLE`: it is required");
     };
-    let mode = match mode_from_env() {
+    let timeouts = match AwsTimeouts::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(timeouts) => timeouts,
+        Err(e) => return fail(e),
+    };
+    let mode = match mode_from_env(&timeouts) {
         Ok(mode) => mode,
         Err(e) => return fail(e),
     };
@@ -133,7 +136,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
     runtime.block_on(async move {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = sentinel_aws::config::load(timeouts).await;
         let store = DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table);
         if invoke {
             let mut raw = String::new();

@@ -29,7 +29,12 @@ const MAX_SKEW: TimeDelta = TimeDelta::minutes(5);
 /// Larger headers are refused before decoding.
 const MAX_PROOF_BYTES: usize = 8 * 1024;
 /// Headers every proof must have signed.
-const REQUIRED_SIGNED: [&str; 4] = ["host", "x-amz-date", "x-amz-security-token", AUDIENCE_HEADER];
+const REQUIRED_SIGNED: [&str; 4] = [
+    "host",
+    "x-amz-date",
+    "x-amz-security-token",
+    AUDIENCE_HEADER,
+];
 
 /// Where proofs are sent and for which audience they must be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,10 +164,14 @@ pub fn check(
     // (no SSRF, and no proof meant for another STS).
     let url = format!("{}/", settings.sts_endpoint);
     if document.url != url {
-        return Err(ProofError::Refused("the url is not the trusted sts endpoint"));
+        return Err(ProofError::Refused(
+            "the url is not the trusted sts endpoint",
+        ));
     }
     if headers.get("host").map(String::as_str) != Some(settings.host()) {
-        return Err(ProofError::Refused("the signed host is not the trusted sts endpoint"));
+        return Err(ProofError::Refused(
+            "the signed host is not the trusted sts endpoint",
+        ));
     }
     let authorization = headers
         .get("authorization")
@@ -242,8 +251,10 @@ pub fn check_caller(arn: &str, session: &SessionId, role: &RoleArn) -> Result<()
 /// Port: replays a checked proof to STS and answers the caller's ARN.
 pub trait CallerIdentity: Send + Sync {
     /// Sends the proof's request as signed and reads `GetCallerIdentityResult/Arn`.
-    fn caller_arn(&self, proof: &CheckedProof)
-    -> impl Future<Output = Result<String, ProofError>> + Send;
+    fn caller_arn(
+        &self,
+        proof: &CheckedProof,
+    ) -> impl Future<Output = Result<String, ProofError>> + Send;
 }
 
 /// [`CallerIdentity`] over HTTPS to the trusted STS endpoint.
@@ -328,14 +339,19 @@ mod tests {
         let role: RoleArn = "arn:aws:iam::111122223333:role/team/SentinelProtected-prod"
             .parse()
             .unwrap();
-        let good = format!("arn:aws:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{id}");
+        let good =
+            format!("arn:aws:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{id}");
         check_caller(&good, &id, &role).unwrap();
         let other = SessionId::from_bytes([0xcd; 16]);
         for bad in [
-            format!("arn:aws:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{other}"),
+            format!(
+                "arn:aws:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{other}"
+            ),
             format!("arn:aws:sts::999999999999:assumed-role/SentinelProtected-prod/sentinel-{id}"),
             format!("arn:aws:sts::111122223333:assumed-role/Other/sentinel-{id}"),
-            format!("arn:aws-cn:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{id}"),
+            format!(
+                "arn:aws-cn:sts::111122223333:assumed-role/SentinelProtected-prod/sentinel-{id}"
+            ),
             "arn:aws:iam::111122223333:user/alice".to_owned(),
             "garbage".to_owned(),
         ] {
@@ -346,7 +362,10 @@ mod tests {
     #[test]
     fn the_arn_is_read_from_the_sts_answer() {
         let xml = "<GetCallerIdentityResponse><GetCallerIdentityResult><UserId>A:s</UserId><Account>1</Account><Arn>arn:aws:sts::1:assumed-role/R/s</Arn></GetCallerIdentityResult></GetCallerIdentityResponse>";
-        assert_eq!(arn_of(xml).as_deref(), Some("arn:aws:sts::1:assumed-role/R/s"));
+        assert_eq!(
+            arn_of(xml).as_deref(),
+            Some("arn:aws:sts::1:assumed-role/R/s")
+        );
         assert_eq!(arn_of("<Arn>x</Arn>"), None);
     }
 }

@@ -110,7 +110,10 @@ async fn header_name_is_case_insensitive_and_query_parameter_works() {
         for saved in ["http-api-v2.json", "rest-request.json"] {
             let e = parsed(&with_header(event(saved), name, ID));
             assert!(
-                matches!(decide(&store, &SESSION_ID, &e, now()).await, Decision::Allow(_)),
+                matches!(
+                    decide(&store, &SESSION_ID, &e, now()).await,
+                    Decision::Allow(_)
+                ),
                 "{name} in {saved}"
             );
         }
@@ -428,7 +431,9 @@ mod proof_mode {
 
     async fn decision(mode: &Mode<FakeSts>, proof: Option<&str>) -> Decision {
         let store = store_with_active().await;
-        authorize(&store, mode, &request(proof), now()).await.decision
+        authorize(&store, mode, &request(proof), now())
+            .await
+            .decision
     }
 
     #[tokio::test]
@@ -456,24 +461,58 @@ mod proof_mode {
     /// proof can send the authorizer elsewhere.
     #[tokio::test]
     async fn proofs_for_something_else_are_refused_locally() {
-        let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-            ("another audience", Box::new(|d| d["headers"][AUDIENCE_HEADER] = "billing-api".into())),
-            ("an unsigned audience", Box::new(|d| {
-                d["headers"]["authorization"] = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=00".into();
-            })),
-            ("another url", Box::new(|d| d["url"] = "https://attacker.example/".into())),
-            ("another signed host", Box::new(|d| d["headers"]["host"] = "sts.attacker.example".into())),
-            ("another action", Box::new(|d| d["body"] = "Action=GetSessionToken&Version=2011-06-15".into())),
+        type Edit = Box<dyn Fn(&mut Value)>;
+        let edits: Vec<(&str, Edit)> = vec![
+            (
+                "another audience",
+                Box::new(|d| d["headers"][AUDIENCE_HEADER] = "billing-api".into()),
+            ),
+            (
+                "an unsigned audience",
+                Box::new(|d| {
+                    d["headers"]["authorization"] = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=00".into();
+                }),
+            ),
+            (
+                "another url",
+                Box::new(|d| d["url"] = "https://attacker.example/".into()),
+            ),
+            (
+                "another signed host",
+                Box::new(|d| d["headers"]["host"] = "sts.attacker.example".into()),
+            ),
+            (
+                "another action",
+                Box::new(|d| d["body"] = "Action=GetSessionToken&Version=2011-06-15".into()),
+            ),
             ("another method", Box::new(|d| d["method"] = "GET".into())),
-            ("another service", Box::new(|d| {
-                d["headers"]["authorization"] = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/s3/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-sentinel-audience, Signature=00".into();
-            })),
-            ("a presigned query instead", Box::new(|d| {
-                d["headers"].as_object_mut().unwrap().remove("authorization");
-            })),
-            ("older than 15 minutes", Box::new(|d| d["headers"]["x-amz-date"] = "20261123T094400Z".into())),
-            ("from the future", Box::new(|d| d["headers"]["x-amz-date"] = "20261123T101000Z".into())),
-            ("a header twice", Box::new(|d| d["headers"]["Host"] = "sts.us-east-1.amazonaws.com".into())),
+            (
+                "another service",
+                Box::new(|d| {
+                    d["headers"]["authorization"] = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261123/us-east-1/s3/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-sentinel-audience, Signature=00".into();
+                }),
+            ),
+            (
+                "a presigned query instead",
+                Box::new(|d| {
+                    d["headers"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("authorization");
+                }),
+            ),
+            (
+                "older than 15 minutes",
+                Box::new(|d| d["headers"]["x-amz-date"] = "20261123T094400Z".into()),
+            ),
+            (
+                "from the future",
+                Box::new(|d| d["headers"]["x-amz-date"] = "20261123T101000Z".into()),
+            ),
+            (
+                "a header twice",
+                Box::new(|d| d["headers"]["Host"] = "sts.us-east-1.amazonaws.com".into()),
+            ),
             ("an unknown field", Box::new(|d| d["follow"] = true.into())),
         ];
         for (what, edit) in edits {
@@ -487,10 +526,18 @@ mod proof_mode {
             );
             assert_eq!(calls(&mode), 0, "{what}: sent to sts");
         }
-        for garbage in ["", "not base64!", &aws_smithy_types::base64::encode("{}"), &"A".repeat(9000)] {
+        for garbage in [
+            "",
+            "not base64!",
+            &aws_smithy_types::base64::encode("{}"),
+            &"A".repeat(9000),
+        ] {
             let mode = mode(Ok(own_arn()));
             let decision = decision(&mode, Some(garbage)).await;
-            assert!(!matches!(decision, Decision::Allow(_)), "{garbage:.20}: {decision:?}");
+            assert!(
+                !matches!(decision, Decision::Allow(_)),
+                "{garbage:.20}: {decision:?}"
+            );
         }
     }
 
@@ -507,7 +554,10 @@ mod proof_mode {
         ] {
             let mode = mode(answer.clone());
             let decision = decision(&mode, Some(&encoded(&document()))).await;
-            assert!(matches!(decision, Decision::Refused { .. }), "{answer:?}: {decision:?}");
+            assert!(
+                matches!(decision, Decision::Refused { .. }),
+                "{answer:?}: {decision:?}"
+            );
         }
         let mode = mode(Err(ProofError::StsUnavailable("timed out".into())));
         let outcome = authorize(
@@ -519,19 +569,30 @@ mod proof_mode {
         .await;
         assert!(matches!(outcome.decision, Decision::Failed { .. }));
         let metrics: Value = serde_json::from_str(&outcome.metrics_line("s", now())).unwrap();
-        assert_eq!(metrics["AuthorizerErrors"], 1, "an unreachable STS is an error");
+        assert_eq!(
+            metrics["AuthorizerErrors"], 1,
+            "an unreachable STS is an error"
+        );
     }
 
     #[tokio::test]
     async fn a_revoked_or_unknown_session_is_denied_without_asking_sts() {
         let store = store_with_active().await;
         store
-            .revoke(&SessionId::parse(ID).unwrap(), &sessions::contract::revocation("admin"))
+            .revoke(
+                &SessionId::parse(ID).unwrap(),
+                &sessions::contract::revocation("admin"),
+            )
             .await
             .unwrap();
         let mode = mode(Ok(own_arn()));
         let outcome = authorize(&store, &mode, &request(Some(&encoded(&document()))), now()).await;
-        assert_eq!(outcome.decision, Decision::Deny { reason: "revoked session" });
+        assert_eq!(
+            outcome.decision,
+            Decision::Deny {
+                reason: "revoked session"
+            }
+        );
         assert_eq!(calls(&mode), 0);
     }
 

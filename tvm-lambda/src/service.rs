@@ -170,7 +170,8 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
     /// Handles one request at wall-clock time `now`.
     pub async fn handle(&self, request: ApiRequest, now: DateTime<Utc>) -> Handled {
         let started = Instant::now();
-        let mut log = DecisionLog::new(request.request_id.clone(), now);
+        let mut log = DecisionLog::new(request.request_id.clone(), now)
+            .with_stack(self.settings.stack_name.as_str());
         log.source_ip = request.source_ip.clone();
         log.user_agent = request
             .user_agent

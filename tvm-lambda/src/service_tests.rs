@@ -603,3 +603,14 @@ async fn post_refuses_a_query_and_duplicate_keys() {
     signed.query = Some("X-Amz-Date=20261123T100000Z".into());
     assert_eq!(call(&service, signed).await.response.status, 200);
 }
+
+#[tokio::test]
+async fn metrics_carry_the_stack_name() {
+    let service = service_with(&[("SENTINEL_STACK_NAME", "sentinel-prod")]);
+    let handled = call(&service, get("profile=dev")).await;
+    let emf: serde_json::Value = serde_json::from_str(&handled.log_lines()[1]).unwrap();
+    assert_eq!(emf["Stack"], "sentinel-prod");
+    let default = call(&service_with(&[]), get("profile=dev")).await;
+    let emf: serde_json::Value = serde_json::from_str(&default.log_lines()[1]).unwrap();
+    assert_eq!(emf["Stack"], crate::audit::DEFAULT_STACK);
+}

@@ -38,6 +38,9 @@ pub struct Settings {
     pub session_retention_days: u32,
     /// Bounds on every AWS call (`SENTINEL_AWS_TIMEOUT_MS`, `SENTINEL_AWS_OPERATION_TIMEOUT_MS`).
     pub aws_timeouts: AwsTimeouts,
+    /// `SENTINEL_STACK_NAME`: the `Stack` dimension of the metrics, so that each
+    /// deployment's alarms see only its own answers.
+    pub stack_name: String,
 }
 
 /// A setting that stops start-up.
@@ -136,7 +139,11 @@ impl Settings {
         let aws_timeouts = AwsTimeouts::from_lookup(|name| get(name))
             .map_err(|e| invalid(e.variable, e.message))?;
 
+        let stack_name =
+            get("SENTINEL_STACK_NAME").unwrap_or_else(|| crate::audit::DEFAULT_STACK.to_owned());
+
         Ok(Self {
+            stack_name,
             policy_root,
             session_table,
             max_duration,

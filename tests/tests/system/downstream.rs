@@ -30,14 +30,29 @@ fn proof_as_alice(moto: &Moto, tvm: &Tvm, audience: &str) -> (String, String) {
         .envs(moto.env())
         .env("AWS_ACCESS_KEY_ID", ALICE.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", ALICE.secret_access_key)
-        .args(["proof", "--profile", "dev", "--no-cache", "--json", "--audience", audience])
+        .args([
+            "proof",
+            "--profile",
+            "dev",
+            "--no-cache",
+            "--json",
+            "--audience",
+            audience,
+        ])
         .args(["--region", "us-east-1", "--tvm-url", &tvm.url])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let headers: Value = serde_json::from_slice(&out.stdout).unwrap();
     (
-        headers["X-Sentinel-Session-ID"].as_str().unwrap().to_owned(),
+        headers["X-Sentinel-Session-ID"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         headers["X-Sentinel-Proof"].as_str().unwrap().to_owned(),
     )
 }
@@ -200,10 +215,16 @@ async fn vend_call_allowed_then_revoke_then_denied() {
     // A proof made for another API is useless here.
     let (other_id, other_audience) = proof_as_alice(&moto, &tvm, "billing-api");
     let replayed = gateway.get_whoami(&other_id, Some(&other_audience)).await;
-    assert_eq!(replayed.status, 403, "a proof for another audience is refused");
+    assert_eq!(
+        replayed.status, 403,
+        "a proof for another audience is refused"
+    );
     // This session's proof does not unlock another (real, active) session.
     let swapped = gateway.get_whoami(&other_id, Some(&proof)).await;
-    assert_eq!(swapped.status, 403, "a proof for another session is refused");
+    assert_eq!(
+        swapped.status, 403,
+        "a proof for another session is refused"
+    );
     let unknown = gateway.get_whoami(&"0".repeat(32), Some(&proof)).await;
     assert_eq!(unknown.status, 403, "an unknown session is refused");
 
@@ -239,9 +260,7 @@ async fn vend_call_allowed_then_revoke_then_denied() {
         .await
         .unwrap();
     assert!(
-        policy
-            .policy_document()
-            .contains(session_id.as_str()),
+        policy.policy_document().contains(session_id.as_str()),
         "{}",
         policy.policy_document()
     );

@@ -8,6 +8,10 @@
 //! session credentials it issued, so age limits are unit-tested
 //! (`authorizer/src/proof.rs`, `authorizer/src/tests.rs`).
 
+// Always true in a test binary; it marks the module as test code, where clippy.toml lets
+// helpers unwrap and panic.
+#![cfg(test)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
@@ -117,7 +121,11 @@ fn authorized(moto: &Moto, tvm: &(String, String), session_id: &str, proof: &str
         .write_all(event.to_string().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let response: Value = serde_json::from_slice(&out.stdout).unwrap();
     response["isAuthorized"] == true
 }
@@ -138,7 +146,11 @@ fn client_py_proof(moto: &Moto, session: &Session) -> String {
         .env("SENTINEL_SESSION_ID", session.id.as_str())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let headers: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(headers["X-Sentinel-Session-ID"], session.id.as_str());
     headers["X-Sentinel-Proof"].as_str().unwrap().to_owned()
@@ -187,9 +199,11 @@ async fn only_a_proof_signed_with_the_sessions_own_secret_for_this_audience_auth
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            Credentials::new(&tvm.0, &tvm.1, None, None, "tvm"),
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                &tvm.0, &tvm.1, None, None, "tvm",
+            )),
+        )
         .build();
     let iam = aws_sdk_iam::Client::new(&signed);
     iam.create_role()
@@ -231,7 +245,10 @@ async fn only_a_proof_signed_with_the_sessions_own_secret_for_this_audience_auth
     let id = a.id.as_str();
 
     let genuine = proof(&endpoint, a, &a.secret_access_key, AUDIENCE);
-    assert!(authorized(&moto, &tvm, id, &genuine), "the session's own proof");
+    assert!(
+        authorized(&moto, &tvm, id, &genuine),
+        "the session's own proof"
+    );
     assert!(
         authorized(&moto, &tvm, id, &client_py_proof(&moto, a)),
         "botocore's proof (examples/downstream/client.py)"
@@ -239,7 +256,10 @@ async fn only_a_proof_signed_with_the_sessions_own_secret_for_this_audience_auth
 
     let wrong_secret = format!("{}x", &a.secret_access_key[1..]);
     let forged = proof(&endpoint, a, &wrong_secret, AUDIENCE);
-    assert!(!authorized(&moto, &tvm, id, &forged), "signed with a wrong secret: STS refuses");
+    assert!(
+        !authorized(&moto, &tvm, id, &forged),
+        "signed with a wrong secret: STS refuses"
+    );
 
     let other_session = proof(&endpoint, b, &b.secret_access_key, AUDIENCE);
     assert!(
