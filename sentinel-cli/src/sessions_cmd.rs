@@ -534,7 +534,10 @@ mod tests {
     #[test]
     fn the_table_shows_expired_sessions_as_expired() {
         let mut revoked = record(2, "bob", 5);
-        revoked.state = sessions::SessionState::Revoked(sessions::contract::revocation("admin"));
+        revoked.state = sessions::SessionState::Revoked(
+            sessions::contract::revocation("admin"),
+            sessions::AwsDeny::Pending,
+        );
         let rows = [record(1, "alice", 90), revoked, record(3, "carol", 1)];
         let table = render_list(&rows, false, now());
         let lines: Vec<&str> = table.lines().collect();

@@ -14,8 +14,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::{
-    ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionState, SessionStore,
-    Status, StoreError,
+    AwsDeny, LeaseStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord,
+    SessionState, SessionStore, Status, StoreError,
 };
 
 /// A fully populated, active record; `n` sets its id (`n` in hex) and orders it in time.
@@ -68,7 +68,12 @@ fn numbers(page: &[SessionRecord]) -> Vec<u32> {
 /// Every attribute comes back as written, revoked rows included.
 pub async fn put_new_then_get_round_trips_every_attribute<S: SessionStore>(store: &S) {
     let mut revoked = record(1, "alice", "prod");
-    revoked.state = SessionState::Revoked(revocation("admin"));
+    revoked.state = SessionState::Revoked(
+        revocation("admin"),
+        AwsDeny::Applied {
+            at: at("2026-11-22T14:21:00.5Z"),
+        },
+    );
     let mut bare = record(2, "deployer/build-42", "dev");
     bare.source_ip = None;
     bare.user_agent = None;
@@ -244,6 +249,149 @@ pub async fn a_cursor_from_another_query_is_refused<S: SessionStore>(store: &S) 
     ));
 }
 
+/// A revocation leaves layer 2 pending until its state is recorded; only revoked rows
+/// carry one.
+pub async fn aws_deny_is_pending_then_recorded_on_revoked_rows_only<S: SessionStore>(store: &S) {
+    let r = record(1, "alice", "prod");
+    store.put_new(&r).await.unwrap();
+    assert!(matches!(
+        store.set_aws_deny(&r.session_id, &AwsDeny::Pending).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let revoked = store
+        .revoke(&r.session_id, &revocation("admin"))
+        .await
+        .unwrap()
+        .into_record();
+    assert_eq!(revoked.aws_deny(), Some(&AwsDeny::Pending));
+    for state in [
+        AwsDeny::Failed {
+            reason: "role `x` in 222233334444: deploy SentinelRevoker".into(),
+        },
+        AwsDeny::Applied {
+            at: at("2026-11-22T14:20:01.250Z"),
+        },
+        AwsDeny::Pending,
+    ] {
+        store.set_aws_deny(&r.session_id, &state).await.unwrap();
+        let row = store.get(&r.session_id).await.unwrap().unwrap();
+        assert_eq!(row.aws_deny(), Some(&state));
+        assert_eq!(
+            row.revocation(),
+            Some(&revocation("admin")),
+            "the audit stays"
+        );
+    }
+    let unknown = record(9, "x", "prod").session_id;
+    assert!(matches!(
+        store.set_aws_deny(&unknown, &AwsDeny::Pending).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// What a role's deny must hold: its revoked sessions that have not expired, nothing else.
+pub async fn revoked_unexpired_sessions_are_found_by_role<S: SessionStore>(store: &S) {
+    let other_role: sentinel_types::RoleArn = "arn:aws:iam::222233334444:role/SentinelProtected-x"
+        .parse()
+        .unwrap();
+    let mut expired = record(4, "alice", "prod");
+    expired.expires_at = expired.issued_at - TimeDelta::minutes(1);
+    let mut elsewhere = record(5, "alice", "prod");
+    elsewhere.role_arn = other_role.clone();
+    for r in [
+        record(1, "alice", "prod"),
+        record(2, "bob", "prod"),
+        record(3, "carol", "prod"),
+        expired,
+        elsewhere,
+    ] {
+        store.put_new(&r).await.unwrap();
+    }
+    for n in [1, 3, 4, 5] {
+        store
+            .revoke(&record(n, "x", "prod").session_id, &revocation("admin"))
+            .await
+            .unwrap();
+    }
+    let role = record(1, "alice", "prod").role_arn;
+    let now = record(1, "alice", "prod").issued_at;
+    let mut found = numbers(&store.revoked_unexpired(&role, now).await.unwrap());
+    found.sort_unstable();
+    assert_eq!(found, [1, 3], "revoked, unexpired and of this role only");
+    assert_eq!(
+        numbers(&store.revoked_unexpired(&other_role, now).await.unwrap()),
+        [5]
+    );
+    let later = record(1, "alice", "prod").expires_at;
+    assert!(
+        store
+            .revoked_unexpired(&role, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A lease is exclusive until it expires or its owner gives it back, and never shows up
+/// as a session.
+pub async fn leases_are_exclusive_until_released_or_expired<S: SessionStore + LeaseStore>(
+    store: &S,
+) {
+    let now = at("2026-11-22T14:00:00Z");
+    let until = now + TimeDelta::seconds(30);
+    assert!(
+        store
+            .acquire_lease("role-a", "tvm-1", until, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_lease("role-a", "tvm-2", until, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_lease("role-b", "tvm-2", until, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_lease("role-a", "tvm-1", until, now)
+            .await
+            .unwrap(),
+        "the holder renews"
+    );
+    store.release_lease("role-a", "tvm-2").await.unwrap();
+    assert!(
+        !store
+            .acquire_lease("role-a", "tvm-2", until, now)
+            .await
+            .unwrap(),
+        "only the holder releases"
+    );
+    store.release_lease("role-a", "tvm-1").await.unwrap();
+    assert!(
+        store
+            .acquire_lease("role-a", "tvm-2", until, now)
+            .await
+            .unwrap()
+    );
+    let after = until + TimeDelta::seconds(1);
+    assert!(
+        store
+            .acquire_lease("role-a", "tvm-3", after + TimeDelta::seconds(30), after)
+            .await
+            .unwrap(),
+        "an expired lease is taken over"
+    );
+    store.put_new(&record(1, "alice", "prod")).await.unwrap();
+    let page = store.list(&ListQuery::default()).await.unwrap();
+    assert_eq!(numbers(&page.records), [1], "leases are not sessions");
+}
+
 /// One `#[tokio::test]` per contract case, each on a fresh, empty store. `$make` is an
 /// expression (it may `.await`) giving `(guard, store)`: the guard (a local server, say)
 /// lives as long as the test.
@@ -261,6 +409,9 @@ macro_rules! session_store_contract {
             revoking_an_unknown_session_is_not_found_and_creates_nothing,
             list_pages_through_every_match_newest_first,
             a_cursor_from_another_query_is_refused,
+            aws_deny_is_pending_then_recorded_on_revoked_rows_only,
+            revoked_unexpired_sessions_are_found_by_role,
+            leases_are_exclusive_until_released_or_expired,
         );
     };
     (@cases $make:expr; $($case:ident,)*) => {

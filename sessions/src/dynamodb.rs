@@ -16,11 +16,12 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveStatus,
 };
 use chrono::{DateTime, Utc};
+use sentinel_types::RoleArn;
 
 use crate::store::{Access, Cursor};
 use crate::{
-    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionState,
-    SessionStore, Status, StoreError,
+    AwsDeny, LeaseStore, ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord,
+    SessionState, SessionStore, Status, StoreError,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -29,6 +30,12 @@ type Item = HashMap<String, AttributeValue>;
 const BY_USER: &str = "by-user";
 /// Index on (`profile`, `issued_at`).
 const BY_PROFILE: &str = "by-profile";
+/// Sparse index on (`revoked_role_arn`, `expires_at_epoch`): revoked sessions by role.
+const REVOKED_BY_ROLE: &str = "revoked-by-role";
+/// Set on revoked rows only (to the row's `role_arn`), so the index holds nothing else.
+const REVOKED_ROLE_ATTRIBUTE: &str = "revoked_role_arn";
+/// Lease items share the table; their keys cannot be session IDs.
+const LEASE_PREFIX: &str = "lease#";
 /// The attribute DynamoDB's time to live reads.
 const TTL_ATTRIBUTE: &str = "ttl";
 /// How long [`create_table`] waits for the table and its indexes to become active.
@@ -114,14 +121,16 @@ impl DynamoSessionStore {
                 Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
             }
             None => {
-                let filtered = !filters.is_empty();
+                // Lease items share the table and have no `issued_at`.
+                names.insert("#issued".to_owned(), "issued_at".to_owned());
+                filters.push("attribute_exists(#issued)");
                 let out = self
                     .client
                     .scan()
                     .table_name(&self.table)
-                    .set_filter_expression(filtered.then(|| filters.join(" AND ")))
-                    .set_expression_attribute_names(filtered.then_some(names))
-                    .set_expression_attribute_values(filtered.then_some(values))
+                    .filter_expression(filters.join(" AND "))
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values((!values.is_empty()).then_some(values))
                     .consistent_read(true)
                     .limit(limit)
                     .set_exclusive_start_key(start)
@@ -135,6 +144,91 @@ impl DynamoSessionStore {
 }
 
 impl SessionStore for DynamoSessionStore {
+    async fn set_aws_deny(&self, id: &SessionId, state: &AwsDeny) -> Result<(), StoreError> {
+        let (at, reason) = match state {
+            AwsDeny::Applied { at } => (Some(crate::time::format(*at)), None),
+            AwsDeny::Failed { reason } => (None, Some(reason.clone())),
+            AwsDeny::Pending => (None, None),
+        };
+        let mut set = vec!["#deny = :deny"];
+        let mut remove = Vec::new();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("session_id", AttributeValue::S(id.as_str().to_owned()))
+            .condition_expression("attribute_exists(#pk) AND #status = :revoked")
+            .expression_attribute_names("#pk", "session_id")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#deny", "aws_deny")
+            .expression_attribute_names("#at", "aws_deny_at")
+            .expression_attribute_names("#why", "aws_deny_reason")
+            .expression_attribute_values(
+                ":revoked",
+                AttributeValue::S(Status::Revoked.as_str().to_owned()),
+            )
+            .expression_attribute_values(":deny", AttributeValue::S(state.as_str().to_owned()));
+        match at {
+            Some(at) => {
+                set.push("#at = :at");
+                request = request.expression_attribute_values(":at", AttributeValue::S(at));
+            }
+            None => remove.push("#at"),
+        }
+        match reason {
+            Some(reason) => {
+                set.push("#why = :why");
+                request = request.expression_attribute_values(":why", AttributeValue::S(reason));
+            }
+            None => remove.push("#why"),
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match request.update_expression(expression).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound(id.clone()))
+            }
+            Err(e) => Err(self.unavailable("UpdateItem", &e)),
+        }
+    }
+
+    async fn revoked_unexpired(
+        &self,
+        role: &RoleArn,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(REVOKED_BY_ROLE)
+            .key_condition_expression("#rr = :role AND #exp > :now")
+            .expression_attribute_names("#rr", REVOKED_ROLE_ATTRIBUTE)
+            .expression_attribute_names("#exp", "expires_at_epoch")
+            .expression_attribute_values(":role", AttributeValue::S(role.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.unavailable("Query", &e))?;
+            for item in page.items() {
+                let record = from_item(item)?;
+                // expires_at_epoch is whole seconds; the row's own time decides.
+                if record.expires_at > now {
+                    records.push(record);
+                }
+            }
+        }
+        Ok(records)
+    }
+
     async fn put_new(&self, record: &SessionRecord) -> Result<(), StoreError> {
         let result = self
             .client
@@ -184,7 +278,16 @@ impl SessionStore for DynamoSessionStore {
             .table_name(&self.table)
             .key("session_id", AttributeValue::S(id.as_str().to_owned()))
             .condition_expression("attribute_exists(#pk) AND #status = :active")
-            .update_expression("SET #status = :revoked, #at = :at, #by = :by, #reason = :reason")
+            .update_expression(
+                "SET #status = :revoked, #at = :at, #by = :by, #reason = :reason, #rr = #role, #deny = :pending",
+            )
+            .expression_attribute_names("#rr", REVOKED_ROLE_ATTRIBUTE)
+            .expression_attribute_names("#role", "role_arn")
+            .expression_attribute_names("#deny", "aws_deny")
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(AwsDeny::Pending.as_str().to_owned()),
+            )
             .expression_attribute_names("#pk", "session_id")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#at", "revoked_at")
@@ -290,6 +393,83 @@ impl SessionStore for DynamoSessionStore {
     }
 }
 
+impl LeaseStore for DynamoSessionStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(
+                "session_id",
+                AttributeValue::S(format!("{LEASE_PREFIX}{name}")),
+            )
+            .item("lease_owner", AttributeValue::S(owner.to_owned()))
+            .item(
+                "lease_until",
+                AttributeValue::N(until.timestamp_millis().to_string()),
+            )
+            // A lease outlives its use by a day at most, then DynamoDB may delete it.
+            .item(
+                TTL_ATTRIBUTE,
+                AttributeValue::N((until.timestamp() + 86_400).to_string()),
+            )
+            .condition_expression("attribute_not_exists(#pk) OR #owner = :owner OR #until < :now")
+            .expression_attribute_names("#pk", "session_id")
+            .expression_attribute_names("#owner", "lease_owner")
+            .expression_attribute_names("#until", "lease_until")
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.timestamp_millis().to_string()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.unavailable("PutItem", &e)),
+        }
+    }
+
+    async fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(
+                "session_id",
+                AttributeValue::S(format!("{LEASE_PREFIX}{name}")),
+            )
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "lease_owner")
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+            .send()
+            .await;
+        match result {
+            // Someone else took it over after it expired: not ours to delete.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.unavailable("DeleteItem", &e)),
+            Ok(_) => Ok(()),
+        }
+    }
+}
+
 /// Creates the session table as docs/sessions.md lays it out: on-demand billing, partition key
 /// `session_id` (S), indexes `by-user` (`user`, `issued_at`) and `by-profile` (`profile`,
 /// `issued_at`) projecting every attribute, and time to live on `ttl`. Idempotent: an
@@ -313,19 +493,20 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .map_err(built)
     };
-    let index = |name: &str, partition: &str| -> Result<GlobalSecondaryIndex, StoreError> {
-        GlobalSecondaryIndex::builder()
-            .index_name(name)
-            .key_schema(key(partition, KeyType::Hash)?)
-            .key_schema(key("issued_at", KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-            .map_err(built)
-    };
+    let index =
+        |name: &str, partition: &str, sort: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(partition, KeyType::Hash)?)
+                .key_schema(key(sort, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(built)
+        };
     let created = client
         .create_table()
         .table_name(table)
@@ -334,9 +515,22 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .attribute_definitions(string_attribute("user")?)
         .attribute_definitions(string_attribute("profile")?)
         .attribute_definitions(string_attribute("issued_at")?)
+        .attribute_definitions(string_attribute(REVOKED_ROLE_ATTRIBUTE)?)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("expires_at_epoch")
+                .attribute_type(ScalarAttributeType::N)
+                .build()
+                .map_err(built)?,
+        )
         .key_schema(key("session_id", KeyType::Hash)?)
-        .global_secondary_indexes(index(BY_USER, "user")?)
-        .global_secondary_indexes(index(BY_PROFILE, "profile")?)
+        .global_secondary_indexes(index(BY_USER, "user", "issued_at")?)
+        .global_secondary_indexes(index(BY_PROFILE, "profile", "issued_at")?)
+        .global_secondary_indexes(index(
+            REVOKED_BY_ROLE,
+            REVOKED_ROLE_ATTRIBUTE,
+            "expires_at_epoch",
+        )?)
         .send()
         .await;
     match created {
@@ -363,7 +557,7 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreErro
             StoreError::Unavailable(format!("DescribeTable for `{table}` returned no table"))
         })?;
         let indexes = description.global_secondary_indexes();
-        for wanted in [BY_USER, BY_PROFILE] {
+        for wanted in [BY_USER, BY_PROFILE, REVOKED_BY_ROLE] {
             if !indexes.iter().any(|i| i.index_name() == Some(wanted)) {
                 return Err(StoreError::Unavailable(format!(
                     "table `{table}` exists without index `{wanted}`"
@@ -492,12 +686,33 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
         ("ttl".to_owned(), AttributeValue::N(record.ttl.to_string())),
     ]);
     let revocation = record.revocation();
+    let deny = record.aws_deny();
     let optional = [
         ("source_ip", record.source_ip.clone()),
         ("user_agent", record.user_agent.clone()),
         ("revoked_at", revocation.map(|r| crate::time::format(r.at))),
         ("revoked_by", revocation.map(|r| r.by.clone())),
         ("revoked_reason", revocation.map(|r| r.reason.clone())),
+        // The sparse index of revoked sessions by role (layer 2 rebuilds from it).
+        (
+            REVOKED_ROLE_ATTRIBUTE,
+            revocation.map(|_| record.role_arn.to_string()),
+        ),
+        ("aws_deny", deny.map(|d| d.as_str().to_owned())),
+        (
+            "aws_deny_at",
+            match deny {
+                Some(AwsDeny::Applied { at }) => Some(crate::time::format(*at)),
+                _ => None,
+            },
+        ),
+        (
+            "aws_deny_reason",
+            match deny {
+                Some(AwsDeny::Failed { reason }) => Some(reason.clone()),
+                _ => None,
+            },
+        ),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -527,11 +742,21 @@ pub(crate) fn from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         .optional_string("revoked_at")?
         .map(|_| row.time("revoked_at"))
         .transpose()?;
+    let aws_deny = row.optional_string("aws_deny")?;
+    let deny = AwsDeny::from_parts(
+        aws_deny.as_deref(),
+        row.optional_string("aws_deny_at")?
+            .map(|_| row.time("aws_deny_at"))
+            .transpose()?,
+        row.optional_string("aws_deny_reason")?,
+    )
+    .map_err(|problem| row.corrupt("aws_deny", &problem))?;
     let state = SessionState::from_parts(
         status,
         revoked_at,
         row.optional_string("revoked_by")?,
         row.optional_string("revoked_reason")?,
+        aws_deny.is_some().then_some(deny),
     )
     .map_err(|problem| row.corrupt("status", &format!("does not fit the row: {problem}")))?;
     Ok(SessionRecord {
@@ -643,11 +868,19 @@ mod tests {
             "revoked_at",
             "revoked_by",
             "revoked_reason",
+            "revoked_role_arn",
+            "aws_deny",
         ] {
             assert!(item.get(name).unwrap().is_s(), "{name} is not S");
         }
-        assert_eq!(item.len(), 20);
+        assert_eq!(item.len(), 22);
         assert_eq!(s("status"), "revoked");
+        assert_eq!(s("aws_deny"), "pending");
+        assert_eq!(
+            s("revoked_role_arn"),
+            s("role_arn"),
+            "the sparse index of revoked sessions by role"
+        );
         assert_eq!(s("issued_at"), "2026-11-22T14:15:00.123456789Z");
         assert_eq!(s("expires_at"), "2026-11-22T14:30:00.000000000Z");
         assert_eq!(s("revoked_at"), "2026-11-22T14:20:00.123456789Z");

@@ -73,6 +73,8 @@ pub use dynamodb::{DynamoSessionStore, create_table};
 pub use id::new_session_id;
 #[cfg(any(test, feature = "test-util"))]
 pub use memory::InMemorySessionStore;
-pub use record::{InvalidStatus, Revocation, RevokeOutcome, SessionRecord, SessionState, Status};
+pub use record::{
+    AwsDeny, InvalidStatus, Revocation, RevokeOutcome, SessionRecord, SessionState, Status,
+};
 pub use sentinel_types::SessionId;
-pub use store::{ListQuery, Page, SessionStore, StoreError};
+pub use store::{LeaseStore, ListQuery, Page, SessionStore, StoreError};

@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use crate::store::{Access, Cursor};
+use sentinel_types::RoleArn;
+
 use crate::{
-    ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionState,
-    SessionStore, Status, StoreError,
+    AwsDeny, LeaseStore, ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord,
+    SessionState, SessionStore, Status, StoreError,
 };
 
 /// A [`SessionStore`] held in memory. Clones share the same rows, so a test can keep one
@@ -19,6 +21,8 @@ use crate::{
 #[derive(Clone, Debug, Default)]
 pub struct InMemorySessionStore {
     rows: Arc<Mutex<BTreeMap<SessionId, SessionRecord>>>,
+    /// Lease name -> (owner, until).
+    leases: Arc<Mutex<BTreeMap<String, (String, DateTime<Utc>)>>>,
     unavailable: Arc<AtomicBool>,
 }
 
@@ -72,6 +76,30 @@ impl InMemorySessionStore {
 }
 
 impl SessionStore for InMemorySessionStore {
+    async fn set_aws_deny(&self, id: &SessionId, state: &AwsDeny) -> Result<(), StoreError> {
+        let mut rows = self.available()?;
+        match rows.get_mut(id).map(|r| &mut r.state) {
+            Some(SessionState::Revoked(_, deny)) => {
+                *deny = state.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound(id.clone())),
+        }
+    }
+
+    async fn revoked_unexpired(
+        &self,
+        role: &RoleArn,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        Ok(self
+            .available()?
+            .values()
+            .filter(|r| r.status() == Status::Revoked && r.role_arn == *role && r.expires_at > now)
+            .cloned()
+            .collect())
+    }
+
     async fn put_new(&self, record: &SessionRecord) -> Result<(), StoreError> {
         let mut rows = self.available()?;
         if rows.contains_key(&record.session_id) {
@@ -97,7 +125,7 @@ impl SessionStore for InMemorySessionStore {
         if record.status() == Status::Revoked {
             return Ok(RevokeOutcome::AlreadyRevoked(record.clone()));
         }
-        record.state = SessionState::Revoked(revocation.clone());
+        record.state = SessionState::Revoked(revocation.clone(), AwsDeny::Pending);
         Ok(RevokeOutcome::Revoked(record.clone()))
     }
 
@@ -156,6 +184,35 @@ impl Position {
                     < (issued_at, self.session_id.as_str())
             }
         }
+    }
+}
+
+impl LeaseStore for InMemorySessionStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        drop(self.available()?);
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        let free = leases
+            .get(name)
+            .is_none_or(|(holder, held_until)| holder == owner || *held_until < now);
+        if free {
+            leases.insert(name.to_owned(), (owner.to_owned(), until));
+        }
+        Ok(free)
+    }
+
+    async fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        drop(self.available()?);
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        if leases.get(name).is_some_and(|(holder, _)| holder == owner) {
+            leases.remove(name);
+        }
+        Ok(())
     }
 }
 

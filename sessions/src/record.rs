@@ -98,13 +98,61 @@ pub struct SessionRecord {
     pub ttl: i64,
 }
 
-/// Whether a session was revoked, and if so how.
+/// Whether a session was revoked, and if so how, and where layer 2 stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionState {
     /// Issued and not revoked.
     Active,
-    /// Revoked by an administrator; never becomes active again.
-    Revoked(Revocation),
+    /// Revoked by an administrator; never becomes active again. The [`AwsDeny`] says
+    /// whether the deny on the protected role (layer 2) covers it yet.
+    Revoked(Revocation, AwsDeny),
+}
+
+/// Where revocation layer 2 (the inline deny on the protected role) stands for a
+/// revoked session, so that `sessions show` tells the truth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AwsDeny {
+    /// Not written (yet): the row is revoked, the role's deny may not hold it.
+    Pending,
+    /// The role's deny was written and read back holding this session.
+    Applied {
+        /// When the deny was verified.
+        at: DateTime<Utc>,
+    },
+    /// Writing the deny failed; `reconcile` retries.
+    Failed {
+        /// Why, for operators (which role, what to deploy).
+        reason: String,
+    },
+}
+
+impl AwsDeny {
+    /// `pending`, `applied` or `failed`: the stored spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied { .. } => "applied",
+            Self::Failed { .. } => "failed",
+        }
+    }
+
+    /// The state stored as `aws_deny`, `aws_deny_at` and `aws_deny_reason`. A row
+    /// revoked before layer 2 was recorded has none of them: pending.
+    pub(crate) fn from_parts(
+        state: Option<&str>,
+        at: Option<DateTime<Utc>>,
+        reason: Option<String>,
+    ) -> Result<Self, String> {
+        match (state, at, reason) {
+            (None | Some("pending"), None, None) => Ok(Self::Pending),
+            (Some("applied"), Some(at), None) => Ok(Self::Applied { at }),
+            (Some("failed"), None, Some(reason)) => Ok(Self::Failed { reason }),
+            (state, ..) => Err(format!(
+                "`aws_deny` `{}` does not fit its time and reason",
+                state.unwrap_or("")
+            )),
+        }
+    }
 }
 
 impl SessionRecord {
@@ -122,7 +170,7 @@ impl SessionRecord {
     pub fn status(&self) -> Status {
         match self.state {
             SessionState::Active => Status::Active,
-            SessionState::Revoked(_) => Status::Revoked,
+            SessionState::Revoked(..) => Status::Revoked,
         }
     }
 
@@ -130,7 +178,15 @@ impl SessionRecord {
     pub fn revocation(&self) -> Option<&Revocation> {
         match &self.state {
             SessionState::Active => None,
-            SessionState::Revoked(r) => Some(r),
+            SessionState::Revoked(r, _) => Some(r),
+        }
+    }
+
+    /// Where layer 2 stands; `None` while the session is active.
+    pub fn aws_deny(&self) -> Option<&AwsDeny> {
+        match &self.state {
+            SessionState::Active => None,
+            SessionState::Revoked(_, deny) => Some(deny),
         }
     }
 
@@ -167,15 +223,27 @@ struct FlatRecord {
     revoked_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     revoked_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aws_deny: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aws_deny_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aws_deny_reason: Option<String>,
     ttl: i64,
 }
 
 impl From<SessionRecord> for FlatRecord {
     fn from(r: SessionRecord) -> Self {
         let status = r.status();
-        let (revoked_at, revoked_by, revoked_reason) = match r.state {
-            SessionState::Active => (None, None, None),
-            SessionState::Revoked(v) => (Some(v.at), Some(v.by), Some(v.reason)),
+        let (revoked_at, revoked_by, revoked_reason, deny) = match r.state {
+            SessionState::Active => (None, None, None, None),
+            SessionState::Revoked(v, deny) => (Some(v.at), Some(v.by), Some(v.reason), Some(deny)),
+        };
+        let aws_deny = deny.as_ref().map(|d| d.as_str().to_owned());
+        let (aws_deny_at, aws_deny_reason) = match deny {
+            Some(AwsDeny::Applied { at }) => (Some(at), None),
+            Some(AwsDeny::Failed { reason }) => (None, Some(reason)),
+            _ => (None, None),
         };
         Self {
             session_id: r.session_id,
@@ -196,6 +264,9 @@ impl From<SessionRecord> for FlatRecord {
             revoked_at,
             revoked_by,
             revoked_reason,
+            aws_deny,
+            aws_deny_at,
+            aws_deny_reason,
             ttl: r.ttl,
         }
     }
@@ -205,8 +276,14 @@ impl TryFrom<FlatRecord> for SessionRecord {
     type Error = String;
 
     fn try_from(f: FlatRecord) -> Result<Self, String> {
-        let state =
-            SessionState::from_parts(f.status, f.revoked_at, f.revoked_by, f.revoked_reason)?;
+        let deny = AwsDeny::from_parts(f.aws_deny.as_deref(), f.aws_deny_at, f.aws_deny_reason)?;
+        let state = SessionState::from_parts(
+            f.status,
+            f.revoked_at,
+            f.revoked_by,
+            f.revoked_reason,
+            f.aws_deny.is_some().then_some(deny),
+        )?;
         Ok(Self {
             session_id: f.session_id,
             principal_arn: f.principal_arn,
@@ -236,15 +313,21 @@ impl SessionState {
         at: Option<DateTime<Utc>>,
         by: Option<String>,
         reason: Option<String>,
+        deny: Option<AwsDeny>,
     ) -> Result<Self, String> {
         match (status, at) {
-            (Status::Active, None) if by.is_none() && reason.is_none() => Ok(Self::Active),
+            (Status::Active, None) if by.is_none() && reason.is_none() && deny.is_none() => {
+                Ok(Self::Active)
+            }
             (Status::Active, _) => Err("an active session carries revocation attributes".into()),
-            (Status::Revoked, Some(at)) => Ok(Self::Revoked(Revocation {
-                by: by.unwrap_or_default(),
-                reason: reason.unwrap_or_default(),
-                at,
-            })),
+            (Status::Revoked, Some(at)) => Ok(Self::Revoked(
+                Revocation {
+                    by: by.unwrap_or_default(),
+                    reason: reason.unwrap_or_default(),
+                    at,
+                },
+                deny.unwrap_or(AwsDeny::Pending),
+            )),
             (Status::Revoked, None) => Err("a revoked session has no `revoked_at`".into()),
         }
     }
@@ -311,11 +394,14 @@ pub(crate) mod tests {
             source_identity: "sentinel=alice".parse().unwrap(),
             access_key_id: "ASIAEXAMPLEEXAMPLE01".into(),
             rule: "oncall".into(),
-            state: SessionState::Revoked(Revocation {
-                by: "arn:aws:iam::111122223333:user/admin".into(),
-                reason: "laptop lost".into(),
-                at: issued_at + TimeDelta::minutes(5),
-            }),
+            state: SessionState::Revoked(
+                Revocation {
+                    by: "arn:aws:iam::111122223333:user/admin".into(),
+                    reason: "laptop lost".into(),
+                    at: issued_at + TimeDelta::minutes(5),
+                },
+                AwsDeny::Pending,
+            ),
             issued_at,
             expires_at,
             source_ip: Some("203.0.113.7".into()),

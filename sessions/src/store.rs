@@ -5,7 +5,10 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Revocation, RevokeOutcome, SessionId, SessionRecord, Status};
+use chrono::{DateTime, Utc};
+use sentinel_types::RoleArn;
+
+use crate::{AwsDeny, Revocation, RevokeOutcome, SessionId, SessionRecord, Status};
 
 /// Where session records live. The TVM writes them, the authorizer reads them and the CLI
 /// lists and revokes them. Implementations: [`DynamoSessionStore`](crate::DynamoSessionStore)
@@ -35,6 +38,44 @@ pub trait SessionStore: Send + Sync {
 
     /// Lists records matching `query`, one page at a time.
     fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// Records where revocation layer 2 stands for a revoked session. An unknown or
+    /// active session is [`StoreError::NotFound`] (only revoked rows carry the state).
+    fn set_aws_deny(
+        &self,
+        id: &SessionId,
+        state: &AwsDeny,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every revoked session of `role` whose credentials expire after `now` (all pages):
+    /// what the role's deny must hold. Served by an index, so it may lag a revocation
+    /// made an instant ago; callers add the sessions they know of.
+    fn revoked_unexpired(
+        &self,
+        role: &RoleArn,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send;
+}
+
+/// Short exclusive leases (one per protected role) so that only one writer rebuilds a
+/// role's deny at a time. IAM has no conditional write; the lease is one.
+pub trait LeaseStore: Send + Sync {
+    /// Takes the lease `name` for `owner` until `until`, when it is free, expired (its
+    /// holder's `until` is before `now`) or already `owner`'s. `false`: someone else holds it.
+    fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Gives the lease back, if `owner` still holds it.
+    fn release_lease(
+        &self,
+        name: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Which sessions to list. Every field present must match; all absent lists everything.

@@ -256,7 +256,7 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
         .filter_map(|i| i.index_name())
         .collect();
     indexes.sort_unstable();
-    assert_eq!(indexes, ["by-profile", "by-user"]);
+    assert_eq!(indexes, ["by-profile", "by-user", "revoked-by-role"]);
     let ttl = dynamodb
         .describe_time_to_live()
         .table_name(TABLE)

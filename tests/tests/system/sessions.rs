@@ -79,7 +79,7 @@ async fn raw_item(
         .item
 }
 
-async fn create_table_is_idempotent_with_both_indexes_and_ttl(backend: Backend) {
+async fn create_table_is_idempotent_with_its_indexes_and_ttl(backend: Backend) {
     let (_server, client) = table(backend).await;
     create_table(&client, TABLE).await.unwrap();
 
@@ -136,6 +136,14 @@ async fn create_table_is_idempotent_with_both_indexes_and_ttl(backend: Backend) 
                 vec![
                     ("user".to_owned(), KeyType::Hash),
                     ("issued_at".to_owned(), KeyType::Range)
+                ],
+                Some(ProjectionType::All)
+            ),
+            (
+                "revoked-by-role".to_owned(),
+                vec![
+                    ("revoked_role_arn".to_owned(), KeyType::Hash),
+                    ("expires_at_epoch".to_owned(), KeyType::Range)
                 ],
                 Some(ProjectionType::All)
             ),
@@ -240,7 +248,7 @@ macro_rules! against_every_backend {
 }
 
 against_every_backend!(
-    create_table_is_idempotent_with_both_indexes_and_ttl,
+    create_table_is_idempotent_with_its_indexes_and_ttl,
     put_new_writes_the_spec_attributes,
 );
 
