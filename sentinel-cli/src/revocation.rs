@@ -9,8 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
-use protocol::wire_time;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -139,9 +138,24 @@ pub fn build(
             fallback: false,
         };
     }
+    // SECURITY: the cut-off denies every token issued before it, so it must not be
+    // earlier than any session it replaces: the newest one, or now, whichever is later,
+    // rounded UP to the millisecond IAM compares.
+    let newest = revoked.iter().map(|s| s.issued_at).max().unwrap_or(now);
     DenyPolicy::Document {
-        json: document(&BTreeSet::new(), Some(now)),
+        json: document(&BTreeSet::new(), Some(ceil_millis(newest.max(now)))),
         fallback: true,
+    }
+}
+
+/// `at` rounded up to a whole millisecond, strictly after any sub-millisecond part.
+fn ceil_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    let millis = at.timestamp_millis();
+    let floor = DateTime::from_timestamp_millis(millis).unwrap_or(at);
+    if floor == at {
+        at
+    } else {
+        DateTime::from_timestamp_millis(millis.saturating_add(1)).unwrap_or(at)
     }
 }
 
@@ -200,7 +214,9 @@ fn document(ids: &BTreeSet<&str>, cutoff: Option<DateTime<Utc>>) -> String {
         statement.push(deny(
             BEFORE_SID,
             Condition::DateLessThan {
-                issued_before: wire_time::format(&cutoff),
+                // Milliseconds: a cut-off rounded down to the second let sessions issued
+                // in that second through.
+                issued_before: cutoff.to_rfc3339_opts(SecondsFormat::Millis, true),
             },
         ));
     }
@@ -306,7 +322,7 @@ mod tests {
         assert!(*fallback);
         assert_eq!(
             json,
-            r#"{"Version":"2012-10-17","Statement":[{"Sid":"SentinelRevokedSessionsBefore","Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-01T12:00:00Z"}}}]}"#
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"SentinelRevokedSessionsBefore","Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-01T12:00:00.000Z"}}}]}"#
         );
         // Other inline policies count against the same limit.
         let few = [session(1, 30)];
@@ -361,5 +377,43 @@ mod tests {
         let single = r#"{"Statement":{"Sid":"SentinelRevokedSessions","Condition":{"StringEquals":{"aws:PrincipalTag/sentinel-session-id":"abc"}}}}"#;
         assert!(ExistingDeny::parse(single).ids.contains("abc"));
         assert_eq!(counted_chars("{ \"a\" :\n 1 }"), 7);
+    }
+
+    /// The fallback cut-off must cover a session issued a few milliseconds into the
+    /// second: rounding it down to the whole second (as before) let a session issued at
+    /// 14:56:31.0099 through while its row said revoked.
+    #[test]
+    fn the_fallback_cut_off_has_milliseconds_and_is_never_before_a_covered_session() {
+        let now =
+            Utc.with_ymd_and_hms(2026, 3, 1, 14, 56, 31).unwrap() + Duration::microseconds(500_400);
+        let mut newest = session(1, 30);
+        newest.issued_at =
+            Utc.with_ymd_and_hms(2026, 3, 1, 14, 56, 31).unwrap() + Duration::microseconds(9_900);
+        newest.expires_at = now + Duration::minutes(30);
+        let policy = build(
+            &ExistingDeny::default(),
+            &[newest.clone()],
+            INLINE_LIMIT,
+            now,
+        );
+        assert!(matches!(
+            policy,
+            DenyPolicy::Document { fallback: true, .. }
+        ));
+        let cutoff = ExistingDeny::parse(json(&policy)).issued_before.unwrap();
+        assert!(cutoff >= now, "{cutoff} is before the revocation at {now}");
+        assert!(cutoff > newest.issued_at);
+        assert!(json(&policy).contains("14:56:31.501Z"), "{}", json(&policy));
+        // A session issued after `now` (clock skew between TVMs) is still covered.
+        let mut later = newest;
+        later.issued_at = now + Duration::milliseconds(20);
+        let policy = build(
+            &ExistingDeny::default(),
+            &[later.clone()],
+            INLINE_LIMIT,
+            now,
+        );
+        let cutoff = ExistingDeny::parse(json(&policy)).issued_before.unwrap();
+        assert!(cutoff > later.issued_at, "{cutoff} <= {}", later.issued_at);
     }
 }

@@ -16,13 +16,15 @@ use crate::{
     SessionState, SessionStore, Status, StoreError,
 };
 
+/// Lease name -> (owner, until).
+type Leases = BTreeMap<String, (String, DateTime<Utc>)>;
+
 /// A [`SessionStore`] held in memory. Clones share the same rows, so a test can keep one
 /// handle while the code under test owns another.
 #[derive(Clone, Debug, Default)]
 pub struct InMemorySessionStore {
     rows: Arc<Mutex<BTreeMap<SessionId, SessionRecord>>>,
-    /// Lease name -> (owner, until).
-    leases: Arc<Mutex<BTreeMap<String, (String, DateTime<Utc>)>>>,
+    leases: Arc<Mutex<Leases>>,
     unavailable: Arc<AtomicBool>,
 }
 
