@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use protocol::wire_time;
+use sentinel_types::RoleArn;
 use sessions::{
-    ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore, Status,
-    StoreError,
+    LeaseStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore,
+    Status, StoreError,
 };
 
 use crate::aws::{self, iam::RolePolicies};
@@ -230,21 +231,35 @@ pub async fn run(
     }
 }
 
+/// How long one writer may hold a role's lease; a crashed writer's lease expires.
+const LEASE_SECONDS: i64 = 30;
+/// Attempts to take a busy lease, 100 ms apart (every writer finishes well within).
+const LEASE_ATTEMPTS: u32 = 200;
+/// Rebuilds of one role when what was read back is not what was written.
+const WRITE_ATTEMPTS: u32 = 3;
+
 /// Updates the inline deny policy of every role the sessions were issued for.
-pub async fn deny_on_roles<S: SessionStore>(
+///
+/// SECURITY: IAM has no conditional write, so two revokers of one role would each read,
+/// build and put, and the later put would drop the earlier one's IDs. Each role's deny is
+/// therefore rebuilt under a per-role lease in the session table, from the table (every
+/// revoked, unexpired session of the role) rather than from what the policy held, and
+/// read back after the write.
+pub async fn deny_on_roles<S: SessionStore + LeaseStore>(
     roles: &RolePolicies,
     store: &S,
     affected: &[SessionRecord],
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
-    let mut by_role: BTreeMap<&str, Vec<&SessionRecord>> = BTreeMap::new();
+    let mut by_role: BTreeMap<&RoleArn, Vec<&SessionRecord>> = BTreeMap::new();
     for record in affected {
-        by_role
-            .entry(record.role_arn.name())
-            .or_default()
-            .push(record);
+        by_role.entry(&record.role_arn).or_default().push(record);
     }
-    for (role, records) in by_role {
+    let owner = sessions::new_session_id()
+        .map_err(store_failure)?
+        .to_string();
+    for (arn, records) in by_role {
+        let role = arn.name();
         let layer2 = |f: Failure| {
             Failure::error(format!(
                 "the sessions are revoked in the table, but the deny policy on role `{role}` was not updated: {}",
@@ -252,57 +267,112 @@ pub async fn deny_on_roles<S: SessionStore>(
             ))
             .with_hint("re-run the same revoke once the AWS call can succeed; it is idempotent")
         };
-        let current = roles.get(role, POLICY_NAME).await.map_err(layer2)?;
+        let lease = arn.to_string();
+        let mut held = false;
+        for _ in 0..LEASE_ATTEMPTS {
+            let until = Utc::now() + chrono::Duration::seconds(LEASE_SECONDS);
+            if store
+                .acquire_lease(&lease, &owner, until, Utc::now())
+                .await
+                .map_err(|e| layer2(store_failure(e)))?
+            {
+                held = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        if !held {
+            return Err(layer2(Failure::error(format!(
+                "another revocation of this role held its lease for more than {} s",
+                u64::from(LEASE_ATTEMPTS) / 10
+            ))));
+        }
+        let written = rebuild_role(roles, store, arn, &records, now).await;
+        // The lease expires anyway; a failed release only delays the next writer.
+        let _ = store.release_lease(&lease, &owner).await;
+        written.map_err(layer2)?;
+    }
+    Ok(())
+}
+
+/// One role's deny, rebuilt from the table and verified; the caller holds the lease.
+async fn rebuild_role<S: SessionStore>(
+    roles: &RolePolicies,
+    store: &S,
+    arn: &RoleArn,
+    records: &[&SessionRecord],
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let role = arn.name();
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = roles.get(role, POLICY_NAME).await?;
         let existing = current
             .as_deref()
             .map(ExistingDeny::parse)
             .unwrap_or_default();
-        let mut revoked: Vec<RevokedSession> = records.iter().map(|r| revoked_session(r)).collect();
+        // The table decides: the role's revoked, unexpired sessions (an index that may lag
+        // an instant, so the sessions this run revoked and the IDs already in the policy are
+        // read too, each confirmed by a consistent read).
+        let mut revoked: BTreeMap<String, RevokedSession> = store
+            .revoked_unexpired(arn, now)
+            .await
+            .map_err(store_failure)?
+            .iter()
+            .map(|r| (r.session_id.to_string(), revoked_session(r)))
+            .collect();
+        for record in records {
+            revoked.insert(record.session_id.to_string(), revoked_session(record));
+        }
         for id in &existing.ids {
-            if records.iter().any(|r| r.session_id.as_str() == id) {
+            if revoked.contains_key(id) {
                 continue;
             }
             // Ids that no longer parse or exist are pruned by leaving them out.
             let Ok(parsed) = SessionId::parse(id) else {
                 continue;
             };
-            let stored = store
-                .get(&parsed)
-                .await
-                .map_err(|e| layer2(store_failure(e)))?;
+            let stored = store.get(&parsed).await.map_err(store_failure)?;
             if let Some(record) = stored.filter(|r| r.status() == Status::Revoked) {
-                revoked.push(revoked_session(&record));
+                revoked.insert(id.clone(), revoked_session(&record));
             }
         }
-        let others = roles
-            .others_chars(role, POLICY_NAME)
-            .await
-            .map_err(layer2)?;
-        match revocation::build(&existing, &revoked, others, now) {
+        let revoked: Vec<RevokedSession> = revoked.into_values().collect();
+        let others = roles.others_chars(role, POLICY_NAME).await?;
+        let wanted = match revocation::build(&existing, &revoked, others, now) {
             DenyPolicy::Remove => {
                 if current.is_some() {
-                    roles.delete(role, POLICY_NAME).await.map_err(layer2)?;
+                    roles.delete(role, POLICY_NAME).await?;
                 }
+                None
             }
             DenyPolicy::Document { json, fallback } => {
                 if current.as_deref() != Some(json.as_str()) {
-                    roles.put(role, POLICY_NAME, &json).await.map_err(layer2)?;
+                    roles.put(role, POLICY_NAME, &json).await?;
                 }
                 if fallback {
                     eprintln!(
-                        "sentinel: warning: the revoked session ids of role `{role}` do not fit in its inline policy limit ({} characters); it now denies every session of that role issued before {}",
-                        revocation::INLINE_LIMIT,
-                        wire_time::format(&now)
+                        "sentinel: warning: the revoked session ids of role `{role}` do not fit in its inline policy limit ({} characters); it now denies every session of that role issued before the newest revoked one",
+                        revocation::INLINE_LIMIT
                     );
                 } else {
                     eprintln!(
                         "sentinel: role `{role}` denies the revoked sessions ({POLICY_NAME})"
                     );
                 }
+                Some(json)
             }
+        };
+        // Read back: only what IAM now holds counts (compared as JSON, whatever its
+        // whitespace).
+        let json =
+            |text: Option<String>| text.map(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        if json(roles.get(role, POLICY_NAME).await?) == json(wanted) {
+            return Ok(());
         }
     }
-    Ok(())
+    Err(Failure::error(format!(
+        "the deny read back from role `{role}` differed from what was written {WRITE_ATTEMPTS} times"
+    )))
 }
 
 fn revoked_session(record: &SessionRecord) -> RevokedSession {

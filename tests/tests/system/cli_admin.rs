@@ -399,3 +399,53 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     let malformed = sentinel(&moto, &["sessions", "show", "nope", "--table", TABLE]);
     assert_eq!(malformed.status.code(), Some(3));
 }
+
+/// Ten admins revoke ten sessions of one role at once: the role's deny ends up holding
+/// all ten (each writer rebuilds from the table under a per-role lease and verifies what
+/// it wrote). Before, each run did get-build-put with nothing in between and IDs were lost.
+#[tokio::test]
+async fn concurrent_revokes_on_one_role_all_reach_its_deny() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    sessions::create_table(&dynamodb, TABLE).await.unwrap();
+    let store = DynamoSessionStore::new(dynamodb, TABLE);
+    let ids: Vec<String> = (1..=10)
+        .map(|n| record(n, "alice").session_id.to_string())
+        .collect();
+    for n in 1..=10 {
+        store.put_new(&record(n, "alice")).await.unwrap();
+    }
+    let iam = aws_sdk_iam::Client::new(&config);
+    iam.create_role()
+        .role_name(ROLE)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let runs: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let mut cmd = std::process::Command::new(system_tests::cargo_bin("sentinel"));
+            for name in system_tests::AWS_ENV_TO_REMOVE {
+                cmd.env_remove(name);
+            }
+            cmd.envs(moto.env())
+                .args([
+                    "sessions", "revoke", id, "--reason", "race", "--table", TABLE,
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let mut denied = deny_ids(&role_policy(&iam).await);
+    denied.sort();
+    assert_eq!(denied, ids, "every revoked session is in the role's deny");
+}
