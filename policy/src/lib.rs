@@ -51,6 +51,7 @@
 //! );
 //! ```
 
+mod admin;
 mod condition;
 mod decision;
 mod document;
@@ -63,8 +64,12 @@ mod network;
 mod set;
 mod window;
 
+pub use admin::{
+    ADMIN_ACTIONS, AdminDecision, AdminExplanation, AdminPolicySet, AdminRequest, AdminRule,
+    evaluate_admin, explain_admin,
+};
 pub use decision::{Decision, Request, evaluate};
-pub use document::parse;
+pub use document::{parse, parse_admin};
 pub use error::PolicyError;
 pub use explain::{Explanation, Skipped, explain};
 pub use lint::{Lint, LintKind};

@@ -14,6 +14,8 @@ pub enum LintKind {
     AllowAfterCatchAllDeny,
     /// `rules: []`: the policy denies every request.
     NoRules,
+    /// An admin rule's `actions` glob that matches no admin action.
+    UnknownAction,
 }
 
 /// A warning, with the rule and its place in the document when known.
@@ -61,8 +63,43 @@ impl fmt::Display for Lint {
     }
 }
 
-/// The lints of a rule list; `rules_at` is where the `rules` key is.
-pub(crate) fn check(rules: &[Rule], rules_at: Option<(usize, usize)>) -> Vec<Lint> {
+/// A rule as the order lints see it: a profile's [`Rule`] or an admin rule.
+pub(crate) trait Ordered {
+    fn rule(&self) -> &Rule;
+    /// Whether `self` provably matches every request `other` matches.
+    fn covers(&self, other: &Self) -> bool;
+    fn is_catch_all(&self) -> bool;
+}
+
+impl Ordered for Rule {
+    fn rule(&self) -> &Rule {
+        self
+    }
+
+    fn covers(&self, other: &Self) -> bool {
+        self.conditions.covers(&other.conditions)
+    }
+
+    fn is_catch_all(&self) -> bool {
+        Rule::is_catch_all(self)
+    }
+}
+
+impl Lint {
+    /// A warning about `rule`, at the rule.
+    pub(crate) fn on_rule(kind: LintKind, rule: &Rule, message: String) -> Self {
+        Lint {
+            kind,
+            rule: Some(rule.name.clone()),
+            message,
+            line: rule.line,
+            column: rule.column,
+        }
+    }
+}
+
+/// The order lints of a rule list; `rules_at` is where the `rules` key is.
+pub(crate) fn check<R: Ordered>(rules: &[R], rules_at: Option<(usize, usize)>) -> Vec<Lint> {
     if rules.is_empty() {
         return vec![Lint {
             kind: LintKind::NoRules,
@@ -75,10 +112,7 @@ pub(crate) fn check(rules: &[Rule], rules_at: Option<(usize, usize)>) -> Vec<Lin
     let mut lints = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         let earlier = rules.iter().take(index);
-        let Some(first) = earlier
-            .clone()
-            .find(|e| e.conditions.covers(&rule.conditions))
-        else {
+        let Some(first) = earlier.clone().find(|e| e.covers(rule)) else {
             continue;
         };
         let place = |r: &Rule| match r.line {
@@ -87,30 +121,24 @@ pub(crate) fn check(rules: &[Rule], rules_at: Option<(usize, usize)>) -> Vec<Lin
         };
         let catch_all_deny = earlier
             .clone()
-            .find(|e| e.effect == Effect::Deny && e.is_catch_all());
-        let (kind, message) = match (rule.effect, catch_all_deny) {
+            .find(|e| e.rule().effect == Effect::Deny && e.is_catch_all());
+        let (kind, message) = match (rule.rule().effect, catch_all_deny) {
             (Effect::Allow, Some(deny)) => (
                 LintKind::AllowAfterCatchAllDeny,
                 format!(
                     "this allow can never match: the catch-all deny {} comes first",
-                    place(deny)
+                    place(deny.rule())
                 ),
             ),
             _ => (
                 LintKind::Shadowed,
                 format!(
                     "can never match: {} comes first and matches every request this rule matches",
-                    place(first)
+                    place(first.rule())
                 ),
             ),
         };
-        lints.push(Lint {
-            kind,
-            rule: Some(rule.name.clone()),
-            message,
-            line: rule.line,
-            column: rule.column,
-        });
+        lints.push(Lint::on_rule(kind, rule.rule(), message));
     }
     lints
 }

@@ -5,18 +5,29 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use policy::identity::{IdentityRoles, derive_user};
-use policy::{Decision, Request};
+use policy::identity::{Caller, IdentityRoles, derive_user};
+use policy::{AdminDecision, AdminRequest, Decision, Lint, PolicyError, Request, Skipped};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
     description: String,
+    /// `admin` for the admin policy; a profile's policy otherwise.
+    #[serde(default)]
+    document: Document,
     policy: String,
     #[serde(default)]
     request: Option<CaseRequest>,
     expect: Expect,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Document {
+    #[default]
+    Profile,
+    Admin,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +41,12 @@ struct CaseRequest {
     duration: Option<u32>,
     #[serde(default)]
     identity_roles: Option<Vec<String>>,
+    /// Admin cases: the action asked for.
+    #[serde(default)]
+    action: Option<String>,
+    /// Admin cases: the profile the action is about.
+    #[serde(default)]
+    profile: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,81 +84,29 @@ fn cases_dir() -> PathBuf {
 fn run(case: &Case) -> Result<(), String> {
     let mut problems: Vec<String> = Vec::new();
     let expect = &case.expect;
+    if case.document == Document::Admin {
+        return run_admin(case);
+    }
     let parsed = policy::parse(&case.policy);
 
     if let Some(wanted) = &expect.error {
-        let error = match parsed {
-            Ok(_) => {
-                return Err(format!(
-                    "expected error containing `{wanted}`, but the policy parsed"
-                ));
-            }
-            Err(e) => e,
-        };
-        if !error.to_string().contains(wanted.as_str()) {
-            problems.push(format!("error `{error}` does not contain `{wanted}`"));
-        }
-        if expect.line.is_some() && error.line() != expect.line {
-            problems.push(format!(
-                "error line {:?}, expected {:?} ({error})",
-                error.line(),
-                expect.line
-            ));
-        }
-        if expect.column.is_some() && error.column() != expect.column {
-            problems.push(format!(
-                "error column {:?}, expected {:?}",
-                error.column(),
-                expect.column
-            ));
-        }
-        if let Some(Some(rule)) = &expect.rule
-            && error.rule() != Some(rule.as_str())
-        {
-            problems.push(format!("error rule {:?}, expected `{rule}`", error.rule()));
-        }
-        if let Some(hint) = &expect.hint
-            && error.hint() != Some(hint.as_str())
-        {
-            problems.push(format!("hint {:?}, expected `{hint}`", error.hint()));
-        }
-        return verdict(problems);
+        return check_error(expect, parsed.map(drop), wanted);
     }
 
     let set = parsed.map_err(|e| format!("policy does not parse: {e}"))?;
-    let lints: Vec<String> = set.lints().iter().map(ToString::to_string).collect();
-    if expect.warnings.is_empty() && !lints.is_empty() {
-        problems.push(format!("unexpected warnings: {lints:?}"));
-    }
-    for wanted in &expect.warnings {
-        if !lints.iter().any(|l| l.contains(wanted.as_str())) {
-            problems.push(format!("no warning contains `{wanted}`: {lints:?}"));
-        }
-    }
+    check_lints(expect, set.lints(), &mut problems);
 
     let request = case
         .request
         .as_ref()
         .ok_or("a decision case needs a request")?;
-    let roles = match &request.identity_roles {
-        Some(globs) => IdentityRoles::new(globs).map_err(|e| e.to_string())?,
-        None => IdentityRoles::default(),
-    };
-    let caller = match derive_user(&request.principal, &roles) {
-        Ok(caller) => caller,
-        Err(e) => {
-            return match &expect.identity_error {
-                Some(wanted) if e.to_string().contains(wanted.as_str()) => Ok(()),
-                _ => Err(format!("identity error: {e}")),
-            };
-        }
-    };
-    if let Some(wanted) = &expect.identity_error {
-        return Err(format!(
-            "expected identity error `{wanted}`, got user `{}`",
-            caller.user
-        ));
+    if request.action.is_some() || request.profile.is_some() {
+        return Err("`action` and `profile` belong to admin cases (`document: admin`)".into());
     }
+    let caller = match caller(request, expect)? {
+        Some(caller) => caller,
+        None => return Ok(()),
+    };
     let req = Request {
         principal_arn: &request.principal,
         user: &caller.user,
@@ -162,6 +127,160 @@ fn run(case: &Case) -> Result<(), String> {
         Decision::Allow { rule, reason, .. } => ("allow", Some(rule), reason),
         Decision::Deny { rule, reason } => ("deny", rule, reason),
     };
+    check_decision(expect, effect, rule, reason, &mut problems)?;
+    if let Decision::Allow { duration, cap, .. } = decision {
+        if expect.duration.is_some_and(|d| d != duration) {
+            problems.push(format!(
+                "duration {duration}, expected {:?}",
+                expect.duration
+            ));
+        }
+        if expect.cap.is_some_and(|c| c != cap) {
+            problems.push(format!("cap {cap}, expected {:?}", expect.cap));
+        }
+    } else if expect.duration.is_some() || expect.cap.is_some() {
+        problems.push("duration expected, but the request was denied".to_owned());
+    }
+    check_mismatches(expect, &explanation.skipped, &mut problems);
+    verdict(problems)
+}
+
+/// An admin case: `parse_admin`, `evaluate_admin` and `explain_admin`.
+fn run_admin(case: &Case) -> Result<(), String> {
+    let mut problems: Vec<String> = Vec::new();
+    let expect = &case.expect;
+    let parsed = policy::parse_admin(&case.policy);
+    if let Some(wanted) = &expect.error {
+        return check_error(expect, parsed.map(drop), wanted);
+    }
+    let set = parsed.map_err(|e| format!("admin policy does not parse: {e}"))?;
+    check_lints(expect, set.lints(), &mut problems);
+    let request = case
+        .request
+        .as_ref()
+        .ok_or("a decision case needs a request")?;
+    if request.duration.is_some() || expect.duration.is_some() || expect.cap.is_some() {
+        return Err("admin cases have no durations".into());
+    }
+    let action = request
+        .action
+        .as_deref()
+        .ok_or("an admin case's request needs an `action`")?;
+    let caller = match caller(request, expect)? {
+        Some(caller) => caller,
+        None => return Ok(()),
+    };
+    let req = AdminRequest {
+        principal_arn: &request.principal,
+        user: &caller.user,
+        account_id: &caller.account_id,
+        source_ip: request.source_ip,
+        action,
+        profile: request.profile.as_deref(),
+    };
+    let decision = policy::evaluate_admin(&set, &req, request.at);
+    let explanation = policy::explain_admin(&set, &req, request.at);
+    if explanation.decision != decision {
+        problems.push(format!(
+            "explain decided {:?} but evaluate {decision:?}",
+            explanation.decision
+        ));
+    }
+    let (effect, rule, reason) = match decision {
+        AdminDecision::Allow { rule, reason } => ("allow", Some(rule), reason),
+        AdminDecision::Deny { rule, reason } => ("deny", rule, reason),
+    };
+    check_decision(expect, effect, rule, reason, &mut problems)?;
+    check_mismatches(expect, &explanation.skipped, &mut problems);
+    verdict(problems)
+}
+
+/// The caller derived from the request's principal; `None` when the case
+/// expected exactly the identity error it got.
+fn caller(request: &CaseRequest, expect: &Expect) -> Result<Option<Caller>, String> {
+    let roles = match &request.identity_roles {
+        Some(globs) => IdentityRoles::new(globs).map_err(|e| e.to_string())?,
+        None => IdentityRoles::default(),
+    };
+    let caller = match derive_user(&request.principal, &roles) {
+        Ok(caller) => caller,
+        Err(e) => {
+            return match &expect.identity_error {
+                Some(wanted) if e.to_string().contains(wanted.as_str()) => Ok(None),
+                _ => Err(format!("identity error: {e}")),
+            };
+        }
+    };
+    if let Some(wanted) = &expect.identity_error {
+        return Err(format!(
+            "expected identity error `{wanted}`, got user `{}`",
+            caller.user
+        ));
+    }
+    Ok(Some(caller))
+}
+
+/// An error case: the document must be refused with the expected error.
+fn check_error(
+    expect: &Expect,
+    parsed: Result<(), PolicyError>,
+    wanted: &str,
+) -> Result<(), String> {
+    let Err(error) = parsed else {
+        return Err(format!(
+            "expected error containing `{wanted}`, but the policy parsed"
+        ));
+    };
+    let mut problems = Vec::new();
+    if !error.to_string().contains(wanted) {
+        problems.push(format!("error `{error}` does not contain `{wanted}`"));
+    }
+    if expect.line.is_some() && error.line() != expect.line {
+        problems.push(format!(
+            "error line {:?}, expected {:?} ({error})",
+            error.line(),
+            expect.line
+        ));
+    }
+    if expect.column.is_some() && error.column() != expect.column {
+        problems.push(format!(
+            "error column {:?}, expected {:?}",
+            error.column(),
+            expect.column
+        ));
+    }
+    if let Some(Some(rule)) = &expect.rule
+        && error.rule() != Some(rule.as_str())
+    {
+        problems.push(format!("error rule {:?}, expected `{rule}`", error.rule()));
+    }
+    if let Some(hint) = &expect.hint
+        && error.hint() != Some(hint.as_str())
+    {
+        problems.push(format!("hint {:?}, expected `{hint}`", error.hint()));
+    }
+    verdict(problems)
+}
+
+fn check_lints(expect: &Expect, lints: &[Lint], problems: &mut Vec<String>) {
+    let lints: Vec<String> = lints.iter().map(ToString::to_string).collect();
+    if expect.warnings.is_empty() && !lints.is_empty() {
+        problems.push(format!("unexpected warnings: {lints:?}"));
+    }
+    for wanted in &expect.warnings {
+        if !lints.iter().any(|l| l.contains(wanted.as_str())) {
+            problems.push(format!("no warning contains `{wanted}`: {lints:?}"));
+        }
+    }
+}
+
+fn check_decision(
+    expect: &Expect,
+    effect: &str,
+    rule: Option<&str>,
+    reason: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Result<(), String> {
     match expect.decision.as_deref() {
         Some(wanted) if wanted == effect => {}
         Some(wanted) => problems.push(format!("decision {effect}, expected {wanted}")),
@@ -176,30 +295,16 @@ fn run(case: &Case) -> Result<(), String> {
     if expect.reason.is_some() && expect.reason.as_deref() != reason {
         problems.push(format!("reason {reason:?}, expected {:?}", expect.reason));
     }
-    if let Decision::Allow { duration, cap, .. } = decision {
-        if expect.duration.is_some_and(|d| d != duration) {
-            problems.push(format!(
-                "duration {duration}, expected {:?}",
-                expect.duration
-            ));
-        }
-        if expect.cap.is_some_and(|c| c != cap) {
-            problems.push(format!("cap {cap}, expected {:?}", expect.cap));
-        }
-    } else if expect.duration.is_some() || expect.cap.is_some() {
-        problems.push("duration expected, but the request was denied".to_owned());
-    }
-    let said: Vec<&String> = explanation
-        .skipped
-        .iter()
-        .flat_map(|s| &s.mismatches)
-        .collect();
+    Ok(())
+}
+
+fn check_mismatches(expect: &Expect, skipped: &[Skipped<'_>], problems: &mut Vec<String>) {
+    let said: Vec<&String> = skipped.iter().flat_map(|s| &s.mismatches).collect();
     for wanted in &expect.mismatches {
         if !said.iter().any(|m| m.contains(wanted.as_str())) {
             problems.push(format!("no mismatch contains `{wanted}`: {said:?}"));
         }
     }
-    verdict(problems)
 }
 
 fn verdict(problems: Vec<String>) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! Every policy in `examples/policies/` parses without warnings, belongs to the
-//! profile its file is named after, and allows and denies what its comments say.
+//! profile its file is named after, and allows and denies what its comments say;
+//! `_admin.yaml` is the admin policy.
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use policy::identity::{IdentityRoles, derive_user};
-use policy::{Decision, PolicySet, Request};
+use policy::{AdminDecision, AdminRequest, Decision, PolicySet, Request};
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies")
@@ -74,10 +75,10 @@ fn every_example_parses_cleanly_for_its_own_profile_and_is_exercised_here() {
     profiles.sort();
     assert_eq!(
         profiles,
-        ["break-glass", "dev", "prod", "staging"],
+        ["_admin", "break-glass", "dev", "prod", "staging"],
         "a new example needs its own test below"
     );
-    for profile in &profiles {
+    for profile in profiles.iter().filter(|p| *p != "_admin") {
         let set = load(profile);
         assert!(set.lints().is_empty(), "{profile}: {:?}", set.lints());
         assert_eq!(
@@ -215,4 +216,82 @@ fn prod_needs_a_corporate_network_and_refuses_contractors() {
         denied_by(decide(&set, contractor, MONDAY_MORNING, Some("10.1.2.3"))),
         Some(Some("no-contractors"))
     );
+}
+
+/// What the example admin policy decides for `principal` doing `action` on
+/// `profile` from `ip`, Monday morning.
+fn admin<'s>(
+    set: &'s policy::AdminPolicySet,
+    principal: &str,
+    action: &str,
+    profile: Option<&str>,
+    ip: Option<&str>,
+) -> AdminDecision<'s> {
+    let caller = derive_user(principal, &IdentityRoles::default()).unwrap();
+    let request = AdminRequest {
+        principal_arn: principal,
+        user: &caller.user,
+        account_id: &caller.account_id,
+        source_ip: ip.map(|ip| ip.parse::<IpAddr>().unwrap()),
+        action,
+        profile,
+    };
+    policy::evaluate_admin(set, &request, MONDAY_MORNING.parse().unwrap())
+}
+
+#[test]
+fn admin_lets_security_do_everything_and_leads_revoke_only_their_profiles() {
+    let path = examples_dir().join("_admin.yaml");
+    let set = policy::parse_admin(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(set.lints().is_empty(), "{:?}", set.lints());
+    let security =
+        "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Security_0a1b/sam@example.com";
+    let allowed = |d: AdminDecision<'_>| match d {
+        AdminDecision::Allow { rule, .. } => Some(rule.to_owned()),
+        AdminDecision::Deny { .. } => None,
+    };
+    for action in ["sessions:reconcile", "sessions:revoke", "breakglass:review"] {
+        assert_eq!(
+            allowed(admin(&set, security, action, None, None)).as_deref(),
+            Some("security-team"),
+            "{action}"
+        );
+    }
+    assert!(!admin(&set, security, "requests:approve", None, None).is_allow());
+    let lead = |action, profile, ip| admin(&set, ALICE, action, profile, ip);
+    assert_eq!(
+        allowed(lead("sessions:revoke", Some("staging"), Some("10.1.2.3"))).as_deref(),
+        Some("leads-revoke-their-profiles")
+    );
+    assert_eq!(
+        lead("sessions:revoke", Some("prod"), Some("10.1.2.3")),
+        AdminDecision::Deny {
+            rule: None,
+            reason: None
+        }
+    );
+    assert_eq!(
+        lead("sessions:list", None, Some("10.1.2.3")),
+        AdminDecision::Deny {
+            rule: None,
+            reason: None
+        },
+        "listing every profile's sessions is not a lead's"
+    );
+    assert_eq!(
+        lead("sessions:reconcile", None, None),
+        AdminDecision::Deny {
+            rule: None,
+            reason: None
+        }
+    );
+    assert!(matches!(
+        lead("sessions:revoke", Some("dev"), Some("203.0.113.9")),
+        AdminDecision::Deny {
+            rule: Some("no-admin-from-outside"),
+            ..
+        }
+    ));
+    assert!(!admin(&set, MALLORY, "sessions:list", Some("dev"), None).is_allow());
 }

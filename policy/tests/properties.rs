@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeZone, Utc};
-use policy::{Decision, PolicySet, Request};
+use policy::{AdminDecision, AdminPolicySet, AdminRequest, Decision, PolicySet, Request};
 use sentinel_types::SessionDuration;
 
 const MIN_DURATION_SECS: u32 = SessionDuration::MIN.secs();
@@ -374,6 +374,193 @@ proptest! {
     }
 }
 
+/// A generated admin rule: a profile rule's conditions plus `actions` and
+/// `profiles` (its `max_duration` is not rendered).
+#[derive(Debug, Clone)]
+struct GenAdminRule {
+    base: GenRule,
+    actions: Vec<&'static str>,
+    profiles: Option<Vec<&'static str>>,
+}
+
+const ACTION_GLOBS: &[&str] = &[
+    "*",
+    "sessions:*",
+    "sessions:list",
+    "sessions:revoke",
+    "sessions:reconcile",
+    "*:list",
+    "requests:approve",
+    "breakglass:review",
+];
+const PROFILE_GLOBS: &[&str] = &["staging", "team-*", "prod", "*"];
+
+impl GenAdminRule {
+    fn render(&self, name: &str, out: &mut String) {
+        let base = GenRule {
+            max_duration: None,
+            ..self.base.clone()
+        };
+        base.render(name, out);
+        if !out.ends_with("\n\n") {
+            out.push_str("    conditions:\n");
+        }
+        writeln!(out, "      actions: {}", list(&self.actions)).unwrap();
+        if let Some(profiles) = &self.profiles {
+            writeln!(out, "      profiles: {}", list(profiles)).unwrap();
+        }
+    }
+
+    /// Whether `actions` and `profiles` hold for the request.
+    fn scope_holds(&self, r: &GenAdminRequest) -> bool {
+        let glob = |g: &str, input: &str| wildmatch::WildMatch::new(g).matches(input);
+        self.actions.iter().any(|a| glob(a, r.action))
+            && match (&self.profiles, r.profile) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(globs), Some(p)) => globs.iter().any(|g| glob(g, p)),
+            }
+    }
+}
+
+fn admin_rule() -> impl Strategy<Value = GenAdminRule> {
+    (
+        rule(),
+        proptest::sample::subsequence(ACTION_GLOBS, 1..=3),
+        some_of(PROFILE_GLOBS),
+    )
+        .prop_map(|(base, actions, profiles)| GenAdminRule {
+            base,
+            actions,
+            profiles,
+        })
+}
+
+fn admin_policy() -> impl Strategy<Value = Vec<GenAdminRule>> {
+    proptest::collection::vec(admin_rule(), 0..8)
+}
+
+fn render_admin(rules: &[GenAdminRule]) -> String {
+    let mut out = "version: \"1\"\n".to_owned();
+    if rules.is_empty() {
+        out.push_str("rules: []\n");
+    } else {
+        out.push_str("rules:\n");
+        for (index, rule) in rules.iter().enumerate() {
+            rule.render(&format!("r{index}"), &mut out);
+        }
+    }
+    out
+}
+
+fn parse_admin(yaml: &str) -> AdminPolicySet {
+    policy::parse_admin(yaml)
+        .unwrap_or_else(|e| panic!("generated admin policy does not parse: {e}\n{yaml}"))
+}
+
+#[derive(Debug, Clone)]
+struct GenAdminRequest {
+    caller: GenRequest,
+    action: &'static str,
+    profile: Option<&'static str>,
+}
+
+impl GenAdminRequest {
+    fn as_request(&self) -> AdminRequest<'_> {
+        let caller = self.caller.as_request();
+        AdminRequest {
+            principal_arn: caller.principal_arn,
+            user: caller.user,
+            account_id: caller.account_id,
+            source_ip: caller.source_ip,
+            action: self.action,
+            profile: self.profile,
+        }
+    }
+}
+
+fn admin_request() -> impl Strategy<Value = GenAdminRequest> {
+    (
+        request(),
+        prop_oneof![select(policy::ADMIN_ACTIONS), Just("other:thing"), Just("")],
+        proptest::option::of(select(&["staging", "team-a", "prod", "dev"][..])),
+    )
+        .prop_map(|(caller, action, profile)| GenAdminRequest {
+            caller,
+            action,
+            profile,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_text_never_panics_as_an_admin_policy(text in any::<String>()) {
+        let _ = policy::parse_admin(&text);
+    }
+
+    #[test]
+    fn yaml_like_text_never_panics_as_an_admin_policy(text in "[a-z_:\\- \\n\\[\\]{}\"'#&*!|>0-9.,]{0,300}") {
+        if let Ok(set) = policy::parse_admin(&text) {
+            let r = GenAdminRequest {
+                caller: GenRequest {
+                    principal: "arn:aws:iam::123456789012:user/alice".into(),
+                    user: "alice".into(),
+                    account: "123456789012".into(),
+                    ip: None,
+                    duration: None,
+                    at: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+                },
+                action: "sessions:list",
+                profile: None,
+            };
+            let _ = policy::evaluate_admin(&set, &r.as_request(), r.caller.at);
+        }
+    }
+
+    #[test]
+    fn an_empty_admin_policy_denies_every_action(r in admin_request()) {
+        let set = parse_admin(&render_admin(&[]));
+        prop_assert_eq!(
+            policy::evaluate_admin(&set, &r.as_request(), r.caller.at),
+            AdminDecision::Deny { rule: None, reason: None }
+        );
+    }
+
+    #[test]
+    fn admin_decisions_default_deny_and_come_from_a_rule_that_covers_the_request(
+        rules in admin_policy(),
+        r in admin_request(),
+    ) {
+        let set = parse_admin(&render_admin(&rules));
+        let request = r.as_request();
+        let decision = policy::evaluate_admin(&set, &request, r.caller.at);
+        let explanation = policy::explain_admin(&set, &request, r.caller.at);
+        prop_assert_eq!(explanation.decision, decision);
+        let covering: Vec<usize> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.scope_holds(&r))
+            .map(|(i, _)| i)
+            .collect();
+        match decision {
+            AdminDecision::Allow { rule, .. } | AdminDecision::Deny { rule: Some(rule), .. } => {
+                let index: usize = rule.trim_start_matches('r').parse().unwrap();
+                prop_assert!(covering.contains(&index), "rule {} does not cover the request", rule);
+                prop_assert_eq!(decision.is_allow(), rules[index].base.allow);
+                prop_assert_eq!(explanation.skipped.len(), index);
+            }
+            AdminDecision::Deny { rule: None, .. } => {
+                prop_assert_eq!(explanation.skipped.len(), rules.len());
+            }
+        }
+        if covering.is_empty() {
+            prop_assert_eq!(decision, AdminDecision::Deny { rule: None, reason: None });
+        }
+    }
+}
+
 /// The generators must reach every outcome, or the properties above would
 /// hold vacuously.
 #[test]
@@ -461,4 +648,25 @@ fn large_policies_beyond_the_memo_decide_like_explain() {
             assert!(!decision.is_allow());
         }
     }
+}
+
+/// As above, for the admin policy's generators.
+#[test]
+fn generated_admin_cases_reach_allows_rule_denies_and_default_denies() {
+    let mut runner = TestRunner::deterministic();
+    let (mut allows, mut rule_denies, mut default_denies) = (0, 0, 0);
+    for _ in 0..500 {
+        let rules = admin_policy().new_tree(&mut runner).unwrap().current();
+        let r = admin_request().new_tree(&mut runner).unwrap().current();
+        let set = parse_admin(&render_admin(&rules));
+        match policy::evaluate_admin(&set, &r.as_request(), r.caller.at) {
+            AdminDecision::Allow { .. } => allows += 1,
+            AdminDecision::Deny { rule: Some(_), .. } => rule_denies += 1,
+            AdminDecision::Deny { rule: None, .. } => default_denies += 1,
+        }
+    }
+    assert!(
+        allows > 25 && rule_denies > 25 && default_denies > 25,
+        "{allows} {rule_denies} {default_denies}"
+    );
 }

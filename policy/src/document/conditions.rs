@@ -21,17 +21,42 @@ pub(super) struct ConditionsSection(pub(super) Conditions);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConditionFields {
+pub(super) struct ConditionFields {
     #[serde(default)]
-    users: Present<NonEmpty<Text<UserGlob>>>,
+    pub(super) users: Present<NonEmpty<Text<UserGlob>>>,
     #[serde(default)]
-    principals: Present<NonEmpty<Text<PrincipalGlob>>>,
+    pub(super) principals: Present<NonEmpty<Text<PrincipalGlob>>>,
     #[serde(default)]
-    accounts: Present<NonEmpty<Account>>,
+    pub(super) accounts: Present<NonEmpty<Account>>,
     #[serde(default)]
-    source_ips: Present<NonEmpty<Text<NetworkText>>>,
+    pub(super) source_ips: Present<NonEmpty<Text<NetworkText>>>,
     #[serde(default)]
-    time: Present<TimeSection>,
+    pub(super) time: Present<TimeSection>,
+}
+
+impl ConditionFields {
+    /// The conditions; [`Conditions::default`] when none was given.
+    pub(super) fn into_conditions(self) -> Conditions {
+        Conditions {
+            users: self
+                .users
+                .0
+                .map(|l| l.0.into_iter().map(|g| g.0.0).collect()),
+            principals: self
+                .principals
+                .0
+                .map(|l| l.0.into_iter().map(|g| g.0.0).collect()),
+            accounts: self
+                .accounts
+                .0
+                .map(|l| l.0.into_iter().map(|a| a.0).collect()),
+            source_ips: self
+                .source_ips
+                .0
+                .map(|l| l.0.into_iter().map(|n| n.0.0).collect()),
+            time: self.time.0.map(|t| t.0),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for ConditionsSection {
@@ -40,19 +65,7 @@ impl<'de> Deserialize<'de> for ConditionsSection {
             d,
             "conditions: a mapping with `users`, `principals`, `accounts`, `source_ips` or `time`",
             |f: ConditionFields| {
-                let conditions = Conditions {
-                    users: f.users.0.map(|l| l.0.into_iter().map(|g| g.0.0).collect()),
-                    principals: f
-                        .principals
-                        .0
-                        .map(|l| l.0.into_iter().map(|g| g.0.0).collect()),
-                    accounts: f.accounts.0.map(|l| l.0.into_iter().map(|a| a.0).collect()),
-                    source_ips: f
-                        .source_ips
-                        .0
-                        .map(|l| l.0.into_iter().map(|n| n.0.0).collect()),
-                    time: f.time.0.map(|t| t.0),
-                };
+                let conditions = f.into_conditions();
                 if conditions == Conditions::default() {
                     return Err(Invalid::new("conditions is empty").hint(
                         "leave `conditions` out to match every request, or add a condition",
@@ -64,7 +77,7 @@ impl<'de> Deserialize<'de> for ConditionsSection {
     }
 }
 
-struct UserGlob(Glob);
+pub(super) struct UserGlob(pub(super) Glob);
 
 impl FromText for UserGlob {
     const EXPECTING: &'static str = "a user name glob";
@@ -79,7 +92,7 @@ impl FromText for UserGlob {
     }
 }
 
-struct PrincipalGlob(Glob);
+pub(super) struct PrincipalGlob(pub(super) Glob);
 
 impl FromText for PrincipalGlob {
     const EXPECTING: &'static str = "a principal ARN glob";
@@ -94,7 +107,7 @@ impl FromText for PrincipalGlob {
     }
 }
 
-struct NetworkText(Network);
+pub(super) struct NetworkText(pub(super) Network);
 
 impl FromText for NetworkText {
     const EXPECTING: &'static str = "an IPv4 or IPv6 CIDR";
@@ -123,7 +136,7 @@ impl FromText for NetworkText {
 
 /// A 12-digit account ID, which must be quoted: YAML reads unquoted digits as
 /// a number and drops leading zeros.
-struct Account(String);
+pub(super) struct Account(pub(super) String);
 
 impl<'de> Deserialize<'de> for Account {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -10,6 +10,7 @@
 //! numbering distinct conditions and time zones, the rules' positions (for
 //! lints and tools) and the lints.
 
+mod admin;
 mod conditions;
 mod diagnostics;
 mod fields;
@@ -24,14 +25,15 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use crate::condition::Checks;
+use crate::condition::{Checks, Predicate};
 use crate::error::{Invalid, PolicyError};
 use crate::lint;
 use crate::set::{PolicySet, Profile, Rule};
 
+pub use self::admin::parse_admin;
 use self::diagnostics::translate;
 use self::fields::checked_map;
-use self::positions::rule_positions;
+use self::positions::{Position, rule_positions};
 use self::profile::ProfileSection;
 use self::rules::{RawRule, RuleList};
 
@@ -60,7 +62,7 @@ struct DocumentFields {
     #[expect(dead_code, reason = "checked while deserializing; only \"1\" exists")]
     version: Version,
     profile: ProfileSection,
-    rules: RuleList,
+    rules: RuleList<RawRule>,
 }
 
 impl<'de> Deserialize<'de> for PolicyDocument {
@@ -124,37 +126,7 @@ fn unquoted_version<E: de::Error>(v: &dyn fmt::Display) -> E {
 
 impl PolicyDocument {
     fn compile(self, yaml: &str) -> PolicySet {
-        let names: Vec<&str> = self.rules.iter().map(|r| r.name.as_str()).collect();
-        let (rules_at, positions) = rule_positions(yaml, &names);
-        let mut zones: Vec<Tz> = Vec::new();
-        let mut predicates = Vec::new();
-        let rules: Vec<Rule> =
-            self.rules
-                .into_iter()
-                .zip(positions)
-                .map(|(raw, at)| {
-                    let mut conditions = raw.conditions;
-                    if let Some(window) = &mut conditions.time {
-                        window.zone_slot = zones
-                            .iter()
-                            .position(|z| *z == window.zone)
-                            .unwrap_or_else(|| {
-                                zones.push(window.zone);
-                                zones.len() - 1
-                            });
-                    }
-                    Rule {
-                        name: raw.name,
-                        effect: raw.effect,
-                        checks: Checks::compile(&conditions, &mut predicates),
-                        conditions,
-                        max_duration: raw.max_duration,
-                        reason: raw.reason,
-                        line: at.map(|(l, _)| l),
-                        column: at.map(|(_, c)| c),
-                    }
-                })
-                .collect();
+        let (rules, predicates, rules_at) = compile_rules(self.rules, yaml);
         let lints = lint::check(&rules, rules_at);
         PolicySet {
             profile: self.profile,
@@ -163,6 +135,43 @@ impl PolicyDocument {
             predicates,
         }
     }
+}
+
+/// The rules of either document, compiled: time zones numbered, distinct
+/// conditions shared, positions found. Also returns where `rules` is.
+fn compile_rules(raws: Vec<RawRule>, yaml: &str) -> (Vec<Rule>, Vec<Predicate>, Option<Position>) {
+    let names: Vec<&str> = raws.iter().map(|r| r.name.as_str()).collect();
+    let (rules_at, positions) = rule_positions(yaml, &names);
+    let mut zones: Vec<Tz> = Vec::new();
+    let mut predicates = Vec::new();
+    let rules = raws
+        .into_iter()
+        .zip(positions)
+        .map(|(raw, at)| {
+            let mut conditions = raw.conditions;
+            if let Some(window) = &mut conditions.time {
+                window.zone_slot =
+                    zones
+                        .iter()
+                        .position(|z| *z == window.zone)
+                        .unwrap_or_else(|| {
+                            zones.push(window.zone);
+                            zones.len() - 1
+                        });
+            }
+            Rule {
+                name: raw.name,
+                effect: raw.effect,
+                checks: Checks::compile(&conditions, &mut predicates),
+                conditions,
+                max_duration: raw.max_duration,
+                reason: raw.reason,
+                line: at.map(|(l, _)| l),
+                column: at.map(|(_, c)| c),
+            }
+        })
+        .collect();
+    (rules, predicates, rules_at)
 }
 
 #[cfg(test)]

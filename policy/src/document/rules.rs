@@ -1,6 +1,7 @@
 //! `rules`: each rule's name, effect, conditions, cap and reason.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
@@ -11,33 +12,56 @@ use crate::condition::Conditions;
 use crate::error::Invalid;
 use crate::set::Effect;
 
-/// `rules`: a list of rules with unique names.
-pub(super) struct RuleList(pub(super) Vec<RawRule>);
+/// `rules`: a list of rules with unique names. `R` is the rule of one kind of
+/// document ([`RawRule`] for a profile's policy), read by [`RuleSeed`].
+pub(super) struct RuleList<R>(pub(super) Vec<R>);
 
-impl<'de> Deserialize<'de> for RuleList {
+/// What the list needs of a rule to keep names unique.
+pub(super) trait Named {
+    fn name(&self) -> &str;
+}
+
+impl<'de, R> Deserialize<'de> for RuleList<R>
+where
+    R: Named,
+    for<'a> RuleSeed<'a, R>: DeserializeSeed<'de, Value = R>,
+{
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RuleList;
+        struct V<R>(PhantomData<R>);
+        impl<'de, R> Visitor<'de> for V<R>
+        where
+            R: Named,
+            for<'a> RuleSeed<'a, R>: DeserializeSeed<'de, Value = R>,
+        {
+            type Value = RuleList<R>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a list of rules")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RuleList, A::Error> {
-                let mut rules: Vec<RawRule> = Vec::new();
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RuleList<R>, A::Error> {
+                let mut rules: Vec<R> = Vec::new();
                 while let Some(rule) = seq.next_element_seed(RuleSeed { earlier: &rules })? {
                     rules.push(rule);
                 }
                 Ok(RuleList(rules))
             }
         }
-        d.deserialize_seq(V)
+        d.deserialize_seq(V(PhantomData))
     }
 }
 
 /// One rule, checked (including against the rules before it) while its
 /// mapping is current, so errors point at the rule.
-struct RuleSeed<'a> {
-    earlier: &'a [RawRule],
+pub(super) struct RuleSeed<'a, R> {
+    pub(super) earlier: &'a [R],
+}
+
+/// Refuses `name` when an earlier rule has it.
+pub(super) fn unique<R: Named>(name: &str, earlier: &[R]) -> Result<(), Invalid> {
+    if earlier.iter().any(|r| r.name() == name) {
+        return Err(Invalid::new(format!("duplicate rule name `{name}`"))
+            .hint("rule names must be unique in a policy"));
+    }
+    Ok(())
 }
 
 pub(super) struct RawRule {
@@ -46,6 +70,12 @@ pub(super) struct RawRule {
     pub(super) conditions: Conditions,
     pub(super) max_duration: Option<u32>,
     pub(super) reason: Option<String>,
+}
+
+impl Named for RawRule {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Deserialize)]
@@ -61,14 +91,24 @@ struct RuleFields {
     reason: Present<Text<Reason>>,
 }
 
+/// `allow` or `deny`.
 #[derive(Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum EffectField {
+pub(super) enum EffectField {
     Allow,
     Deny,
 }
 
-impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
+impl From<EffectField> for Effect {
+    fn from(field: EffectField) -> Self {
+        match field {
+            EffectField::Allow => Effect::Allow,
+            EffectField::Deny => Effect::Deny,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for RuleSeed<'_, RawRule> {
     type Value = RawRule;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawRule, D::Error> {
@@ -77,14 +117,8 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
             "a rule: a mapping with `name`, `effect` and optional `conditions`, `max_duration`, `reason`",
             |f: RuleFields| {
                 let name = f.name.0.0;
-                if self.earlier.iter().any(|r| r.name == name) {
-                    return Err(Invalid::new(format!("duplicate rule name `{name}`"))
-                        .hint("rule names must be unique in a policy"));
-                }
-                let effect = match f.effect {
-                    EffectField::Allow => Effect::Allow,
-                    EffectField::Deny => Effect::Deny,
-                };
+                unique(&name, self.earlier)?;
+                let effect = Effect::from(f.effect);
                 let max_duration = f.max_duration.0.map(|s| s.0.secs());
                 if effect == Effect::Deny && max_duration.is_some() {
                     return Err(Invalid::new("max_duration has no meaning on a deny rule")
@@ -102,7 +136,7 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
     }
 }
 
-struct RuleName(String);
+pub(super) struct RuleName(pub(super) String);
 
 impl FromText for RuleName {
     const EXPECTING: &'static str = "a rule name";
@@ -118,7 +152,7 @@ impl FromText for RuleName {
     }
 }
 
-struct Reason(String);
+pub(super) struct Reason(pub(super) String);
 
 impl FromText for Reason {
     const EXPECTING: &'static str = "a reason (text)";
