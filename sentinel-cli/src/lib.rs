@@ -26,6 +26,7 @@ pub mod config_file;
 pub mod configure;
 pub mod credentials;
 pub mod diagnostic;
+pub mod endpoint;
 pub mod environment;
 pub mod exec;
 pub mod failure;

@@ -1,6 +1,7 @@
 mod cli_admin;
 mod cli_e2e;
 mod downstream;
+mod exec_refresh;
 mod lambda_binaries;
 mod proof;
 mod serve_bounds;
