@@ -1,17 +1,32 @@
 //! `sentinel bootstrap`: makes SSM hold exactly the policies of a directory.
 //!
 //! Every `DIR/<profile>.yaml` is validated before any AWS call, so one bad
-//! file means nothing is written. The plan is printed first; changes are
-//! applied only with `--yes`. Running it twice changes nothing the second time.
+//! file means nothing is written. `DIR/_admin.yaml` is the admin policy
+//! (SPEC §6a): validated as one and stored at `<root>/_admin`, like a profile.
+//! The plan is printed first; changes are applied only with `--yes`. Running
+//! it twice changes nothing the second time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use sentinel_aws::{FailureKind, PolicyStoreError, classify};
 use sentinel_types::ProfileName;
 
 use crate::failure::Failure;
 use crate::policy_admin::{self, RootArg, unified_diff};
+use crate::{aws, diagnostic};
+
+/// The admin policy's name under the root: `_` keeps it apart from profile
+/// names, which start with a letter or digit.
+pub const ADMIN: &str = "_admin";
+
+/// Whether `path` is the admin policy's file, `_admin.yaml`: the file name
+/// decides (for `bootstrap` and `sentinel policy validate|test` alike).
+pub fn is_admin_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name == "_admin.yaml")
+}
 
 /// `sentinel bootstrap` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -147,9 +162,13 @@ pub fn read_dir(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let checked = ProfileName::parse(&stem)
-            .map_err(|e| Failure::invalid(format!("`{}`: {e}", path.display())))
-            .and_then(|_| policy_admin::read_valid(&path));
+        let checked = if is_admin_file(&path) {
+            read_admin(&path)
+        } else {
+            ProfileName::parse(&stem)
+                .map_err(|e| Failure::invalid(format!("`{}`: {e}", path.display())))
+                .and_then(|_| policy_admin::read_valid(&path))
+        };
         match checked {
             Ok(text) => {
                 policies.insert(stem, text);
@@ -173,21 +192,97 @@ pub fn read_dir(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
     }
 }
 
+/// Reads `_admin.yaml` and checks it as the admin policy.
+fn read_admin(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::invalid(format!("cannot read `{}`: {e}", path.display())))?;
+    policy::parse_admin(&text).map_err(|e| diagnostic::invalid_policy(path, &e))?;
+    Ok(text)
+}
+
 /// Plans hold names read from files or from SSM, both checked as profile names.
 fn profile_name(raw: &str) -> Result<ProfileName, Failure> {
     ProfileName::parse(raw).map_err(|e| Failure::invalid(e.to_string()))
+}
+
+/// `<root>/_admin` in SSM. The policy store writes profiles' policies only
+/// (`_admin` is not a profile name), so the admin policy is written here, the
+/// same way: a `String` parameter, Advanced tier above 4 KB.
+struct AdminParameter {
+    client: aws_sdk_ssm::Client,
+    name: String,
+}
+
+impl AdminParameter {
+    const STANDARD_LIMIT: usize = 4096;
+    const ADVANCED_LIMIT: usize = 8192;
+
+    async fn put(&self, text: &str) -> Result<(), Failure> {
+        let tier = match text.len() {
+            n if n <= Self::STANDARD_LIMIT => ParameterTier::Standard,
+            n if n <= Self::ADVANCED_LIMIT => ParameterTier::Advanced,
+            n => {
+                return Err(Failure::invalid(format!(
+                    "the admin policy is {n} bytes; SSM parameters hold at most {}",
+                    Self::ADVANCED_LIMIT
+                )));
+            }
+        };
+        self.client
+            .put_parameter()
+            .name(&self.name)
+            .value(text)
+            .r#type(ParameterType::String)
+            .tier(tier)
+            .overwrite(true)
+            .description("Sentinel admin policy")
+            .send()
+            .await
+            .map_err(|e| self.failure("PutParameter", classify(&e)))?;
+        Ok(())
+    }
+
+    async fn delete(&self) -> Result<(), Failure> {
+        self.client
+            .delete_parameter()
+            .name(&self.name)
+            .send()
+            .await
+            .map_err(|e| self.failure("DeleteParameter", classify(&e)))?;
+        Ok(())
+    }
+
+    fn failure(&self, operation: &'static str, failure: sentinel_aws::Failure) -> Failure {
+        let (name, detail) = (self.name.clone(), failure.detail);
+        Failure::from(match failure.kind {
+            FailureKind::AccessDenied => PolicyStoreError::AccessDenied {
+                operation,
+                name,
+                detail,
+            },
+            FailureKind::Unavailable => PolicyStoreError::Unavailable {
+                operation,
+                name,
+                detail,
+            },
+        })
+    }
 }
 
 /// Runs `sentinel bootstrap`.
 pub async fn run(args: &BootstrapArgs, region: Option<&str>) -> Result<(), Failure> {
     let local = read_dir(&args.dir)?;
     let store = policy_admin::store(&args.root, region).await;
-    let remote: BTreeMap<String, String> = store
+    let mut remote: BTreeMap<String, String> = store
         .list()
         .await?
         .into_iter()
         .map(|(profile, text)| (profile.to_string(), text))
         .collect();
+    // The store lists profiles only; the admin policy is read by its name.
+    if let Some(text) = store.get(ADMIN).await? {
+        remote.insert(ADMIN.to_owned(), text);
+    }
     let steps = plan(&local, &remote, args.prune);
     print!(
         "{}",
@@ -214,12 +309,21 @@ pub async fn run(args: &BootstrapArgs, region: Option<&str>) -> Result<(), Failu
         eprintln!("hint: re-run with --yes to apply these {pending} change(s)");
         return Ok(());
     }
+    let admin = AdminParameter {
+        client: aws_sdk_ssm::Client::new(&aws::sdk_config(region).await),
+        name: store.name(ADMIN),
+    };
     for step in &steps {
         match step {
             Step::Create { profile } | Step::Update { profile, .. } => {
                 let text = local.get(profile).map_or("", String::as_str);
-                store.put(&profile_name(profile)?, text).await?;
+                if profile == ADMIN {
+                    admin.put(text).await?;
+                } else {
+                    store.put(&profile_name(profile)?, text).await?;
+                }
             }
+            Step::Delete { profile } if profile == ADMIN => admin.delete().await?,
             Step::Delete { profile } => store.delete(&profile_name(profile)?).await?,
             Step::Unchanged { .. } => {}
         }
@@ -293,5 +397,92 @@ mod tests {
         let err = read_dir(tmp.path()).unwrap_err();
         assert!(err.message.contains("-bad.yaml"), "{}", err.message);
         assert!(err.message.ends_with("nothing was written"));
+    }
+
+    const ADMIN_DOC: &str = "version: \"1\"\nrules:\n  - name: security\n    effect: allow\n    conditions:\n      actions: [\"sessions:*\"]\n";
+    const PROFILE_DOC: &str = "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\nrules: []\n";
+
+    #[test]
+    fn the_admin_policy_is_the_one_file_that_is_not_a_profile() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("_admin.yaml"), ADMIN_DOC).unwrap();
+        std::fs::write(tmp.path().join("dev.yaml"), PROFILE_DOC).unwrap();
+        let read = read_dir(tmp.path()).unwrap();
+        assert_eq!(
+            read.keys().map(String::as_str).collect::<Vec<_>>(),
+            [ADMIN, "dev"]
+        );
+        std::fs::write(tmp.path().join("_other.yaml"), PROFILE_DOC).unwrap();
+        let err = read_dir(tmp.path()).unwrap_err();
+        assert!(err.message.contains("_other.yaml"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_admin_policy_is_validated_as_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("_admin.yaml"), PROFILE_DOC).unwrap();
+        let err = read_dir(tmp.path()).unwrap_err();
+        assert_eq!(err.kind, crate::failure::ExitKind::Invalid);
+        assert!(
+            err.message
+                .contains("_admin.yaml:3:3: profile: the admin policy has no `profile` block"),
+            "{}",
+            err.message
+        );
+        std::fs::write(tmp.path().join("_admin.yaml"), ADMIN_DOC).unwrap();
+        std::fs::write(tmp.path().join("dev.yaml"), ADMIN_DOC).unwrap();
+        let err = read_dir(tmp.path()).unwrap_err();
+        assert!(
+            err.message.contains("dev.yaml:"),
+            "a profile stays a profile: {}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn the_admin_policy_is_planned_and_pruned_like_a_profile() {
+        let remote = map(&[(ADMIN, "old\n"), ("dev", "2\n")]);
+        let with = map(&[(ADMIN, "new\n"), ("dev", "2\n")]);
+        assert_eq!(
+            plan(&with, &remote, true),
+            vec![
+                Step::Update {
+                    profile: ADMIN.into(),
+                    old: "old\n".into()
+                },
+                Step::Unchanged {
+                    profile: "dev".into()
+                },
+            ]
+        );
+        let without = map(&[("dev", "2\n")]);
+        assert_eq!(
+            plan(&without, &remote, false),
+            vec![Step::Unchanged {
+                profile: "dev".into()
+            }],
+            "never deleted without --prune"
+        );
+        assert_eq!(
+            plan(&without, &remote, true).last(),
+            Some(&Step::Delete {
+                profile: ADMIN.into()
+            })
+        );
+    }
+
+    #[test]
+    fn only_the_file_named_admin_yaml_is_the_admin_policy() {
+        assert!(is_admin_file(Path::new("policies/_admin.yaml")));
+        assert!(is_admin_file(Path::new("_admin.yaml")));
+        for other in [
+            "admin.yaml",
+            "_admin.yml",
+            "_admin",
+            "x/_admin.yaml/y",
+            "prod.yaml",
+        ] {
+            assert!(!is_admin_file(Path::new(other)), "{other}");
+        }
     }
 }

@@ -1,5 +1,10 @@
 //! `sentinel policy`: `validate` and `test` run the policy engine offline;
 //! `pull`, `push` and `diff` (the library's [`PolicyRemote`]) talk to SSM.
+//!
+//! A file named `_admin.yaml` is the admin policy (SPEC §6a), everything else
+//! a profile's policy: the name decides, as it decides where `bootstrap`
+//! stores it, so a profile policy that lost its `profile:` block is reported
+//! as such instead of being read as an admin policy.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -7,7 +12,11 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use policy::identity::{IdentityError, IdentityRoles, derive_user};
-use policy::{Decision, Explanation, PolicySet, Request};
+use policy::{
+    ADMIN_ACTIONS, AdminDecision, AdminPolicySet, AdminRequest, Decision, Explanation, Lint,
+    PolicySet, Request, Skipped,
+};
+use sentinel_cli::bootstrap::is_admin_file;
 use sentinel_cli::cli::{PolicyRemote, run_policy};
 use sentinel_cli::credentials::TvmOptions;
 use sentinel_cli::diagnostic::{invalid_policy, place};
@@ -28,7 +37,7 @@ pub enum PolicyCommand {
 /// `sentinel policy validate` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ValidateArgs {
-    /// Policy files (YAML), one per profile
+    /// Policy files (YAML), one per profile; `_admin.yaml` is the admin policy
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -36,7 +45,7 @@ pub struct ValidateArgs {
 /// `sentinel policy test` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TestArgs {
-    /// Policy file (YAML)
+    /// Policy file (YAML); `_admin.yaml` is the admin policy
     pub file: PathBuf,
     /// Caller ARN, as AWS reports it (e.g. arn:aws:iam::123456789012:user/alice)
     #[arg(long, value_name = "ARN")]
@@ -59,6 +68,12 @@ pub struct TestArgs {
         hide_env_values = true
     )]
     pub identity_roles: Option<Vec<String>>,
+    /// Admin policy only: the admin action, e.g. sessions:revoke
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// Admin policy only: the profile the action is about (leave out for every profile)
+    #[arg(long, value_name = "PROFILE", requires = "action")]
+    pub profile: Option<String>,
 }
 
 /// Runs a `sentinel policy` command; `now` is the clock `main` read.
@@ -85,7 +100,13 @@ fn validate(args: &ValidateArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        match policy::parse(&text) {
+        let checked = if is_admin_file(file) {
+            policy::parse_admin(&text)
+                .map(|set| ("admin policy, ", set.rules().len(), set.lints().to_vec()))
+        } else {
+            policy::parse(&text).map(|set| ("", set.rules().len(), set.lints().to_vec()))
+        };
+        match checked {
             Err(error) => {
                 invalid += 1;
                 eprintln!(
@@ -97,15 +118,19 @@ fn validate(args: &ValidateArgs) -> Result<(), Failure> {
                     eprintln!("hint: {hint}");
                 }
             }
-            Ok(set) => {
-                for lint in set.lints() {
+            Ok((kind, rules, lints)) => {
+                for lint in &lints {
                     eprintln!(
                         "{}: warning: {}",
                         place(file, lint.line(), lint.column()),
                         lint.detail()
                     );
                 }
-                println!("{}: {}", file.display(), summary(&set));
+                println!(
+                    "{}: valid, {kind}{}",
+                    file.display(),
+                    summary(rules, &lints)
+                );
             }
         }
     }
@@ -128,12 +153,12 @@ fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `valid, 3 rules, 1 warning`.
-fn summary(set: &PolicySet) -> String {
+/// `3 rules, 1 warning`.
+fn summary(rules: usize, lints: &[Lint]) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut text = format!("valid, {}", plural(set.rules().len(), "rule"));
-    if !set.lints().is_empty() {
-        let _ = write!(text, ", {}", plural(set.lints().len(), "warning"));
+    let mut text = plural(rules, "rule");
+    if !lints.is_empty() {
+        let _ = write!(text, ", {}", plural(lints.len(), "warning"));
     }
     text
 }
@@ -170,8 +195,50 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
         ),
     })?;
 
+    let admin = is_admin_file(&args.file);
+    if admin {
+        if requested_duration.is_some() {
+            return Err(Failure::invalid(
+                "`--duration` does not apply to the admin policy",
+            ));
+        }
+    } else if args.action.is_some() {
+        return Err(
+            Failure::invalid("`--action` and `--profile` apply to the admin policy only")
+                .with_hint("the admin policy is the file named `_admin.yaml`"),
+        );
+    }
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Failure::error(format!("cannot read `{}`: {e}", args.file.display())))?;
+    if admin {
+        let Some(action) = args.action.as_deref() else {
+            return Err(
+                Failure::invalid("`--action` is required to test the admin policy")
+                    .with_hint("e.g. `--action sessions:revoke --profile staging`"),
+            );
+        };
+        if !ADMIN_ACTIONS.contains(&action) {
+            return Err(Failure::invalid(format!(
+                "`--action` value `{action}` is not an admin action"
+            ))
+            .with_hint(format!("admin actions: {}", ADMIN_ACTIONS.join(", "))));
+        }
+        let set = policy::parse_admin(&text).map_err(|e| invalid_policy(&args.file, &e))?;
+        let request = AdminRequest {
+            principal_arn: &args.principal,
+            user: &caller.user,
+            account_id: &caller.account_id,
+            source_ip,
+            action,
+            profile: args.profile.as_deref(),
+        };
+        let explanation = policy::explain_admin(&set, &request, at);
+        print!("{}", admin_report(&set, &request, at, &explanation));
+        return match explanation.decision {
+            AdminDecision::Allow { .. } => Ok(()),
+            AdminDecision::Deny { rule, reason } => Err(denied(rule, reason)),
+        };
+    }
     let set = policy::parse(&text).map_err(|e| invalid_policy(&args.file, &e))?;
     let request = Request {
         principal_arn: &args.principal,
@@ -184,15 +251,17 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
     print!("{}", report(&set, &request, at, &explanation));
     match explanation.decision {
         Decision::Allow { .. } => Ok(()),
-        Decision::Deny { rule, reason } => {
-            let message = match (rule, reason) {
-                (None, _) => "denied: no rule matched".to_owned(),
-                (Some(rule), None) => format!("denied by rule `{rule}`"),
-                (Some(rule), Some(reason)) => format!("denied by rule `{rule}`: {reason}"),
-            };
-            Err(Failure::new(ExitKind::Denied, message))
-        }
+        Decision::Deny { rule, reason } => Err(denied(rule, reason)),
     }
+}
+
+fn denied(rule: Option<&str>, reason: Option<&str>) -> Failure {
+    let message = match (rule, reason) {
+        (None, _) => "denied: no rule matched".to_owned(),
+        (Some(rule), None) => format!("denied by rule `{rule}`"),
+        (Some(rule), Some(reason)) => format!("denied by rule `{rule}`: {reason}"),
+    };
+    Failure::new(ExitKind::Denied, message)
 }
 
 /// What `policy test` prints on stdout.
@@ -236,6 +305,18 @@ fn report(
         let _ = writeln!(out, "duration: {duration} seconds ({asked}, cap {cap})");
     }
     let _ = writeln!(out, "role: {}", set.profile().role_arn);
+    caller_and_skipped(&mut out, request, at, &explanation.skipped, line_of);
+    out
+}
+
+/// The caller, the instant and the rules passed over, as both reports end.
+fn caller_and_skipped(
+    out: &mut String,
+    request: &Request<'_>,
+    at: DateTime<Utc>,
+    skipped: &[Skipped<'_>],
+    line_of: impl Fn(&str) -> String,
+) {
     let _ = writeln!(
         out,
         "caller: {} (user `{}`, account {})",
@@ -245,9 +326,9 @@ fn report(
         let _ = writeln!(out, "source ip: {ip}");
     }
     let _ = writeln!(out, "at: {}", at.to_rfc3339_opts(SecondsFormat::Secs, true));
-    if !explanation.skipped.is_empty() {
+    if !skipped.is_empty() {
         let _ = writeln!(out, "rules that did not match:");
-        for skipped in &explanation.skipped {
+        for skipped in skipped {
             let _ = writeln!(
                 out,
                 "  {} `{}`{}: {}",
@@ -258,5 +339,46 @@ fn report(
             );
         }
     }
+}
+
+/// What `policy test` prints on stdout for the admin policy.
+fn admin_report(
+    set: &AdminPolicySet,
+    request: &AdminRequest<'_>,
+    at: DateTime<Utc>,
+    explanation: &policy::AdminExplanation<'_>,
+) -> String {
+    let line_of = |name: &str| {
+        set.rules()
+            .iter()
+            .find(|r| r.name() == name)
+            .and_then(|r| r.line())
+            .map(|line| format!(" (line {line})"))
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let (verdict, rule, reason) = match explanation.decision {
+        AdminDecision::Allow { rule, reason } => ("allow", Some(rule), reason),
+        AdminDecision::Deny { rule, reason } => ("deny", rule, reason),
+    };
+    let _ = match rule {
+        Some(rule) => writeln!(out, "decision: {verdict} by rule `{rule}`{}", line_of(rule)),
+        None => writeln!(out, "decision: {verdict} (no rule matched)"),
+    };
+    if let Some(reason) = reason {
+        let _ = writeln!(out, "reason: {reason}");
+    }
+    let _ = match request.profile {
+        Some(profile) => writeln!(out, "action: {} on profile `{profile}`", request.action),
+        None => writeln!(out, "action: {} (no single profile)", request.action),
+    };
+    let caller = Request {
+        principal_arn: request.principal_arn,
+        user: request.user,
+        account_id: request.account_id,
+        source_ip: request.source_ip,
+        requested_duration: None,
+    };
+    caller_and_skipped(&mut out, &caller, at, &explanation.skipped, line_of);
     out
 }

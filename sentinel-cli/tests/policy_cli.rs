@@ -348,3 +348,176 @@ fn usage_mistakes_are_invalid_input_not_a_deny() {
     let none = run(dir.path(), &["policy", "validate"]);
     assert_eq!(none.status.code(), Some(3));
 }
+
+const ADMIN_TYPO: &str = "version: \"1\"\nrules:\n  - name: leads\n    effect: allow\n    conditions:\n      users: [alice]\n      actions: [sesions:revoke]\n";
+
+/// `_admin.yaml` is the admin policy: the file name decides.
+#[test]
+fn validate_reads_admin_yaml_as_the_admin_policy() {
+    let out = run(
+        &examples(),
+        &["policy", "validate", "_admin.yaml", "dev.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    insta::assert_snapshot!("validate_admin_stdout", text(&out.stdout));
+
+    let profile_doc = std::fs::read_to_string(examples().join("dev.yaml")).unwrap();
+    let dir = workdir(&[("_admin.yaml", &profile_doc)]);
+    let out = run(dir.path(), &["policy", "validate", "_admin.yaml"]);
+    assert_eq!(out.status.code(), Some(3));
+    insta::assert_snapshot!(
+        "validate_admin_with_profile_block_stderr",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn validate_points_at_an_unknown_admin_action_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("_admin.yaml"), ADMIN_TYPO).unwrap();
+    // Not named `_admin.yaml`: a profile's policy, refused as one.
+    std::fs::write(
+        dir.path().join("admin.yaml"),
+        ADMIN_TYPO.replace("sesions", "sessions"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["policy", "validate", "_admin.yaml", "admin.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("_admin.yaml:7:17: error: rule `leads`: conditions.actions[0]: unknown action `sesions:revoke`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("admin.yaml:"), "{stderr}");
+    insta::assert_snapshot!("validate_admin_typo_stderr", stderr);
+}
+
+#[test]
+fn test_admin_allow_names_the_rule_and_the_action() {
+    let out = sentinel(&examples())
+        .args(["policy", "test", "_admin.yaml"])
+        .args(["--principal", "arn:aws:iam::123456789012:user/eng/alice"])
+        .args(["--action", "sessions:revoke", "--profile", "staging"])
+        .args(["--at", "2026-03-02T10:00:00Z", "--source-ip", "10.1.2.3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    insta::assert_snapshot!("test_admin_allow_stdout", text(&out.stdout));
+}
+
+#[test]
+fn test_admin_without_a_profile_is_not_covered_by_profile_rules_and_exits_2() {
+    let out = sentinel(&examples())
+        .args(["policy", "test", "_admin.yaml"])
+        .args(["--principal", "arn:aws:iam::123456789012:user/eng/alice"])
+        .args(["--action", "sessions:list", "--at", "2026-03-02T10:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("profiles: the request names no profile"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("test_admin_default_deny_stdout", stdout);
+    assert_eq!(
+        text(&out.stderr),
+        "sentinel: error: denied: no rule matched\n"
+    );
+}
+
+#[test]
+fn test_admin_deny_by_rule_exits_2_with_the_reason() {
+    let out = sentinel(&examples())
+        .args(["policy", "test", "_admin.yaml"])
+        .args(["--principal", "arn:aws:iam::123456789012:user/eng/alice"])
+        .args(["--action", "sessions:revoke", "--profile", "dev"])
+        .args(["--at", "2026-03-02T10:00:00Z", "--source-ip", "203.0.113.9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).starts_with("decision: deny by rule `no-admin-from-outside` (line 13)\n")
+    );
+    insta::assert_snapshot!("test_admin_deny_rule_stderr", text(&out.stderr));
+}
+
+#[test]
+fn test_refuses_admin_options_that_do_not_fit_with_exit_3() {
+    let alice = "arn:aws:iam::123456789012:user/eng/alice";
+    let mut seen = String::new();
+    for (name, args) in [
+        (
+            "admin_without_action",
+            vec!["_admin.yaml", "--principal", alice],
+        ),
+        (
+            "unknown_action",
+            vec![
+                "_admin.yaml",
+                "--principal",
+                alice,
+                "--action",
+                "sessions:delete",
+            ],
+        ),
+        (
+            "duration_on_admin",
+            vec![
+                "_admin.yaml",
+                "--principal",
+                alice,
+                "--action",
+                "sessions:list",
+                "--duration",
+                "1h",
+            ],
+        ),
+        (
+            "action_on_profile",
+            vec![
+                "dev.yaml",
+                "--principal",
+                alice,
+                "--action",
+                "sessions:list",
+            ],
+        ),
+        (
+            "profile_without_action",
+            vec!["_admin.yaml", "--principal", alice, "--profile", "dev"],
+        ),
+    ] {
+        let out = sentinel(&examples())
+            .args(["policy", "test"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "", "{name}");
+        seen.push_str(&format!("{name}:\n{}", text(&out.stderr)));
+    }
+    insta::assert_snapshot!("test_admin_invalid_input_stderr", seen);
+}
+
+/// `bootstrap` validates `_admin.yaml` as the admin policy before any AWS call.
+#[test]
+fn bootstrap_refuses_an_invalid_admin_policy_before_any_aws_call() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("_admin.yaml"), ADMIN_TYPO).unwrap();
+    std::fs::copy(examples().join("dev.yaml"), dir.path().join("dev.yaml")).unwrap();
+    let out = run(dir.path(), &["bootstrap", "--dir", ".", "--plan"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("_admin.yaml:7:17: rule `leads`"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!("bootstrap_admin_typo_stderr", stderr);
+}
