@@ -96,6 +96,7 @@ account=123456789012
 trust="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::$account:role/sentinel-tvm\"},\"Action\":[\"sts:AssumeRole\",\"sts:SetSourceIdentity\",\"sts:TagSession\"],\"Condition\":{\"StringLike\":{\"sts:SourceIdentity\":\"sentinel=*\"}}}]}"
 for file in examples/policies/*.yaml; do
     profile="$(basename "$file" .yaml)"
+    [ "$profile" = _admin ] && continue # the admin policy, not a profile
     admin_aws iam create-role --role-name "SentinelProtected-$profile" \
         --assume-role-policy-document "$trust" --output text --query Role.Arn
 done

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use protocol::wire_time;
 use sentinel_types::RoleArn;
 use sessions::{
-    LeaseStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord, SessionStore,
-    Status, StoreError,
+    AwsDeny, LeaseStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord,
+    SessionStore, Status, StoreError,
 };
 
 use crate::aws::{self, iam::RolePolicies};
@@ -225,7 +225,13 @@ pub async fn run(
                 );
                 return Ok(());
             }
-            let roles = RolePolicies::from_config(&config);
+            let own_account = sentinel_types::Arn::parse(&revocation.by)
+                .ok()
+                .and_then(|arn| arn.account().cloned());
+            let roles = RoleDenyWriters {
+                config: &config,
+                own_account,
+            };
             deny_on_roles(&roles, &store, &affected, now).await
         }
     }
@@ -246,7 +252,7 @@ const WRITE_ATTEMPTS: u32 = 3;
 /// revoked, unexpired session of the role) rather than from what the policy held, and
 /// read back after the write.
 pub async fn deny_on_roles<S: SessionStore + LeaseStore>(
-    roles: &RolePolicies,
+    writers: &RoleDenyWriters<'_>,
     store: &S,
     affected: &[SessionRecord],
     now: DateTime<Utc>,
@@ -258,7 +264,91 @@ pub async fn deny_on_roles<S: SessionStore + LeaseStore>(
     let owner = sessions::new_session_id()
         .map_err(store_failure)?
         .to_string();
+    let mut first_failure = None;
     for (arn, records) in by_role {
+        let role = arn.name();
+        let outcome = match writers.for_role(arn).await {
+            Ok((roles, None)) => deny_on_role(&roles, store, arn, &records, &owner, now).await,
+            Ok((roles, Some(revoker))) => deny_on_role(&roles, store, arn, &records, &owner, now)
+                .await
+                .map_err(|f| writers.through_revoker(arn, &revoker, &f.message)),
+            Err(f) => Err(f),
+        };
+        // Each row says where layer 2 stands for it, so `sessions show` tells the truth.
+        let state = match &outcome {
+            Ok(()) => AwsDeny::Applied { at: Utc::now() },
+            Err(f) => AwsDeny::Failed {
+                reason: f.message.clone(),
+            },
+        };
+        for record in &records {
+            store
+                .set_aws_deny(&record.session_id, &state)
+                .await
+                .map_err(store_failure)?;
+        }
+        if let Err(f) = outcome {
+            eprintln!("sentinel: error: role `{role}`: {}", f.message);
+            first_failure.get_or_insert(f);
+        }
+    }
+    match first_failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
+
+/// Where to write each protected role's deny: the role's own account. A role in this
+/// shell's account is written directly; a role in another account through the
+/// `SentinelRevoker` role that deploy/protected-role.yaml creates there (never the
+/// same-named role of this account).
+pub struct RoleDenyWriters<'a> {
+    /// The SDK configuration of this shell.
+    pub config: &'a aws_config::SdkConfig,
+    /// The account of this shell's credentials, when known.
+    pub own_account: Option<sentinel_types::AccountId>,
+}
+
+impl RoleDenyWriters<'_> {
+    /// The writer for `role`'s account, and the revoker role it goes through when that
+    /// is another account.
+    async fn for_role(&self, role: &RoleArn) -> Result<(RolePolicies, Option<String>), Failure> {
+        let account = role.account();
+        if self.own_account.as_ref().is_none_or(|own| *own == account) {
+            return Ok((RolePolicies::from_config(self.config), None));
+        }
+        let revoker = format!(
+            "arn:{}:iam::{account}:role/SentinelRevoker",
+            role.partition()
+        );
+        let config = aws::sts::assume(self.config, &revoker)
+            .await
+            .map_err(|f| self.through_revoker(role, &revoker, &f.message))?;
+        Ok((RolePolicies::from_config(&config), Some(revoker)))
+    }
+
+    /// A failure to write another account's deny: which role, through what, what to deploy.
+    fn through_revoker(&self, role: &RoleArn, revoker: &str, why: &str) -> Failure {
+        let account = role.account();
+        Failure::error(format!(
+            "role `{role}` is in account {account}: its deny is written through `{revoker}`, which could not be used: {why}"
+        ))
+        .with_hint(format!(
+            "deploy deploy/protected-role.yaml in account {account} (it creates the protected role and SentinelRevoker, trusted by the TVM's execution role)"
+        ))
+    }
+}
+
+/// One role's deny under its lease.
+async fn deny_on_role<S: SessionStore + LeaseStore>(
+    roles: &RolePolicies,
+    store: &S,
+    arn: &RoleArn,
+    records: &[&SessionRecord],
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    {
         let role = arn.name();
         let layer2 = |f: Failure| {
             Failure::error(format!(
@@ -272,7 +362,7 @@ pub async fn deny_on_roles<S: SessionStore + LeaseStore>(
         for _ in 0..LEASE_ATTEMPTS {
             let until = Utc::now() + chrono::Duration::seconds(LEASE_SECONDS);
             if store
-                .acquire_lease(&lease, &owner, until, Utc::now())
+                .acquire_lease(&lease, owner, until, Utc::now())
                 .await
                 .map_err(|e| layer2(store_failure(e)))?
             {
@@ -287,12 +377,11 @@ pub async fn deny_on_roles<S: SessionStore + LeaseStore>(
                 u64::from(LEASE_ATTEMPTS) / 10
             ))));
         }
-        let written = rebuild_role(roles, store, arn, &records, now).await;
+        let written = rebuild_role(roles, store, arn, records, now).await;
         // The lease expires anyway; a failed release only delays the next writer.
-        let _ = store.release_lease(&lease, &owner).await;
-        written.map_err(layer2)?;
+        let _ = store.release_lease(&lease, owner).await;
+        written.map_err(layer2)
     }
-    Ok(())
 }
 
 /// One role's deny, rebuilt from the table and verified; the caller holds the lease.
@@ -547,6 +636,15 @@ pub fn render_record(r: &SessionRecord, now: DateTime<Utc>) -> String {
             "revoked_reason",
             optional(&r.revocation().map(|v| v.reason.clone())),
         ),
+        (
+            "aws_deny",
+            match r.aws_deny() {
+                None => "-".to_owned(),
+                Some(AwsDeny::Pending) => "pending".to_owned(),
+                Some(AwsDeny::Applied { at }) => format!("applied {}", wire_time::format(at)),
+                Some(AwsDeny::Failed { reason }) => format!("failed: {reason}"),
+            },
+        ),
     ];
     let mut out = String::new();
     for (name, value) in fields {
@@ -633,6 +731,19 @@ mod tests {
         let text = render_record(&record(1, "alice", 5), now());
         assert!(text.starts_with("session_id      00000000000000000000000000000001\n"));
         assert!(text.contains("revoked_reason  -\n"));
-        assert_eq!(text.lines().count(), 18);
+        assert!(text.contains("aws_deny        -\n"));
+        assert_eq!(text.lines().count(), 19);
+        let mut revoked = record(2, "bob", 5);
+        revoked.state = sessions::SessionState::Revoked(
+            sessions::contract::revocation("admin"),
+            AwsDeny::Failed {
+                reason: "deploy SentinelRevoker".into(),
+            },
+        );
+        let text = render_record(&revoked, now());
+        assert!(
+            text.contains("aws_deny        failed: deploy SentinelRevoker\n"),
+            "{text}"
+        );
     }
 }

@@ -39,11 +39,13 @@ fn examples() -> PathBuf {
     workspace_root().join("examples").join("policies")
 }
 
+/// The example profile policies (the admin document `_admin.yaml` is not a profile).
 fn example_files() -> Vec<(String, PathBuf)> {
     let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(examples())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.file_stem().is_some_and(|s| s != "_admin"))
         .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
         .collect();
     files.sort();
@@ -97,6 +99,17 @@ async fn bootstrap_applies_the_examples_and_pull_returns_them_byte_for_byte() {
 
     let applied = sentinel(&moto, &["bootstrap", "--dir", dir, "--yes"]);
     assert!(applied.status.success(), "{}", stderr(&applied));
+    // The admin document goes to <root>/_admin like a profile's policy.
+    let admin = aws_sdk_ssm::Client::new(&moto.sdk_config().await)
+        .get_parameter()
+        .name("/sentinel/policies/_admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin.parameter().unwrap().value().unwrap().as_bytes(),
+        std::fs::read(examples().join("_admin.yaml")).unwrap()
+    );
     for (profile, path) in example_files() {
         let pulled = sentinel(&moto, &["policy", "pull", &profile]);
         assert!(pulled.status.success(), "{}", stderr(&pulled));
@@ -188,7 +201,7 @@ async fn push_validates_first_and_diff_shows_the_change() {
 
 fn record(n: u32, user: &str) -> SessionRecord {
     let mut record = sessions::contract::record(n, user, "prod");
-    record.role_arn = format!("arn:aws:iam::111122223333:role/{ROLE}")
+    record.role_arn = format!("arn:aws:iam::123456789012:role/{ROLE}")
         .parse()
         .unwrap();
     record.issued_at = Utc::now() - TimeDelta::minutes(5);
@@ -347,7 +360,16 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     );
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).starts_with(&format!("already revoked {id}")));
-    assert_eq!(store.get(&row.session_id).await.unwrap().unwrap(), row);
+    let again_row = store.get(&row.session_id).await.unwrap().unwrap();
+    assert_eq!(
+        again_row.revocation(),
+        row.revocation(),
+        "the first revocation stays"
+    );
+    assert!(matches!(
+        again_row.aws_deny(),
+        Some(::sessions::AwsDeny::Applied { .. })
+    ));
     assert_eq!(role_policy(&iam).await, policy);
 
     let by_user = sentinel(
@@ -448,4 +470,136 @@ async fn concurrent_revokes_on_one_role_all_reach_its_deny() {
     let mut denied = deny_ids(&role_policy(&iam).await);
     denied.sort();
     assert_eq!(denied, ids, "every revoked session is in the role's deny");
+}
+
+/// A protected role in another account gets its deny written there, through that
+/// account's SentinelRevoker, never on the same-named role of the admin's account; where
+/// it cannot be written, the revoke fails naming what to deploy and the row says so.
+/// moto is multi-account (credentials of a role session act in the role's account) but
+/// does not check that an assumed role exists, so the missing revoker shows up as the
+/// failure to reach the protected role through it.
+#[tokio::test]
+async fn a_role_in_another_account_is_denied_there_through_its_revoker() {
+    const OTHER: &str = "222233334444";
+    const NO_REVOKER: &str = "333344445555";
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    sessions::create_table(&dynamodb, TABLE).await.unwrap();
+    let store = DynamoSessionStore::new(dynamodb, TABLE);
+    let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
+    // The trap: a role of the same name in the admin's own account.
+    let home = aws_sdk_iam::Client::new(&config);
+    home.create_role()
+        .role_name(ROLE)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    // The other account's protected role and revoker, created with that account's
+    // credentials.
+    let setup = aws_sdk_sts::Client::new(&config)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{OTHER}:role/Setup"))
+        .role_session_name("setup")
+        .send()
+        .await
+        .unwrap();
+    let creds = setup.credentials().unwrap();
+    let other_config = config
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    creds.access_key_id(),
+                    creds.secret_access_key(),
+                    Some(creds.session_token().to_owned()),
+                    None,
+                    "setup",
+                ),
+            ),
+        )
+        .build();
+    let other = aws_sdk_iam::Client::new(&other_config);
+    for role in [ROLE, "SentinelRevoker"] {
+        other
+            .create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut there = record(1, "alice");
+    there.role_arn = format!("arn:aws:iam::{OTHER}:role/{ROLE}").parse().unwrap();
+    let mut unreachable = record(2, "alice");
+    unreachable.role_arn = format!("arn:aws:iam::{NO_REVOKER}:role/{ROLE}")
+        .parse()
+        .unwrap();
+    for r in [&there, &unreachable] {
+        store.put_new(r).await.unwrap();
+    }
+
+    let revoked = sentinel(
+        &moto,
+        &[
+            "sessions",
+            "revoke",
+            there.session_id.as_str(),
+            "--reason",
+            "x",
+            "--table",
+            TABLE,
+        ],
+    );
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(
+        deny_ids(&role_policy(&other).await),
+        [there.session_id.to_string()]
+    );
+    let home_policy = home
+        .get_role_policy()
+        .role_name(ROLE)
+        .policy_name("sentinel-revoked-sessions")
+        .send()
+        .await;
+    assert!(
+        home_policy.is_err(),
+        "nothing is written on the same-named role at home"
+    );
+    let row = store.get(&there.session_id).await.unwrap().unwrap();
+    assert!(
+        matches!(row.aws_deny(), Some(::sessions::AwsDeny::Applied { .. })),
+        "{row:?}"
+    );
+
+    let failed = sentinel(
+        &moto,
+        &[
+            "sessions",
+            "revoke",
+            unreachable.session_id.as_str(),
+            "--reason",
+            "x",
+            "--table",
+            TABLE,
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let text = stderr(&failed);
+    assert!(
+        text.contains(&format!("arn:aws:iam::{NO_REVOKER}:role/SentinelRevoker")),
+        "{text}"
+    );
+    assert!(text.contains("deploy/protected-role.yaml"), "{text}");
+    let row = store.get(&unreachable.session_id).await.unwrap().unwrap();
+    assert_eq!(
+        row.status(),
+        Status::Revoked,
+        "layer 1 holds whatever layer 2 does"
+    );
+    assert!(
+        matches!(row.aws_deny(), Some(::sessions::AwsDeny::Failed { reason }) if reason.contains("SentinelRevoker")),
+        "{row:?}"
+    );
 }
