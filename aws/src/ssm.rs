@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{Parameter, ParameterTier, ParameterType};
-use sentinel_types::{PolicyRoot, ProfileName};
+use sentinel_types::{PolicyName, PolicyRoot, ProfileName};
 
 use crate::error::{Failure, FailureKind, classify};
 
@@ -48,11 +48,11 @@ pub enum PolicyStoreError {
     },
     /// A policy larger than an SSM parameter holds.
     #[error(
-        "the policy for `{profile}` is {bytes} bytes; SSM parameters hold at most {ADVANCED_LIMIT}"
+        "the policy `{profile}` is {bytes} bytes; SSM parameters hold at most {ADVANCED_LIMIT}"
     )]
     TooLarge {
-        /// The profile.
-        profile: ProfileName,
+        /// The profile, or the admin policy.
+        profile: PolicyName,
         /// The document's size.
         bytes: usize,
     },
@@ -127,37 +127,41 @@ impl SsmPolicyStore {
             .transpose()
     }
 
-    /// Writes (or overwrites) `profile`'s policy as a `String` parameter; over 4 KB it
-    /// uses the Advanced tier.
-    pub async fn put(&self, profile: &ProfileName, text: &str) -> Result<(), PolicyStoreError> {
-        let name = self.name(profile.as_str());
+    /// Writes (or overwrites) a policy (a profile's or the admin policy) as a `String`
+    /// parameter; over 4 KB it uses the Advanced tier.
+    pub async fn put(&self, name: &PolicyName, text: &str) -> Result<(), PolicyStoreError> {
+        let parameter = self.name(&name.to_string());
         let tier = tier_for(text).ok_or_else(|| PolicyStoreError::TooLarge {
-            profile: profile.clone(),
+            profile: name.clone(),
             bytes: text.len(),
         })?;
+        let description = match name {
+            PolicyName::Admin => "Sentinel admin policy",
+            PolicyName::Profile(_) => "Sentinel policy",
+        };
         self.client
             .put_parameter()
-            .name(&name)
+            .name(&parameter)
             .value(text)
             .r#type(ParameterType::String)
             .tier(tier)
             .overwrite(true)
-            .description("Sentinel policy")
+            .description(description)
             .send()
             .await
-            .map_err(|e| PolicyStoreError::from_sdk("PutParameter", &name, classify(&e)))?;
+            .map_err(|e| PolicyStoreError::from_sdk("PutParameter", &parameter, classify(&e)))?;
         Ok(())
     }
 
-    /// Deletes `profile`'s policy.
-    pub async fn delete(&self, profile: &ProfileName) -> Result<(), PolicyStoreError> {
-        let name = self.name(profile.as_str());
+    /// Deletes a policy.
+    pub async fn delete(&self, name: &PolicyName) -> Result<(), PolicyStoreError> {
+        let parameter = self.name(&name.to_string());
         self.client
             .delete_parameter()
-            .name(&name)
+            .name(&parameter)
             .send()
             .await
-            .map_err(|e| PolicyStoreError::from_sdk("DeleteParameter", &name, classify(&e)))?;
+            .map_err(|e| PolicyStoreError::from_sdk("DeleteParameter", &parameter, classify(&e)))?;
         Ok(())
     }
 

@@ -10,17 +10,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use sentinel_aws::{FailureKind, PolicyStoreError, classify};
-use sentinel_types::ProfileName;
+use sentinel_types::{PolicyName, ProfileName};
 
+use crate::diagnostic;
 use crate::failure::Failure;
 use crate::policy_admin::{self, RootArg, unified_diff};
-use crate::{aws, diagnostic};
 
 /// The admin policy's name under the root: `_` keeps it apart from profile
 /// names, which start with a letter or digit.
-pub const ADMIN: &str = "_admin";
+pub const ADMIN: &str = PolicyName::ADMIN;
 
 /// Whether `path` is the admin policy's file, `_admin.yaml`: the file name
 /// decides (for `bootstrap` and `sentinel policy validate|test` alike).
@@ -201,72 +199,8 @@ fn read_admin(path: &Path) -> Result<String, Failure> {
 }
 
 /// Plans hold names read from files or from SSM, both checked as profile names.
-fn profile_name(raw: &str) -> Result<ProfileName, Failure> {
-    ProfileName::parse(raw).map_err(|e| Failure::invalid(e.to_string()))
-}
-
-/// `<root>/_admin` in SSM. The policy store writes profiles' policies only
-/// (`_admin` is not a profile name), so the admin policy is written here, the
-/// same way: a `String` parameter, Advanced tier above 4 KB.
-struct AdminParameter {
-    client: aws_sdk_ssm::Client,
-    name: String,
-}
-
-impl AdminParameter {
-    const STANDARD_LIMIT: usize = 4096;
-    const ADVANCED_LIMIT: usize = 8192;
-
-    async fn put(&self, text: &str) -> Result<(), Failure> {
-        let tier = match text.len() {
-            n if n <= Self::STANDARD_LIMIT => ParameterTier::Standard,
-            n if n <= Self::ADVANCED_LIMIT => ParameterTier::Advanced,
-            n => {
-                return Err(Failure::invalid(format!(
-                    "the admin policy is {n} bytes; SSM parameters hold at most {}",
-                    Self::ADVANCED_LIMIT
-                )));
-            }
-        };
-        self.client
-            .put_parameter()
-            .name(&self.name)
-            .value(text)
-            .r#type(ParameterType::String)
-            .tier(tier)
-            .overwrite(true)
-            .description("Sentinel admin policy")
-            .send()
-            .await
-            .map_err(|e| self.failure("PutParameter", classify(&e)))?;
-        Ok(())
-    }
-
-    async fn delete(&self) -> Result<(), Failure> {
-        self.client
-            .delete_parameter()
-            .name(&self.name)
-            .send()
-            .await
-            .map_err(|e| self.failure("DeleteParameter", classify(&e)))?;
-        Ok(())
-    }
-
-    fn failure(&self, operation: &'static str, failure: sentinel_aws::Failure) -> Failure {
-        let (name, detail) = (self.name.clone(), failure.detail);
-        Failure::from(match failure.kind {
-            FailureKind::AccessDenied => PolicyStoreError::AccessDenied {
-                operation,
-                name,
-                detail,
-            },
-            FailureKind::Unavailable => PolicyStoreError::Unavailable {
-                operation,
-                name,
-                detail,
-            },
-        })
-    }
+fn policy_name(raw: &str) -> Result<PolicyName, Failure> {
+    PolicyName::parse(raw).map_err(|e| Failure::invalid(e.to_string()))
 }
 
 /// Runs `sentinel bootstrap`.
@@ -309,22 +243,13 @@ pub async fn run(args: &BootstrapArgs, region: Option<&str>) -> Result<(), Failu
         eprintln!("hint: re-run with --yes to apply these {pending} change(s)");
         return Ok(());
     }
-    let admin = AdminParameter {
-        client: aws_sdk_ssm::Client::new(&aws::sdk_config(region).await),
-        name: store.name(ADMIN),
-    };
     for step in &steps {
         match step {
             Step::Create { profile } | Step::Update { profile, .. } => {
                 let text = local.get(profile).map_or("", String::as_str);
-                if profile == ADMIN {
-                    admin.put(text).await?;
-                } else {
-                    store.put(&profile_name(profile)?, text).await?;
-                }
+                store.put(&policy_name(profile)?, text).await?;
             }
-            Step::Delete { profile } if profile == ADMIN => admin.delete().await?,
-            Step::Delete { profile } => store.delete(&profile_name(profile)?).await?,
+            Step::Delete { profile } => store.delete(&policy_name(profile)?).await?,
             Step::Unchanged { .. } => {}
         }
     }

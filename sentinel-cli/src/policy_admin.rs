@@ -66,7 +66,7 @@ pub async fn push(args: &PushArgs, region: Option<&str>) -> Result<(), Failure> 
         eprintln!("sentinel: `{}` is unchanged", store.name(profile.as_str()));
         return Ok(());
     }
-    store.put(&profile, &text).await?;
+    store.put(&profile.clone().into(), &text).await?;
     eprintln!(
         "sentinel: pushed `{}` to `{}`",
         args.file.display(),
