@@ -1,16 +1,18 @@
 //! Sentinel's AWS adapters that more than one binary needs, one per service: the SSM
 //! policy store ([`SsmPolicyStore`], used by the TVM to read policies and by the CLI to
-//! pull, push and bootstrap them), the classification of SDK failures ([`classify`]) and
+//! pull, push and bootstrap them), revocation layer 2's IAM adapter ([`IamRoles`]), the classification of SDK failures ([`classify`]) and
 //! the SDK configuration every binary loads, with its timeouts ([`config`]). The only
 //! crate besides the binaries' own `aws` modules and `sessions`' DynamoDB adapter that
 //! imports `aws_sdk_*`.
 //!
 //! It is not a port: the crates that use these adapters own their traits (the TVM's
-//! `PolicySource`) and implement them for these types.
+//! `PolicySource`; crate `revocation`'s `RoleWriters`) and implement them for these types.
 
 pub mod config;
 mod error;
+mod iam;
 mod ssm;
 
 pub use error::{Failure, FailureKind, classify};
+pub use iam::{IamRolePolicies, IamRoles};
 pub use ssm::{PolicyStoreError, SsmPolicyStore};

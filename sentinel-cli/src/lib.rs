@@ -34,6 +34,5 @@ pub mod policy_admin;
 pub mod profiles;
 pub mod proof;
 pub mod recursion;
-pub mod revocation;
 pub mod sessions_cmd;
 pub mod tvm;

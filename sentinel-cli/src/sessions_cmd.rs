@@ -1,20 +1,19 @@
 //! `sentinel sessions list|show|revoke|create-table`: session administration (docs/sessions.md, docs/authorizer.md).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use protocol::wire_time;
-use sentinel_types::RoleArn;
 use sessions::{
     AwsDeny, LeaseStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord,
     SessionStore, Status, StoreError,
 };
 
-use crate::aws::{self, iam::RolePolicies};
+use sentinel_aws::IamRoles;
+
+use crate::aws;
 use crate::environment::Environment;
 use crate::failure::Failure;
-use crate::revocation::{self, DenyPolicy, ExistingDeny, POLICY_NAME, RevokedSession};
 
 /// `sentinel sessions` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -228,247 +227,50 @@ pub async fn run(
             let own_account = sentinel_types::Arn::parse(&revocation.by)
                 .ok()
                 .and_then(|arn| arn.account().cloned());
-            let roles = RoleDenyWriters {
-                config: &config,
-                own_account,
-            };
-            deny_on_roles(&roles, &store, &affected, now).await
+            let roles = IamRoles::new(&config);
+            deny_on_roles(&roles, own_account.as_ref(), &store, &affected, now).await
         }
     }
 }
 
-/// How long one writer may hold a role's lease; a crashed writer's lease expires.
-const LEASE_SECONDS: i64 = 30;
-/// Attempts to take a busy lease, 100 ms apart (every writer finishes well within).
-const LEASE_ATTEMPTS: u32 = 200;
-/// Rebuilds of one role when what was read back is not what was written.
-const WRITE_ATTEMPTS: u32 = 3;
-
-/// Updates the inline deny policy of every role the sessions were issued for.
-///
-/// SECURITY: IAM has no conditional write, so two revokers of one role would each read,
-/// build and put, and the later put would drop the earlier one's IDs. Each role's deny is
-/// therefore rebuilt under a per-role lease in the session table, from the table (every
-/// revoked, unexpired session of the role) rather than from what the policy held, and
-/// read back after the write.
-pub async fn deny_on_roles<S: SessionStore + LeaseStore>(
-    writers: &RoleDenyWriters<'_>,
+/// Rebuilds the deny of every role the sessions were issued for (crate `revocation`)
+/// and says on stderr where each role stands; the first failed role is the error.
+async fn deny_on_roles<S: SessionStore + LeaseStore>(
+    writers: &IamRoles,
+    own_account: Option<&sentinel_types::AccountId>,
     store: &S,
     affected: &[SessionRecord],
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
-    let mut by_role: BTreeMap<&RoleArn, Vec<&SessionRecord>> = BTreeMap::new();
-    for record in affected {
-        by_role.entry(&record.role_arn).or_default().push(record);
-    }
-    let owner = sessions::new_session_id()
-        .map_err(store_failure)?
-        .to_string();
+    let outcomes = revocation::deny_on_roles(writers, own_account, store, affected, now)
+        .await
+        .map_err(store_failure)?;
     let mut first_failure = None;
-    for (arn, records) in by_role {
+    for (arn, outcome) in outcomes {
         let role = arn.name();
-        let outcome = match writers.for_role(arn).await {
-            Ok((roles, None)) => deny_on_role(&roles, store, arn, &records, &owner, now).await,
-            Ok((roles, Some(revoker))) => deny_on_role(&roles, store, arn, &records, &owner, now)
-                .await
-                .map_err(|f| writers.through_revoker(arn, &revoker, &f.message)),
-            Err(f) => Err(f),
-        };
-        // Each row says where layer 2 stands for it, so `sessions show` tells the truth.
-        let state = match &outcome {
-            Ok(()) => AwsDeny::Applied { at: Utc::now() },
-            Err(f) => AwsDeny::Failed {
-                reason: f.message.clone(),
-            },
-        };
-        for record in &records {
-            store
-                .set_aws_deny(&record.session_id, &state)
-                .await
-                .map_err(store_failure)?;
-        }
-        if let Err(f) = outcome {
-            eprintln!("sentinel: error: role `{role}`: {}", f.message);
-            first_failure.get_or_insert(f);
+        match &outcome.state {
+            AwsDeny::Failed { reason } => {
+                eprintln!("sentinel: error: role `{role}`: {reason}");
+                first_failure.get_or_insert_with(|| {
+                    Failure::error(format!(
+                        "the sessions are revoked in the table, but the deny policy on role `{role}` was not updated: {reason}"
+                    ))
+                    .with_hint("re-run the same revoke once the AWS call can succeed; it is idempotent")
+                });
+            }
+            _ if outcome.fallback => eprintln!(
+                "sentinel: warning: the revoked session ids of role `{role}` do not fit in its inline policy limit ({} characters); it now denies every session of that role issued before the newest revoked one",
+                revocation::document::INLINE_LIMIT
+            ),
+            _ => eprintln!(
+                "sentinel: role `{role}` denies the revoked sessions ({})",
+                revocation::POLICY_NAME
+            ),
         }
     }
     match first_failure {
         Some(f) => Err(f),
         None => Ok(()),
-    }
-}
-
-/// Where to write each protected role's deny: the role's own account. A role in this
-/// shell's account is written directly; a role in another account through the
-/// `SentinelRevoker` role that deploy/protected-role.yaml creates there (never the
-/// same-named role of this account).
-pub struct RoleDenyWriters<'a> {
-    /// The SDK configuration of this shell.
-    pub config: &'a aws_config::SdkConfig,
-    /// The account of this shell's credentials, when known.
-    pub own_account: Option<sentinel_types::AccountId>,
-}
-
-impl RoleDenyWriters<'_> {
-    /// The writer for `role`'s account, and the revoker role it goes through when that
-    /// is another account.
-    async fn for_role(&self, role: &RoleArn) -> Result<(RolePolicies, Option<String>), Failure> {
-        let account = role.account();
-        if self.own_account.as_ref().is_none_or(|own| *own == account) {
-            return Ok((RolePolicies::from_config(self.config), None));
-        }
-        let revoker = format!(
-            "arn:{}:iam::{account}:role/SentinelRevoker",
-            role.partition()
-        );
-        let config = aws::sts::assume(self.config, &revoker)
-            .await
-            .map_err(|f| self.through_revoker(role, &revoker, &f.message))?;
-        Ok((RolePolicies::from_config(&config), Some(revoker)))
-    }
-
-    /// A failure to write another account's deny: which role, through what, what to deploy.
-    fn through_revoker(&self, role: &RoleArn, revoker: &str, why: &str) -> Failure {
-        let account = role.account();
-        Failure::error(format!(
-            "role `{role}` is in account {account}: its deny is written through `{revoker}`, which could not be used: {why}"
-        ))
-        .with_hint(format!(
-            "deploy deploy/protected-role.yaml in account {account} (it creates the protected role and SentinelRevoker, trusted by the TVM's execution role)"
-        ))
-    }
-}
-
-/// One role's deny under its lease.
-async fn deny_on_role<S: SessionStore + LeaseStore>(
-    roles: &RolePolicies,
-    store: &S,
-    arn: &RoleArn,
-    records: &[&SessionRecord],
-    owner: &str,
-    now: DateTime<Utc>,
-) -> Result<(), Failure> {
-    {
-        let role = arn.name();
-        let layer2 = |f: Failure| {
-            Failure::error(format!(
-                "the sessions are revoked in the table, but the deny policy on role `{role}` was not updated: {}",
-                f.message
-            ))
-            .with_hint("re-run the same revoke once the AWS call can succeed; it is idempotent")
-        };
-        let lease = arn.to_string();
-        let mut held = false;
-        for _ in 0..LEASE_ATTEMPTS {
-            let until = Utc::now() + chrono::Duration::seconds(LEASE_SECONDS);
-            if store
-                .acquire_lease(&lease, owner, until, Utc::now())
-                .await
-                .map_err(|e| layer2(store_failure(e)))?
-            {
-                held = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        if !held {
-            return Err(layer2(Failure::error(format!(
-                "another revocation of this role held its lease for more than {} s",
-                u64::from(LEASE_ATTEMPTS) / 10
-            ))));
-        }
-        let written = rebuild_role(roles, store, arn, records, now).await;
-        // The lease expires anyway; a failed release only delays the next writer.
-        let _ = store.release_lease(&lease, owner).await;
-        written.map_err(layer2)
-    }
-}
-
-/// One role's deny, rebuilt from the table and verified; the caller holds the lease.
-async fn rebuild_role<S: SessionStore>(
-    roles: &RolePolicies,
-    store: &S,
-    arn: &RoleArn,
-    records: &[&SessionRecord],
-    now: DateTime<Utc>,
-) -> Result<(), Failure> {
-    let role = arn.name();
-    for _ in 0..WRITE_ATTEMPTS {
-        let current = roles.get(role, POLICY_NAME).await?;
-        let existing = current
-            .as_deref()
-            .map(ExistingDeny::parse)
-            .unwrap_or_default();
-        // The table decides: the role's revoked, unexpired sessions (an index that may lag
-        // an instant, so the sessions this run revoked and the IDs already in the policy are
-        // read too, each confirmed by a consistent read).
-        let mut revoked: BTreeMap<String, RevokedSession> = store
-            .revoked_unexpired(arn, now)
-            .await
-            .map_err(store_failure)?
-            .iter()
-            .map(|r| (r.session_id.to_string(), revoked_session(r)))
-            .collect();
-        for record in records {
-            revoked.insert(record.session_id.to_string(), revoked_session(record));
-        }
-        for id in &existing.ids {
-            if revoked.contains_key(id) {
-                continue;
-            }
-            // Ids that no longer parse or exist are pruned by leaving them out.
-            let Ok(parsed) = SessionId::parse(id) else {
-                continue;
-            };
-            let stored = store.get(&parsed).await.map_err(store_failure)?;
-            if let Some(record) = stored.filter(|r| r.status() == Status::Revoked) {
-                revoked.insert(id.clone(), revoked_session(&record));
-            }
-        }
-        let revoked: Vec<RevokedSession> = revoked.into_values().collect();
-        let others = roles.others_chars(role, POLICY_NAME).await?;
-        let wanted = match revocation::build(&existing, &revoked, others, now) {
-            DenyPolicy::Remove => {
-                if current.is_some() {
-                    roles.delete(role, POLICY_NAME).await?;
-                }
-                None
-            }
-            DenyPolicy::Document { json, fallback } => {
-                if current.as_deref() != Some(json.as_str()) {
-                    roles.put(role, POLICY_NAME, &json).await?;
-                }
-                if fallback {
-                    eprintln!(
-                        "sentinel: warning: the revoked session ids of role `{role}` do not fit in its inline policy limit ({} characters); it now denies every session of that role issued before the newest revoked one",
-                        revocation::INLINE_LIMIT
-                    );
-                } else {
-                    eprintln!(
-                        "sentinel: role `{role}` denies the revoked sessions ({POLICY_NAME})"
-                    );
-                }
-                Some(json)
-            }
-        };
-        // Read back: only what IAM now holds counts (compared as JSON, whatever its
-        // whitespace).
-        let json =
-            |text: Option<String>| text.map(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-        if json(roles.get(role, POLICY_NAME).await?) == json(wanted) {
-            return Ok(());
-        }
-    }
-    Err(Failure::error(format!(
-        "the deny read back from role `{role}` differed from what was written {WRITE_ATTEMPTS} times"
-    )))
-}
-
-fn revoked_session(record: &SessionRecord) -> RevokedSession {
-    RevokedSession {
-        id: record.session_id.as_str().to_owned(),
-        issued_at: record.issued_at,
-        expires_at: record.expires_at,
     }
 }
 

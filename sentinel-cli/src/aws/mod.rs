@@ -1,7 +1,6 @@
 //! Adapters for the AWS services the admin commands use. Only this module
 //! imports `aws_sdk_*`; the rest of the CLI speaks in its own words.
 
-pub mod iam;
 pub mod sts;
 
 use aws_config::{Region, SdkConfig};

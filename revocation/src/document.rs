@@ -1,11 +1,6 @@
-//! Revocation layer 2 (docs/authorizer.md): an inline deny policy on a protected role.
-//!
-//! Marking a session revoked in the table stops downstream APIs that ask the
-//! authorizer, but the STS credentials themselves keep working against AWS
-//! until they expire. An inline policy `sentinel-revoked-sessions` on the
-//! role denies everything to sessions tagged with a revoked session id, which
-//! AWS evaluates on every call. This module builds that document as a pure
-//! function of what is stored now; the command does the I/O.
+//! The deny document of layer 2 (docs/sessions.md): what a protected role's inline
+//! policy `sentinel-revoked-sessions` must say, as a pure function of the revoked sessions
+//! the table holds now. [`crate::layer`] does the I/O.
 
 use std::collections::BTreeSet;
 
