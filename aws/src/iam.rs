@@ -6,7 +6,7 @@
 use aws_sdk_iam::Client;
 use revocation::{IamError, RolePolicies, RoleWriters};
 
-use crate::error::classify;
+use crate::error::{FailureKind, classify};
 
 /// The inline policies of one account's roles.
 #[derive(Debug, Clone)]
@@ -22,14 +22,21 @@ impl IamRolePolicies {
         }
     }
 
+    /// A missing role is an error. The deployed writers (the TVM's role, SentinelRevoker)
+    /// may only Get/Put/DeleteRolePolicy, so a refused GetRole leaves the question open
+    /// and the policy counts as absent (a put to a missing role fails anyway).
     async fn role_exists(&self, role: &str) -> Result<(), IamError> {
-        self.client
-            .get_role()
-            .role_name(role)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| failed(&format!("GetRole `{role}`"), &classify(&e).detail))
+        match self.client.get_role().role_name(role).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let failure = classify(&e);
+                if failure.kind == FailureKind::AccessDenied {
+                    Ok(())
+                } else {
+                    Err(failed(&format!("GetRole `{role}`"), &failure.detail))
+                }
+            }
+        }
     }
 }
 
@@ -73,8 +80,20 @@ impl RolePolicies for IamRolePolicies {
                 .role_name(role)
                 .set_marker(marker)
                 .send()
-                .await
-                .map_err(|e| failed(&format!("ListRolePolicies `{role}`"), &classify(&e).detail))?;
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                // The deployed writers may not list (SentinelRevoker is allowed exactly
+                // Get/Put/DeleteRolePolicy): the other policies' size is then unknown, and
+                // a deny that no longer fits fails its put visibly (`aws_deny: failed`).
+                Err(e) if classify(&e).kind == FailureKind::AccessDenied => return Ok(names),
+                Err(e) => {
+                    return Err(failed(
+                        &format!("ListRolePolicies `{role}`"),
+                        &classify(&e).detail,
+                    ));
+                }
+            };
             names.extend(page.policy_names);
             marker = page.marker.filter(|_| page.is_truncated);
             if marker.is_none() {

@@ -212,6 +212,8 @@ pub enum ErrorCode {
     AccountNotAllowed,
     /// 403: the policy did not allow.
     PolicyDeny,
+    /// 403: the admin policy did not allow an admin route (or there is none).
+    AdminDeny,
     /// 404: no policy for the profile.
     ProfileNotFound,
     /// 404: unknown path.
@@ -230,7 +232,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::MissingProfile,
         Self::InvalidProfile,
         Self::InvalidDuration,
@@ -239,6 +241,7 @@ impl ErrorCode {
         Self::InvalidIdentity,
         Self::AccountNotAllowed,
         Self::PolicyDeny,
+        Self::AdminDeny,
         Self::ProfileNotFound,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -259,6 +262,7 @@ impl ErrorCode {
             Self::InvalidIdentity => "INVALID_IDENTITY",
             Self::AccountNotAllowed => "ACCOUNT_NOT_ALLOWED",
             Self::PolicyDeny => "POLICY_DENY",
+            Self::AdminDeny => "ADMIN_DENY",
             Self::ProfileNotFound => "PROFILE_NOT_FOUND",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -279,7 +283,8 @@ impl ErrorCode {
             Self::IamAuthRequired
             | Self::InvalidIdentity
             | Self::AccountNotAllowed
-            | Self::PolicyDeny => 403,
+            | Self::PolicyDeny
+            | Self::AdminDeny => 403,
             Self::ProfileNotFound | Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::PolicyError
@@ -445,7 +450,7 @@ mod tests {
     #[test]
     fn every_code_has_its_spec_status_and_parses_back() {
         let expected = [
-            400, 400, 400, 400, 403, 403, 403, 403, 404, 404, 405, 500, 500, 500, 500,
+            400, 400, 400, 400, 403, 403, 403, 403, 403, 404, 404, 405, 500, 500, 500, 500,
         ];
         for (code, status) in ErrorCode::ALL.into_iter().zip(expected) {
             assert_eq!(code.status(), status, "{code}");

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
+use revocation::InMemoryIam;
 use sessions::InMemorySessionStore;
 use tvm_lambda::fakes::{FakeIssuer, FakePolicySource};
 use tvm_lambda::{ApiRequest, IamCaller, Service, Settings};
@@ -66,12 +67,14 @@ fn bench(c: &mut Criterion) {
         FakePolicySource::new([("dev", POLICY)]),
         FakeIssuer::new(Utc::now()),
         Some(InMemorySessionStore::default()),
+        InMemoryIam::new(&"111122223333".parse().expect("account")),
     );
     let without_store = Service::new(
         settings(false),
         FakePolicySource::new([("dev", POLICY)]),
         FakeIssuer::new(Utc::now()),
         None::<InMemorySessionStore>,
+        InMemoryIam::new(&"111122223333".parse().expect("account")),
     );
     // The first call loads the policy into the cache, as a warm Lambda would have it.
     let first = runtime.block_on(with_store.handle(request(), Utc::now()));

@@ -34,6 +34,10 @@ pub struct DecisionLog {
     pub account_id: Option<String>,
     pub user: Option<String>,
     pub profile: Option<String>,
+    /// Admin routes: the admin action (`sessions:revoke`) and what it acts on (a session
+    /// ID, `user=alice`, `*`).
+    pub action: Option<&'static str>,
+    pub target: Option<String>,
     pub effect: Effect,
     pub rule: Option<String>,
     pub reason: Option<String>,
@@ -70,6 +74,8 @@ impl DecisionLog {
             account_id: None,
             user: None,
             profile: None,
+            action: None,
+            target: None,
             effect: Effect::Allow,
             rule: None,
             reason: None,
@@ -158,6 +164,8 @@ mod tests {
             "account_id",
             "user",
             "profile",
+            "action",
+            "target",
             "effect",
             "rule",
             "reason",

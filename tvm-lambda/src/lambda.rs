@@ -6,8 +6,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use revocation::RoleWriters;
 use sentinel_types::AccountId;
-use sessions::SessionStore;
+use sessions::{LeaseStore, SessionStore};
 
 use crate::grant::CredentialIssuer;
 use crate::policies::PolicySource;
@@ -106,11 +107,12 @@ pub fn check_runtime_env() -> Result<(), String> {
 }
 
 /// Serves Lambda invocations until the runtime shuts the process down.
-pub async fn run<P, I, S>(service: Arc<Service<P, I, S>>) -> Result<(), Error>
+pub async fn run<P, I, S, R>(service: Arc<Service<P, I, S, R>>) -> Result<(), Error>
 where
     P: PolicySource + 'static,
     I: CredentialIssuer + 'static,
-    S: SessionStore + 'static,
+    S: SessionStore + LeaseStore + 'static,
+    R: RoleWriters + 'static,
 {
     lambda_http::run(service_fn(move |event: Request| {
         let service = Arc::clone(&service);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use sentinel_aws::SsmPolicyStore;
+use sentinel_aws::{IamRoles, SsmPolicyStore};
 use sentinel_types::AccountId;
 use sessions::DynamoSessionStore;
 use tvm_lambda::aws::StsIssuer;
@@ -17,7 +17,7 @@ use tvm_lambda::serve::Front;
 use tvm_lambda::sigv4::Verifier;
 use tvm_lambda::{Service, Settings, lambda, serve};
 
-type Tvm = Service<SsmPolicyStore, StsIssuer, DynamoSessionStore>;
+type Tvm = Service<SsmPolicyStore, StsIssuer, DynamoSessionStore, IamRoles>;
 
 /// Sentinel's token vending machine. Without a subcommand it runs as an AWS Lambda
 /// function (it must find `AWS_LAMBDA_RUNTIME_API`); configuration comes from the
@@ -161,7 +161,7 @@ fn build(settings: Settings, config: &aws_config::SdkConfig) -> Tvm {
         .session_table
         .as_ref()
         .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone()));
-    Service::new(settings, policies, issuer, store)
+    Service::new(settings, policies, issuer, store, IamRoles::new(config))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,5 +1,5 @@
 //! Where policies come from: the `PolicySource` port (SSM in production) and a
-//! per-profile cache in front of it.
+//! per-profile cache in front of it, which also holds the admin policy (`_admin`).
 //!
 //! Only successfully parsed policies are cached. A fetch error or a policy that
 //! fails validation is reported for that request and tried again on the next one,
@@ -10,7 +10,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use policy::{PolicyError, PolicySet};
+use policy::{AdminPolicySet, PolicyError, PolicySet};
+use sentinel_types::PolicyName;
 use tokio::time::Instant;
 
 /// Port: raw policy documents by profile name.
@@ -46,7 +47,7 @@ pub enum LoadError {
     Invalid(PolicyError),
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Arc<PolicySet>)>>>;
+type Slot<T = PolicySet> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<T>)>>>;
 
 /// Caches parsed policies per profile for `ttl`; concurrent misses for one
 /// profile make one fetch (the others wait for it).
@@ -54,6 +55,7 @@ pub struct PolicyCache<S> {
     source: S,
     ttl: Duration,
     slots: Mutex<HashMap<String, Slot>>,
+    admin: Slot<AdminPolicySet>,
 }
 
 impl<S: PolicySource> PolicyCache<S> {
@@ -63,6 +65,7 @@ impl<S: PolicySource> PolicyCache<S> {
             source,
             ttl,
             slots: Mutex::new(HashMap::new()),
+            admin: Slot::default(),
         }
     }
 
@@ -96,6 +99,26 @@ impl<S: PolicySource> PolicyCache<S> {
             return Ok(None);
         };
         let set = Arc::new(policy::parse(&yaml).map_err(LoadError::Invalid)?);
+        if !self.ttl.is_zero() {
+            *cached = Some((Instant::now(), Arc::clone(&set)));
+        }
+        Ok(Some(set))
+    }
+
+    /// The validated admin policy (`<root>/_admin`), cached like a profile's;
+    /// `Ok(None)` when there is none.
+    pub async fn admin(&self) -> Result<Option<Arc<AdminPolicySet>>, LoadError> {
+        let mut cached = self.admin.lock().await;
+        if let Some((loaded_at, set)) = cached.as_ref()
+            && loaded_at.elapsed() < self.ttl
+        {
+            return Ok(Some(Arc::clone(set)));
+        }
+        *cached = None;
+        let Some(yaml) = self.source.fetch(PolicyName::ADMIN).await? else {
+            return Ok(None);
+        };
+        let set = Arc::new(policy::parse_admin(&yaml).map_err(LoadError::Invalid)?);
         if !self.ttl.is_zero() {
             *cached = Some((Instant::now(), Arc::clone(&set)));
         }

@@ -22,8 +22,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use revocation::RoleWriters;
 use sentinel_types::AccountId;
-use sessions::SessionStore;
+use sessions::{LeaseStore, SessionStore};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -55,16 +56,17 @@ pub struct Front {
 
 /// Serves `service` on `listener` until `shutdown` resolves, then drains in-flight
 /// connections for up to five seconds.
-pub async fn run<P, I, S>(
+pub async fn run<P, I, S, R>(
     listener: TcpListener,
-    service: Arc<Service<P, I, S>>,
+    service: Arc<Service<P, I, S, R>>,
     front: Arc<Front>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()>
 where
     P: PolicySource + 'static,
     I: CredentialIssuer + 'static,
-    S: SessionStore + 'static,
+    S: SessionStore + LeaseStore + 'static,
+    R: RoleWriters + 'static,
 {
     let mut connections = JoinSet::new();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -150,8 +152,8 @@ impl RequestClock {
 
 /// One HTTP request: read the body (bounded in size and by `deadline`), verify SigV4
 /// and the host, hand to the service.
-async fn handle<P, I, S>(
-    service: &Service<P, I, S>,
+async fn handle<P, I, S, R>(
+    service: &Service<P, I, S, R>,
     front: &Front,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -160,7 +162,8 @@ async fn handle<P, I, S>(
 where
     P: PolicySource,
     I: CredentialIssuer,
-    S: SessionStore,
+    S: SessionStore + LeaseStore,
+    R: RoleWriters,
 {
     let request_id = new_request_id();
     let (parts, body) = request.into_parts();

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use policy::identity::{self, IdentityError};
 use policy::{Decision, PolicySet};
 use protocol::{ErrorBody, ErrorCode, ProfileEntry, ProfilesResponse, VendResponse, VendedSession};
+use revocation::RoleWriters;
 use sentinel_types::{AccountId, ProfileName, SessionDuration};
-use sessions::{SessionRecord, SessionState, SessionStore};
+use sessions::{LeaseStore, SessionRecord, SessionState, SessionStore};
 
 use crate::audit::{DecisionLog, Effect};
 use crate::grant::{CredentialIssuer, GrantInput, IssueRequest};
@@ -127,23 +128,32 @@ struct Caller {
     user: String,
 }
 
-/// The TVM: settings plus its three ports.
-pub struct Service<P, I, S> {
+/// The TVM: settings plus its four ports.
+pub struct Service<P, I, S, R> {
     settings: Settings,
     policies: PolicyCache<P>,
     issuer: I,
     store: Option<S>,
+    roles: R,
 }
 
-impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
-    /// Wires the service; `store` is `None` when no session table is configured.
-    pub fn new(settings: Settings, policies: P, issuer: I, store: Option<S>) -> Self {
+impl<P, I, S, R> Service<P, I, S, R>
+where
+    P: PolicySource,
+    I: CredentialIssuer,
+    S: SessionStore + LeaseStore,
+    R: RoleWriters,
+{
+    /// Wires the service; `store` is `None` when no session table is configured;
+    /// `roles` writes revocation layer 2 (the protected roles' deny).
+    pub fn new(settings: Settings, policies: P, issuer: I, store: Option<S>, roles: R) -> Self {
         let policies = PolicyCache::new(policies, settings.policy_cache_ttl);
         Self {
             settings,
             policies,
             issuer,
             store,
+            roles,
         }
     }
 
@@ -167,6 +177,11 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
         self.store.as_ref()
     }
 
+    /// The writers of revocation layer 2.
+    pub fn roles(&self) -> &R {
+        &self.roles
+    }
+
     /// Handles one request at wall-clock time `now`.
     pub async fn handle(&self, request: ApiRequest, now: DateTime<Utc>) -> Handled {
         let started = Instant::now();
@@ -188,6 +203,9 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
                 Err(e) => Err(e),
                 Ok(Route::Vend) => self.vend(&request, &caller, now, &mut log).await,
                 Ok(Route::Profiles) => self.profiles().await,
+                Ok(Route::Admin(admin)) => {
+                    self.admin(admin, &request, &caller, now, &mut log).await
+                }
             },
         };
 
@@ -520,6 +538,7 @@ impl<P: PolicySource, I: CredentialIssuer, S: SessionStore> Service<P, I, S> {
 enum Route {
     Vend,
     Profiles,
+    Admin(AdminRoute),
 }
 
 fn route(method: &str, path: &str) -> Result<Route, ApiError> {
@@ -527,9 +546,32 @@ fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         "" => "/",
         p => p,
     };
+    let not_allowed = || {
+        ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("method `{method}` is not allowed on `{path}`"),
+        )
+    };
+    // `/sessions/{id}` and `/sessions/{id}/revoke`; the fixed paths below come first.
+    let session = path
+        .strip_prefix("/sessions/")
+        .filter(|rest| !matches!(*rest, "revoke" | "reconcile"))
+        .map(|rest| rest.split_once('/').unwrap_or((rest, "")));
+    match (session, method) {
+        (Some((id, "")), "GET") => return Ok(Route::Admin(AdminRoute::Show(id.to_owned()))),
+        (Some((id, "revoke")), "POST") => {
+            return Ok(Route::Admin(AdminRoute::Revoke(id.to_owned())));
+        }
+        (Some((_, "" | "revoke")), _) => return Err(not_allowed()),
+        _ => {}
+    }
     match (path, method) {
         ("/", "GET" | "POST") => Ok(Route::Vend),
         ("/profiles", "GET") => Ok(Route::Profiles),
+        ("/sessions", "GET") => Ok(Route::Admin(AdminRoute::List)),
+        ("/sessions/revoke", "POST") => Ok(Route::Admin(AdminRoute::RevokeBulk)),
+        ("/sessions/reconcile", "POST") => Ok(Route::Admin(AdminRoute::Reconcile)),
+        ("/sessions" | "/sessions/revoke" | "/sessions/reconcile", _) => Err(not_allowed()),
         ("/" | "/profiles", _) => Err(ApiError::new(
             ErrorCode::MethodNotAllowed,
             format!("method `{method}` is not allowed on `{path}`"),
@@ -679,6 +721,10 @@ impl<'de> serde::Deserialize<'de> for UniqueKeys {
         d.deserialize_map(Visitor)
     }
 }
+
+#[path = "admin.rs"]
+mod admin;
+use admin::AdminRoute;
 
 #[cfg(test)]
 #[path = "service_tests.rs"]

@@ -10,6 +10,7 @@ use sessions::{InMemorySessionStore, SessionStore, Status};
 use super::*;
 use crate::fakes::{FakeIssuer, FakePolicySource};
 use crate::grant::IssueError;
+use revocation::InMemoryIam;
 
 const ACCOUNT: &str = "111122223333";
 const ALICE: &str = "arn:aws:iam::111122223333:user/eng/alice";
@@ -43,7 +44,7 @@ rules:
     effect: alow
 "#;
 
-type TestService = Service<FakePolicySource, FakeIssuer, InMemorySessionStore>;
+type TestService = Service<FakePolicySource, FakeIssuer, InMemorySessionStore, InMemoryIam>;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
@@ -66,6 +67,7 @@ fn service_with(vars: &[(&str, &str)]) -> TestService {
         FakePolicySource::new([("dev", DEV), ("broken", INVALID)]),
         FakeIssuer::new(now()),
         Some(InMemorySessionStore::default()),
+        InMemoryIam::new(&ACCOUNT.parse().unwrap()),
     )
 }
 
@@ -524,6 +526,7 @@ async fn without_a_session_table_nothing_is_recorded() {
         FakePolicySource::new([("dev", DEV)]),
         FakeIssuer::new(now()),
         None,
+        InMemoryIam::new(&ACCOUNT.parse().unwrap()),
     );
     assert_eq!(
         call(&service, get("profile=dev")).await.response.status,

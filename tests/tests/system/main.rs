@@ -1,3 +1,4 @@
+mod admin_api;
 mod cli_admin;
 mod cli_e2e;
 mod downstream;

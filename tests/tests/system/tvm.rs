@@ -39,6 +39,29 @@ pub const MALLORY: Key = Key {
     arn: "arn:aws:iam::123456789012:user/mallory",
 };
 
+/// A member of the security team: the admin policy below lets them administer sessions.
+pub const SECURITY: Key = Key {
+    access_key_id: "AKIASECURITY00000001",
+    secret_access_key: "security-secret-key-0000000000000000000s",
+    arn: "arn:aws:iam::123456789012:user/security/sam",
+};
+
+/// `<root>/_admin`: the security team administers sessions, engineers do not.
+pub const ADMIN_POLICY: &str = r#"version: "1"
+rules:
+  - name: security-team
+    effect: allow
+    conditions:
+      principals: ["arn:aws:iam::123456789012:user/security/*"]
+      actions: ["sessions:*"]
+  - name: engineers-may-not
+    effect: deny
+    conditions:
+      principals: ["arn:aws:iam::123456789012:user/eng/*"]
+      actions: ["*"]
+    reason: engineers do not administer sessions
+"#;
+
 pub const DEV_POLICY: &str = r#"version: "1"
 profile:
   role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev
@@ -72,7 +95,11 @@ pub async fn seed(moto: &Moto) {
         .await
         .unwrap();
     let ssm = aws_sdk_ssm::Client::new(&config);
-    for (name, value) in [("dev", DEV_POLICY), ("broken", BROKEN_POLICY)] {
+    for (name, value) in [
+        ("dev", DEV_POLICY),
+        ("broken", BROKEN_POLICY),
+        ("_admin", ADMIN_POLICY),
+    ] {
         ssm.put_parameter()
             .name(format!("/sentinel/policies/{name}"))
             .value(value)
@@ -109,7 +136,7 @@ impl Tvm {
     /// [`Tvm::start`] with more `serve` arguments (`--host`, `--account-id`).
     pub fn start_with_args(moto: &Moto, args: &[&str], extra: &[(&str, &str)]) -> Tvm {
         let dir = tempfile::tempdir().unwrap();
-        let keys: Vec<_> = [ALICE, MALLORY]
+        let keys: Vec<_> = [ALICE, MALLORY, SECURITY]
             .iter()
             .map(|k| {
                 serde_json::json!({"access_key_id": k.access_key_id, "secret_access_key": k.secret_access_key,
