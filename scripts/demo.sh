@@ -111,6 +111,7 @@ admin_sentinel sessions create-table --table "$table"
 show admin_sentinel bootstrap --dir examples/policies --yes
 
 step "Starting sentinel-tvm serve (SigV4 checked like API Gateway's AWS_IAM auth)"
+admin_arn="arn:aws:sts::$account:assumed-role/AWSReservedSSO_Security_0123456789abcdef/admin"
 {
     printf '['
     sep=""
@@ -120,6 +121,10 @@ step "Starting sentinel-tvm serve (SigV4 checked like API Gateway's AWS_IAM auth
             "$sep" "$akid" "$secret" "$account" "$user" "$account"
         sep=","
     done
+    # The demo admin signs in through IAM Identity Center's security permission set, which
+    # examples/policies/_admin.yaml (rule security-team) lets administer every session.
+    printf '%s{"access_key_id":"admin-demo","secret_access_key":"admin-demo","arn":"%s","account_id":"%s"}' \
+        "$sep" "$admin_arn" "$account"
     printf ']\n'
 } >"$demo/auth-keys.json"
 tvm_port="$(free_port)"
@@ -157,8 +162,8 @@ step "Engineer mallory: suspended on dev; sentinel names the rule and the reason
 show sentinel credentials --profile dev --source-profile mallory --tvm-url "$tvm_url" --region us-east-1 ||
     echo "(exit status $?: the policy denied it)"
 
-step "Admin: every vend is recorded, with who asked and which rule allowed it"
-show admin_sentinel sessions list --table "$table"
+step "Admin: every vend is recorded, with who asked and which rule allowed it (the TVM's admin API)"
+show admin_sentinel sessions list --tvm-url "$tvm_url" --region us-east-1
 
 step "Downstream API: a session ID alone is refused; the session's proof of possession is not"
 # The authorizer's default proof mode: the caller proves it holds the session's keys with a
@@ -185,7 +190,11 @@ printf '%s$ sentinel-authorizer invoke < event.json   # the session ID alone%s\n
 authorize
 printf '%s$ sentinel-authorizer invoke < event.json   # with X-Sentinel-Proof%s\n' "$dim" "$reset"
 authorize with-proof
-show admin_sentinel sessions revoke "$session_id" --table "$table" --reason "demo: laptop lost"
+step "Engineer mallory may not revoke: the admin policy (_admin.yaml) has no rule for her"
+show sentinel sessions revoke "$session_id" --reason "not mine" --source-profile mallory --tvm-url "$tvm_url" --region us-east-1 ||
+    echo "(exit status $?: the admin policy denied it)"
+step "Admin: revoke through the TVM, which marks the row and writes the role's deny"
+show admin_sentinel sessions revoke "$session_id" --reason "demo: laptop lost" --tvm-url "$tvm_url" --region us-east-1
 printf '%s$ sentinel-authorizer invoke < event.json   # with the proof, after the revoke%s\n' "$dim" "$reset"
 authorize with-proof
 step "Admin: the AWS-side kill switch on the protected role (denies the session's tag everywhere)"

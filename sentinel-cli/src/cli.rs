@@ -30,7 +30,7 @@ pub enum Command {
     Configure(ConfigureArgs),
     /// Make SSM hold exactly the policies of a directory
     Bootstrap(BootstrapArgs),
-    /// List, show and revoke sessions; create the session table
+    /// List, show, revoke and reconcile sessions (the TVM's admin API); create the session table
     Sessions(SessionsArgs),
 }
 
@@ -65,7 +65,7 @@ pub fn run(command: &Command, options: &TvmOptions, env: &Environment) -> Result
             Command::Profiles(args) => profiles::run(args, options, env).await.map(|()| 0),
             Command::Configure(args) => configure::run(args, options, env).map(|()| 0),
             Command::Bootstrap(args) => bootstrap::run(args, region).await.map(|()| 0),
-            Command::Sessions(args) => sessions_cmd::run(args, region, env, now).await.map(|()| 0),
+            Command::Sessions(args) => sessions_cmd::run(args, options, env, now).await.map(|()| 0),
         }
     })
 }

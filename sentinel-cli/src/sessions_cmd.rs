@@ -1,19 +1,19 @@
-//! `sentinel sessions list|show|revoke|create-table`: session administration (docs/sessions.md, docs/authorizer.md).
+//! `sentinel sessions list|show|revoke|reconcile|create-table`: session administration
+//! through the TVM's admin API (docs/api.md#admin-api, docs/sessions.md); only
+//! `create-table` talks to DynamoDB itself.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use protocol::wire_time;
-use sessions::{
-    AwsDeny, LeaseStore, ListQuery, Revocation, RevokeOutcome, SessionId, SessionRecord,
-    SessionStore, Status, StoreError,
-};
-
-use sentinel_aws::IamRoles;
+use sessions::{AwsDeny, SessionId, SessionRecord, Status};
 
 use crate::aws;
+use crate::credentials::{Nesting, Target, TvmOptions, guard_recursion};
 use crate::environment::Environment;
 use crate::failure::Failure;
+use crate::tvm::{RoleDeny, TvmClient, TvmError};
 
 /// `sentinel sessions` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,8 +29,10 @@ pub enum SessionsCommand {
     List(ListArgs),
     /// Show one session
     Show(ShowArgs),
-    /// Revoke a session, or every active session of a user
+    /// Revoke a session, or every active session of a user or a profile
     Revoke(RevokeArgs),
+    /// Rebuild the deny on every protected role from the session table
+    Reconcile,
     /// Create the session table with its indexes and TTL (idempotent; for local stacks and tests)
     CreateTable(CreateTableArgs),
 }
@@ -38,14 +40,7 @@ pub enum SessionsCommand {
 /// `sessions create-table` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CreateTableArgs {
-    #[command(flatten)]
-    pub table: TableArg,
-}
-
-/// Which DynamoDB table.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TableArg {
-    /// DynamoDB table holding the sessions
+    /// DynamoDB table to create
     #[arg(
         long,
         env = "SENTINEL_SESSION_TABLE",
@@ -73,8 +68,6 @@ pub struct ListArgs {
     /// One JSON object per line instead of a table
     #[arg(long)]
     pub json: bool,
-    #[command(flatten)]
-    pub table: TableArg,
 }
 
 /// `sessions show` arguments.
@@ -85,78 +78,90 @@ pub struct ShowArgs {
     /// Print the record as JSON
     #[arg(long)]
     pub json: bool,
-    #[command(flatten)]
-    pub table: TableArg,
 }
 
 /// `sessions revoke` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RevokeArgs {
     /// Session id to revoke
-    #[arg(required_unless_present = "user", conflicts_with = "user")]
+    #[arg(required_unless_present_any = ["user", "profile"], conflicts_with_all = ["user", "profile"])]
     pub id: Option<String>,
     /// Revoke every active session of this user instead
-    #[arg(long)]
+    #[arg(long, conflicts_with = "profile")]
     pub user: Option<String>,
+    /// Revoke every active session for this profile instead
+    #[arg(long)]
+    pub profile: Option<String>,
     /// Why (kept in the session record)
     #[arg(long)]
     pub reason: String,
-    /// Only mark the sessions revoked; leave the roles' inline deny policy alone
-    #[arg(long)]
-    pub no_aws_deny: bool,
-    #[command(flatten)]
-    pub table: TableArg,
 }
 
-/// Runs a `sentinel sessions` subcommand.
+/// Runs a `sentinel sessions` subcommand: `create-table` directly against DynamoDB, the
+/// others through the TVM's admin API (docs/api.md#admin-api), signed like `credentials`.
 pub async fn run(
     args: &SessionsArgs,
-    region: Option<&str>,
+    options: &TvmOptions,
     env: &Environment,
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
-    let table = match &args.command {
-        SessionsCommand::List(a) => &a.table,
-        SessionsCommand::Show(a) => &a.table,
-        SessionsCommand::Revoke(a) => &a.table,
-        SessionsCommand::CreateTable(a) => &a.table,
-    };
-    let table = table
-        .table
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            Failure::invalid("no session table given")
-                .with_hint("pass --table or set SENTINEL_SESSION_TABLE to the DynamoDB table name")
-        })?;
-    // Inputs are checked before any AWS configuration is loaded.
-    match &args.command {
-        SessionsCommand::CreateTable(_) => {
-            let config = aws::sdk_config(region).await;
-            let client = aws_sdk_dynamodb::Client::new(&config);
-            sessions::create_table(&client, table)
-                .await
-                .map_err(store_failure)?;
-            println!("table {table} is active (indexes by-user and by-profile, TTL on ttl)");
-            Ok(())
+    if let SessionsCommand::CreateTable(create) = &args.command {
+        let table = create
+            .table
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Failure::invalid("no session table given").with_hint(
+                    "pass --table or set SENTINEL_SESSION_TABLE to the DynamoDB table name",
+                )
+            })?;
+        let config = aws::sdk_config(options.region.as_deref()).await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        sessions::create_table(&client, table)
+            .await
+            .map_err(|e| Failure::error(e.to_string()).with_hint(
+                "check the table name and this shell's AWS credentials and region (AWS_PROFILE, AWS_REGION)",
+            ))?;
+        println!("table {table} is active (indexes by-user and by-profile, TTL on ttl)");
+        return Ok(());
+    }
+    // Inputs are checked before any credentials are loaded.
+    let id = match &args.command {
+        SessionsCommand::Show(show) => Some(parse_id(&show.id)?),
+        SessionsCommand::Revoke(revoke) => {
+            if revoke.reason.trim().is_empty() {
+                return Err(Failure::invalid("--reason must not be empty"));
+            }
+            revoke.id.as_deref().map(parse_id).transpose()?
         }
         SessionsCommand::List(list) => {
-            let query = list_query(list)?;
-            let config = aws::sdk_config(region).await;
-            let store = aws::session_store(&config, table);
-            let records = collect(&store, query, list.limit).await?;
+            if list.limit == 0 {
+                return Err(Failure::invalid("--limit must be at least 1"));
+            }
+            if let Some(status) = &list.status {
+                status
+                    .parse::<Status>()
+                    .map_err(|e| Failure::invalid(e.to_string()))?;
+            }
+            None
+        }
+        _ => None,
+    };
+    let target = Target::resolve(options)?;
+    guard_recursion(options, env, Nesting::Allow).await?;
+    let client = target.connect(options, None).await?;
+    let failed = |e: TvmError| e.into_failure(None);
+    match &args.command {
+        SessionsCommand::List(list) => {
+            let records = collect(&client, list).await.map_err(failed)?;
             print!("{}", render_list(&records, list.json, now));
             Ok(())
         }
         SessionsCommand::Show(show) => {
-            let id = parse_id(&show.id)?;
-            let config = aws::sdk_config(region).await;
-            let store = aws::session_store(&config, table);
-            let record = store
-                .get(&id)
-                .await
-                .map_err(store_failure)?
-                .ok_or_else(|| unknown(&id))?;
+            let Some(id) = id else {
+                return Err(Failure::invalid("give a session id"));
+            };
+            let record = client.session(&id).await.map_err(failed)?;
             if show.json {
                 println!("{}", to_json(&record)?);
             } else {
@@ -165,107 +170,75 @@ pub async fn run(
             Ok(())
         }
         SessionsCommand::Revoke(revoke) => {
-            let id = revoke.id.as_deref().map(parse_id).transpose()?;
-            if revoke.reason.trim().is_empty() {
-                return Err(Failure::invalid("--reason must not be empty"));
-            }
-            let config = aws::sdk_config(region).await;
-            let store = aws::session_store(&config, table);
-            let by = match aws::sts::caller_arn(&config).await {
-                Ok(arn) => arn,
-                Err(failure) => {
-                    let user = env.user.clone().unwrap_or_else(|| "unknown".to_owned());
-                    eprintln!(
-                        "sentinel: warning: cannot tell who you are from sts ({}); recording `revoked_by` as `{user}`",
-                        failure.message
-                    );
-                    user
+            let answer = match (&id, &revoke.user, &revoke.profile) {
+                (Some(id), _, _) => client.revoke(id, &revoke.reason).await,
+                (None, Some(user), _) => client.revoke_all("user", user, &revoke.reason).await,
+                (None, None, Some(profile)) => {
+                    client.revoke_all("profile", profile, &revoke.reason).await
                 }
-            };
-            let revocation = Revocation {
-                by,
-                reason: revoke.reason.clone(),
-                at: now,
-            };
-            let ids = match (id, &revoke.user) {
-                (Some(id), _) => vec![id],
-                (None, Some(user)) => active_ids_of(&store, user).await?,
-                (None, None) => return Err(Failure::invalid("give a session id or --user")),
-            };
-            if ids.is_empty() {
-                eprintln!(
-                    "sentinel: no active sessions for user `{}`",
-                    revoke.user.as_deref().unwrap_or_default()
-                );
+                (None, None, None) => {
+                    return Err(Failure::invalid("give a session id, --user or --profile"));
+                }
+            }
+            .map_err(failed)?;
+            if answer.revoked.is_empty() {
+                let whom = match (&revoke.user, &revoke.profile) {
+                    (Some(user), _) => format!("user `{user}`"),
+                    (_, Some(profile)) => format!("profile `{profile}`"),
+                    _ => "that selection".to_owned(),
+                };
+                eprintln!("sentinel: no active sessions for {whom}");
                 return Ok(());
             }
-            let mut affected = Vec::new();
-            for id in &ids {
-                let outcome = store.revoke(id, &revocation).await.map_err(|e| match e {
-                    StoreError::NotFound(id) => unknown(&id),
-                    other => store_failure(other),
-                })?;
-                match &outcome {
-                    RevokeOutcome::Revoked(r) => println!("revoked {}", r.session_id),
-                    RevokeOutcome::AlreadyRevoked(r) => println!(
+            for row in &answer.revoked {
+                if answer.already_revoked.contains(&row.session_id.to_string()) {
+                    println!(
                         "already revoked {} (at {} by {})",
-                        r.session_id,
-                        r.revocation()
+                        row.session_id,
+                        row.revocation()
                             .map(|v| wire_time::format(&v.at))
                             .unwrap_or_default(),
-                        r.revocation().map_or("unknown", |v| v.by.as_str())
-                    ),
+                        row.revocation().map_or("unknown", |v| v.by.as_str())
+                    );
+                } else {
+                    println!("revoked {}", row.session_id);
                 }
-                affected.push(outcome.into_record());
             }
-            if revoke.no_aws_deny {
-                eprintln!(
-                    "sentinel: warning: --no-aws-deny: the credentials keep working against AWS until they expire; only APIs behind the sentinel authorizer refuse them"
-                );
-                return Ok(());
-            }
-            let own_account = sentinel_types::Arn::parse(&revocation.by)
-                .ok()
-                .and_then(|arn| arn.account().cloned());
-            let roles = IamRoles::new(&config);
-            deny_on_roles(&roles, own_account.as_ref(), &store, &affected, now).await
+            report_roles(&answer.aws_deny)
         }
+        SessionsCommand::Reconcile => {
+            let answer = client.reconcile().await.map_err(failed)?;
+            if answer.aws_deny.is_empty() {
+                eprintln!("sentinel: no role has revoked, unexpired sessions");
+            }
+            report_roles(&answer.aws_deny)
+        }
+        SessionsCommand::CreateTable(_) => Ok(()),
     }
 }
 
-/// Rebuilds the deny of every role the sessions were issued for (crate `revocation`)
-/// and says on stderr where each role stands; the first failed role is the error.
-async fn deny_on_roles<S: SessionStore + LeaseStore>(
-    writers: &IamRoles,
-    own_account: Option<&sentinel_types::AccountId>,
-    store: &S,
-    affected: &[SessionRecord],
-    now: DateTime<Utc>,
-) -> Result<(), Failure> {
-    let outcomes = revocation::deny_on_roles(writers, own_account, store, affected, now)
-        .await
-        .map_err(store_failure)?;
+/// Says on stderr where layer 2 stands for each role; the first failed role is the error.
+fn report_roles(roles: &BTreeMap<String, RoleDeny>) -> Result<(), Failure> {
     let mut first_failure = None;
-    for (arn, outcome) in outcomes {
-        let role = arn.name();
-        match &outcome.state {
-            AwsDeny::Failed { reason } => {
+    for (arn, deny) in roles {
+        let role = role_name(arn);
+        match deny.state.as_str() {
+            "applied" if deny.fallback => eprintln!(
+                "sentinel: warning: the revoked session ids of role `{role}` do not fit in its inline policy limit; it now denies every session of that role issued before the newest revoked one"
+            ),
+            "applied" => {
+                eprintln!("sentinel: role `{role}` denies the revoked sessions ({POLICY_NAME})");
+            }
+            state => {
+                let reason = deny.reason.as_deref().unwrap_or(state);
                 eprintln!("sentinel: error: role `{role}`: {reason}");
                 first_failure.get_or_insert_with(|| {
                     Failure::error(format!(
                         "the sessions are revoked in the table, but the deny policy on role `{role}` was not updated: {reason}"
                     ))
-                    .with_hint("re-run the same revoke once the AWS call can succeed; it is idempotent")
+                    .with_hint("fix the cause, then run `sentinel sessions reconcile`")
                 });
             }
-            _ if outcome.fallback => eprintln!(
-                "sentinel: warning: the revoked session ids of role `{role}` do not fit in its inline policy limit ({} characters); it now denies every session of that role issued before the newest revoked one",
-                revocation::document::INLINE_LIMIT
-            ),
-            _ => eprintln!(
-                "sentinel: role `{role}` denies the revoked sessions ({})",
-                revocation::POLICY_NAME
-            ),
         }
     }
     match first_failure {
@@ -274,77 +247,49 @@ async fn deny_on_roles<S: SessionStore + LeaseStore>(
     }
 }
 
+/// The deny policy's name on protected roles (docs/sessions.md).
+const POLICY_NAME: &str = "sentinel-revoked-sessions";
+
 /// `arn:aws:iam::1:role/path/Name` -> `Name`.
 pub fn role_name(role_arn: &str) -> &str {
     role_arn.rsplit('/').next().unwrap_or(role_arn)
 }
 
-async fn active_ids_of<S: SessionStore>(store: &S, user: &str) -> Result<Vec<SessionId>, Failure> {
-    let query = ListQuery {
-        user: Some(user.to_owned()),
-        status: Some(Status::Active),
-        ..ListQuery::default()
-    };
-    let records = collect(store, query, usize::MAX).await?;
-    Ok(records.into_iter().map(|r| r.session_id).collect())
-}
-
-/// Follows `next_cursor` until `limit` records or the last page.
-pub async fn collect<S: SessionStore>(
-    store: &S,
-    mut query: ListQuery,
-    limit: usize,
-) -> Result<Vec<SessionRecord>, Failure> {
+/// Follows `next` until `--limit` records or the last page.
+async fn collect(client: &TvmClient, list: &ListArgs) -> Result<Vec<SessionRecord>, TvmError> {
     let mut records = Vec::new();
+    let mut next: Option<String> = None;
     loop {
-        let remaining = limit.saturating_sub(records.len());
+        let remaining = list.limit.saturating_sub(records.len());
         if remaining == 0 {
             return Ok(records);
         }
-        query.limit = Some(remaining.min(ListQuery::DEFAULT_LIMIT));
-        let page = store.list(&query).await.map_err(store_failure)?;
-        records.extend(page.records.into_iter().take(remaining));
-        match page.next_cursor {
-            Some(cursor) => query.cursor = Some(cursor),
+        let limit = remaining.min(PAGE).to_string();
+        let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
+        for (name, value) in [
+            ("user", &list.user),
+            ("profile", &list.profile),
+            ("status", &list.status),
+            ("next", &next),
+        ] {
+            if let Some(value) = value {
+                query.push((name, value));
+            }
+        }
+        let page = client.sessions(&query).await?;
+        records.extend(page.sessions.into_iter().take(remaining));
+        match page.next {
+            Some(cursor) => next = Some(cursor),
             None => return Ok(records),
         }
     }
 }
 
-fn list_query(args: &ListArgs) -> Result<ListQuery, Failure> {
-    if args.limit == 0 {
-        return Err(Failure::invalid("--limit must be at least 1"));
-    }
-    let status = args
-        .status
-        .as_deref()
-        .map(str::parse::<Status>)
-        .transpose()
-        .map_err(|e| Failure::invalid(e.to_string()))?;
-    Ok(ListQuery {
-        user: args.user.clone(),
-        profile: args.profile.clone(),
-        status,
-        ..ListQuery::default()
-    })
-}
+/// Largest page asked of the TVM.
+const PAGE: usize = 1000;
 
 fn parse_id(raw: &str) -> Result<SessionId, Failure> {
     SessionId::parse(raw).map_err(|e| Failure::invalid(e.to_string()))
-}
-
-fn unknown(id: &SessionId) -> Failure {
-    Failure::error(format!("no session `{id}` in the table"))
-        .with_hint("`sentinel sessions list --user USER` shows a user's sessions")
-}
-
-fn store_failure(error: StoreError) -> Failure {
-    match error {
-        StoreError::InvalidQuery(_) => Failure::invalid(error.to_string()),
-        other => Failure::error(other.to_string()).with_hint(
-            "check the table name and this shell's AWS credentials and region (AWS_PROFILE, AWS_REGION)",
-        ),
-    }
 }
 
 fn to_json(record: &SessionRecord) -> Result<String, Failure> {
@@ -459,7 +404,6 @@ pub fn render_record(r: &SessionRecord, now: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
-    use sessions::InMemorySessionStore;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -485,20 +429,6 @@ mod tests {
     fn role_names_are_the_last_path_segment() {
         assert_eq!(role_name("arn:aws:iam::1:role/path/Name"), "Name");
         assert_eq!(role_name("arn:aws:iam::1:role/Name"), "Name");
-    }
-
-    #[tokio::test]
-    async fn collect_follows_cursors_up_to_the_limit() {
-        let store = InMemorySessionStore::new();
-        for n in 0..250 {
-            store.insert(record(n, "alice", i64::from(n % 50)));
-        }
-        let all = collect(&store, ListQuery::default(), usize::MAX)
-            .await
-            .unwrap();
-        assert_eq!(all.len(), 250);
-        let some = collect(&store, ListQuery::default(), 120).await.unwrap();
-        assert_eq!(some.len(), 120);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! auth, so every call is signed with the caller's own AWS credentials: from
 //! `--source-profile` when given, else the SDK's default chain.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -12,7 +13,8 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use protocol::{ErrorBody, ErrorCode, ProfilesResponse, VendResponse};
 use reqwest::Url;
-use sentinel_types::ProfileName;
+use sentinel_types::{ProfileName, SessionId};
+use sessions::SessionRecord;
 
 use crate::failure::{ExitKind, Failure, error_chain};
 
@@ -128,6 +130,10 @@ fn rejected_class(
             Some(format!(
                 "run `sentinel policy pull {profile}` to read the policy, or `sentinel policy test` to try it offline"
             )),
+        ),
+        Some(ErrorCode::AdminDeny) => (
+            ExitKind::Denied,
+            Some("the admin policy (`<root>/_admin`) decides who administers sessions; try it offline with `sentinel policy test _admin.yaml --principal ARN --action ACTION`".to_owned()),
         ),
         Some(ErrorCode::IamAuthRequired | ErrorCode::InvalidIdentity) => {
             (ExitKind::Error, Some(source_credentials_hint()))
@@ -253,9 +259,68 @@ impl TvmClient {
         })
     }
 
+    /// `GET /sessions?...`: one page of sessions, newest first.
+    pub async fn sessions(&self, query: &[(&str, &str)]) -> Result<SessionsPage, TvmError> {
+        let mut url = route(&self.base, "sessions");
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let body = self.get(url).await?;
+        read(&body, "sessions page")
+    }
+
+    /// `GET /sessions/{id}`.
+    pub async fn session(&self, id: &SessionId) -> Result<SessionRecord, TvmError> {
+        let body = self
+            .get(route(&self.base, &format!("sessions/{id}")))
+            .await?;
+        read(&body, "session")
+    }
+
+    /// `POST /sessions/{id}/revoke`.
+    pub async fn revoke(&self, id: &SessionId, reason: &str) -> Result<Revoked, TvmError> {
+        let url = route(&self.base, &format!("sessions/{id}/revoke"));
+        let body = serde_json::json!({ "reason": reason }).to_string();
+        read(&self.post(url, body.as_bytes()).await?, "revoke answer")
+    }
+
+    /// `POST /sessions/revoke`: every active session of a user or a profile (`by` is
+    /// `user` or `profile`).
+    pub async fn revoke_all(
+        &self,
+        by: &str,
+        value: &str,
+        reason: &str,
+    ) -> Result<Revoked, TvmError> {
+        let url = route(&self.base, "sessions/revoke");
+        let mut fields = serde_json::Map::new();
+        fields.insert(by.to_owned(), value.into());
+        fields.insert("reason".to_owned(), reason.into());
+        let body = serde_json::Value::Object(fields).to_string();
+        read(&self.post(url, body.as_bytes()).await?, "revoke answer")
+    }
+
+    /// `POST /sessions/reconcile`.
+    pub async fn reconcile(&self) -> Result<Reconciled, TvmError> {
+        let url = route(&self.base, "sessions/reconcile");
+        read(&self.post(url, b"").await?, "reconcile answer")
+    }
+
     async fn get(&self, url: Url) -> Result<Vec<u8>, TvmError> {
-        let signed = self.sign_get(&url)?;
-        let mut request = self.http.get(url.clone());
+        self.send("GET", url, &[]).await
+    }
+
+    async fn post(&self, url: Url, body: &[u8]) -> Result<Vec<u8>, TvmError> {
+        self.send("POST", url, body).await
+    }
+
+    async fn send(&self, method: &str, url: Url, body: &[u8]) -> Result<Vec<u8>, TvmError> {
+        let signed = self.sign(method, &url, body)?;
+        let mut request = if method == "POST" {
+            self.http.post(url.clone()).body(body.to_vec())
+        } else {
+            self.http.get(url.clone())
+        };
         for (name, value) in signed {
             request = request.header(name, value);
         }
@@ -281,8 +346,13 @@ impl TvmClient {
         }
     }
 
-    /// The headers SigV4 adds to a bodiless GET of `url`.
-    fn sign_get(&self, url: &Url) -> Result<Vec<(String, String)>, TvmError> {
+    /// The headers SigV4 adds to `method url` with `body`.
+    fn sign(
+        &self,
+        method: &str,
+        url: &Url,
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, TvmError> {
         let failed = |e: &dyn std::error::Error| TvmError::Signing(error_chain(e));
         let identity = self.credentials.clone().into();
         let params = v4::SigningParams::builder()
@@ -295,10 +365,10 @@ impl TvmClient {
             .map_err(|e| failed(&e))?
             .into();
         let signable = SignableRequest::new(
-            "GET",
+            method,
             url.as_str(),
             std::iter::empty(),
-            SignableBody::Bytes(&[]),
+            SignableBody::Bytes(body),
         )
         .map_err(|e| failed(&e))?;
         let (instructions, _signature) = sign(signable, &params)
@@ -309,6 +379,53 @@ impl TvmClient {
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect())
     }
+}
+
+fn read<T: serde::de::DeserializeOwned>(body: &[u8], what: &'static str) -> Result<T, TvmError> {
+    serde_json::from_slice(body).map_err(|e| TvmError::Unreadable {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+/// `GET /sessions`'s answer.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SessionsPage {
+    /// Newest first.
+    pub sessions: Vec<SessionRecord>,
+    /// The `next` query parameter of the following page.
+    pub next: Option<String>,
+}
+
+/// A revoke's answer: the rows as they now stand and where layer 2 stands per role.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Revoked {
+    /// Every session the call was about, revoked.
+    pub revoked: Vec<SessionRecord>,
+    /// Those that were revoked before this call.
+    #[serde(default)]
+    pub already_revoked: Vec<String>,
+    /// By role ARN.
+    pub aws_deny: BTreeMap<String, RoleDeny>,
+}
+
+/// A reconcile's answer.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Reconciled {
+    /// By role ARN.
+    pub aws_deny: BTreeMap<String, RoleDeny>,
+}
+
+/// Where layer 2 stands for one role.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RoleDeny {
+    /// `applied`, `pending` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The `aws:TokenIssueTime` cut-off is in force.
+    #[serde(default)]
+    pub fallback: bool,
 }
 
 /// `base` + `path`, keeping a stage prefix such as `/prod`.

@@ -41,7 +41,7 @@ fn help_texts() {
 }
 
 #[test]
-fn sessions_without_a_table_is_a_clear_invalid_input_error() {
+fn sessions_without_a_tvm_url_is_a_clear_invalid_input_error() {
     let out = Sandbox::new()
         .sentinel()
         .args(["sessions", "list"])

@@ -1,5 +1,6 @@
-//! The admins' CLI against moto: `bootstrap`, `policy pull|push|diff` on SSM and
-//! `sessions create-table|list|show|revoke` on a DynamoDB table plus the IAM deny policy.
+//! The admins' CLI against moto: `bootstrap`, `policy pull|push|diff` on SSM,
+//! `sessions create-table` on DynamoDB, and `sessions list|show|revoke|reconcile` through
+//! `sentinel-tvm serve`'s admin API (the TVM writes the rows and the IAM deny policy).
 
 #![cfg(test)]
 
@@ -9,6 +10,8 @@ use std::process::{Command, Output};
 use ::sessions::{DynamoSessionStore, SessionId, SessionRecord, SessionStore, Status};
 use chrono::{TimeDelta, Utc};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, cargo_bin, workspace_root};
+
+use crate::tvm::{ALICE, Key, SECURITY, Tvm, seed};
 
 const ROOT: &str = "/sentinel/policies";
 const TABLE: &str = "sentinel-sessions";
@@ -23,6 +26,23 @@ fn sentinel(moto: &Moto, args: &[&str]) -> Output {
         .env_remove("SENTINEL_SESSION_TABLE")
         .envs(moto.env())
         .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `sentinel ARGS` signed as `key`, against the TVM's admin API.
+fn admin(moto: &Moto, tvm: &Tvm, key: &Key, args: &[&str]) -> Output {
+    let mut cmd = Command::new(cargo_bin("sentinel"));
+    for name in AWS_ENV_TO_REMOVE {
+        cmd.env_remove(name);
+    }
+    cmd.env_remove("SENTINEL_POLICY_ROOT")
+        .env_remove("SENTINEL_SESSION_TABLE")
+        .envs(moto.env())
+        .env("AWS_ACCESS_KEY_ID", key.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key)
+        .args(args)
+        .args(["--tvm-url", &tvm.url, "--region", "us-east-1"])
         .output()
         .unwrap()
 }
@@ -249,6 +269,8 @@ fn deny_ids(document: &str) -> Vec<String> {
 #[tokio::test]
 async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
     let config = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     for _ in 0..2 {
@@ -291,14 +313,19 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
         .await
         .unwrap();
 
-    let missing_table = sentinel(&moto, &["sessions", "list"]);
-    assert_eq!(missing_table.status.code(), Some(3));
+    let missing_tvm = sentinel(&moto, &["sessions", "list"]);
+    assert_eq!(
+        missing_tvm.status.code(),
+        Some(3),
+        "{}",
+        stderr(&missing_tvm)
+    );
 
-    let listed = sentinel(
+    let listed = admin(
         &moto,
-        &[
-            "sessions", "list", "--table", TABLE, "--user", "alice", "--json",
-        ],
+        &tvm,
+        &SECURITY,
+        &["sessions", "list", "--user", "alice", "--json"],
     );
     assert!(listed.status.success(), "{}", stderr(&listed));
     let users: Vec<String> = stdout(&listed)
@@ -311,14 +338,16 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
         })
         .collect();
     assert_eq!(users, ["alice", "alice"]);
-    let table = sentinel(
+    let table = admin(
         &moto,
-        &["sessions", "list", "--table", TABLE, "--limit", "2"],
+        &tvm,
+        &SECURITY,
+        &["sessions", "list", "--limit", "2"],
     );
     assert_eq!(stdout(&table).lines().count(), 3, "{}", stdout(&table));
 
     let id = format!("{:032x}", 1);
-    let shown = sentinel(&moto, &["sessions", "show", &id, "--table", TABLE]);
+    let shown = admin(&moto, &tvm, &SECURITY, &["sessions", "show", &id]);
     assert!(shown.status.success(), "{}", stderr(&shown));
     assert!(
         stdout(&shown).contains("status          active\n"),
@@ -326,17 +355,31 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
         stdout(&shown)
     );
 
-    let revoked = sentinel(
+    // An engineer is refused by the admin policy, and nothing changes.
+    let refused = admin(
         &moto,
-        &[
-            "sessions",
-            "revoke",
-            &id,
-            "--reason",
-            "laptop lost",
-            "--table",
-            TABLE,
-        ],
+        &tvm,
+        &ALICE,
+        &["sessions", "revoke", &id, "--reason", "mine"],
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("ADMIN_DENY"),
+        "{}",
+        stderr(&refused)
+    );
+    let untouched = store
+        .get(&SessionId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(untouched.status(), Status::Active);
+
+    let revoked = admin(
+        &moto,
+        &tvm,
+        &SECURITY,
+        &["sessions", "revoke", &id, "--reason", "laptop lost"],
     );
     assert!(revoked.status.success(), "{}", stderr(&revoked));
     assert_eq!(stdout(&revoked), format!("revoked {id}\n"));
@@ -348,15 +391,15 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     assert_eq!(row.status(), Status::Revoked);
     let revocation = row.revocation().unwrap();
     assert_eq!(revocation.reason, "laptop lost");
-    assert!(revocation.by.starts_with("arn:aws:"), "{row:?}");
+    assert_eq!(revocation.by, SECURITY.arn, "{row:?}");
     let policy = role_policy(&iam).await;
     assert_eq!(deny_ids(&policy), std::slice::from_ref(&id));
 
-    let again = sentinel(
+    let again = admin(
         &moto,
-        &[
-            "sessions", "revoke", &id, "--reason", "again", "--table", TABLE,
-        ],
+        &tvm,
+        &SECURITY,
+        &["sessions", "revoke", &id, "--reason", "again"],
     );
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).starts_with(&format!("already revoked {id}")));
@@ -372,8 +415,10 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     ));
     assert_eq!(role_policy(&iam).await, policy);
 
-    let by_user = sentinel(
+    let by_user = admin(
         &moto,
+        &tvm,
+        &SECURITY,
         &[
             "sessions",
             "revoke",
@@ -381,8 +426,6 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
             "alice",
             "--reason",
             "offboarding",
-            "--table",
-            TABLE,
         ],
     );
     assert!(by_user.status.success(), "{}", stderr(&by_user));
@@ -392,33 +435,40 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
         [id.clone(), format!("{:032x}", 2)]
     );
 
-    let skip = sentinel(
+    let by_profile = admin(
         &moto,
+        &tvm,
+        &SECURITY,
         &[
             "sessions",
             "revoke",
-            &format!("{:032x}", 3),
+            "--profile",
+            "prod",
             "--reason",
-            "r",
-            "--no-aws-deny",
-            "--table",
-            TABLE,
+            "incident",
         ],
     );
-    assert!(skip.status.success());
-    assert!(
-        stderr(&skip).contains("warning: --no-aws-deny"),
-        "{}",
-        stderr(&skip)
-    );
-    assert_eq!(deny_ids(&role_policy(&iam).await).len(), 2);
+    assert!(by_profile.status.success(), "{}", stderr(&by_profile));
+    assert_eq!(stdout(&by_profile), format!("revoked {:032x}\n", 3));
+    assert_eq!(deny_ids(&role_policy(&iam).await).len(), 3);
 
-    let unknown = sentinel(
-        &moto,
-        &["sessions", "show", &"f".repeat(32), "--table", TABLE],
+    let reconciled = admin(&moto, &tvm, &SECURITY, &["sessions", "reconcile"]);
+    assert!(reconciled.status.success(), "{}", stderr(&reconciled));
+    assert!(
+        stderr(&reconciled).contains(&format!("role `{ROLE}` denies the revoked sessions")),
+        "{}",
+        stderr(&reconciled)
     );
-    assert_eq!(unknown.status.code(), Some(1));
-    let malformed = sentinel(&moto, &["sessions", "show", "nope", "--table", TABLE]);
+    assert_eq!(deny_ids(&role_policy(&iam).await).len(), 3);
+
+    let unknown = admin(
+        &moto,
+        &tvm,
+        &SECURITY,
+        &["sessions", "show", &"f".repeat(32)],
+    );
+    assert_eq!(unknown.status.code(), Some(1), "{}", stderr(&unknown));
+    let malformed = admin(&moto, &tvm, &SECURITY, &["sessions", "show", "nope"]);
     assert_eq!(malformed.status.code(), Some(3));
 }
 
@@ -428,9 +478,10 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
 #[tokio::test]
 async fn concurrent_revokes_on_one_role_all_reach_its_deny() {
     let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
     let config = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    sessions::create_table(&dynamodb, TABLE).await.unwrap();
     let store = DynamoSessionStore::new(dynamodb, TABLE);
     let ids: Vec<String> = (1..=10)
         .map(|n| record(n, "alice").session_id.to_string())
@@ -454,9 +505,10 @@ async fn concurrent_revokes_on_one_role_all_reach_its_deny() {
                 cmd.env_remove(name);
             }
             cmd.envs(moto.env())
-                .args([
-                    "sessions", "revoke", id, "--reason", "race", "--table", TABLE,
-                ])
+                .env("AWS_ACCESS_KEY_ID", SECURITY.access_key_id)
+                .env("AWS_SECRET_ACCESS_KEY", SECURITY.secret_access_key)
+                .args(["sessions", "revoke", id, "--reason", "race"])
+                .args(["--tvm-url", &tvm.url, "--region", "us-east-1"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -474,7 +526,8 @@ async fn concurrent_revokes_on_one_role_all_reach_its_deny() {
 
 /// A protected role in another account gets its deny written there, through that
 /// account's SentinelRevoker, never on the same-named role of the admin's account; where
-/// it cannot be written, the revoke fails naming what to deploy and the row says so.
+/// it cannot be written, the revoke fails naming what to deploy and the row says so. The
+/// TVM (serve, in moto's default account) is the writer; the admin only calls it.
 /// moto is multi-account (credentials of a role session act in the role's account) but
 /// does not check that an assumed role exists, so the missing revoker shows up as the
 /// failure to reach the protected role through it.
@@ -483,9 +536,10 @@ async fn a_role_in_another_account_is_denied_there_through_its_revoker() {
     const OTHER: &str = "222233334444";
     const NO_REVOKER: &str = "333344445555";
     let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
     let config = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    sessions::create_table(&dynamodb, TABLE).await.unwrap();
     let store = DynamoSessionStore::new(dynamodb, TABLE);
     let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
     // The trap: a role of the same name in the admin's own account.
@@ -540,16 +594,16 @@ async fn a_role_in_another_account_is_denied_there_through_its_revoker() {
         store.put_new(r).await.unwrap();
     }
 
-    let revoked = sentinel(
+    let revoked = admin(
         &moto,
+        &tvm,
+        &SECURITY,
         &[
             "sessions",
             "revoke",
             there.session_id.as_str(),
             "--reason",
             "x",
-            "--table",
-            TABLE,
         ],
     );
     assert!(revoked.status.success(), "{}", stderr(&revoked));
@@ -573,16 +627,16 @@ async fn a_role_in_another_account_is_denied_there_through_its_revoker() {
         "{row:?}"
     );
 
-    let failed = sentinel(
+    let failed = admin(
         &moto,
+        &tvm,
+        &SECURITY,
         &[
             "sessions",
             "revoke",
             unreachable.session_id.as_str(),
             "--reason",
             "x",
-            "--table",
-            TABLE,
         ],
     );
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));

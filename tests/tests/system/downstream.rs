@@ -1,7 +1,7 @@
 //! `examples/downstream` end to end: a session vended by `sentinel-tvm serve`, then
 //! API Gateway played locally (the real `sentinel-authorizer` binary through the local
 //! Runtime API first, then the example's `handler.py` with the authorizer's context),
-//! then `sentinel sessions revoke`, after which the authorizer refuses the same session.
+//! then `sentinel sessions revoke` (through the TVM's admin API), after which the authorizer refuses the same session.
 //! The authorizer runs in its default `proof` mode: the client sends what `sentinel
 //! proof` prints, and the authorizer replays the proof to STS (moto).
 
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use system_tests::runtime_api::{Outcome, RuntimeApi};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, Venv, cargo_bin, workspace_root};
 
-use crate::tvm::{ALICE, TABLE, Tvm, seed};
+use crate::tvm::{ALICE, SECURITY, TABLE, Tvm, seed};
 
 /// The downstream API's audience: its authorizer's `SENTINEL_AUDIENCE`.
 const AUDIENCE: &str = "orders-api";
@@ -182,14 +182,18 @@ fn run_handler(python: &std::path::Path, event: &Value) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn sentinel(moto: &Moto, args: &[&str]) -> Output {
+/// `sentinel ARGS` as the security team, against the TVM's admin API.
+fn sentinel_admin(moto: &Moto, tvm: &Tvm, args: &[&str]) -> Output {
     let mut cmd = Command::new(cargo_bin("sentinel"));
     for name in AWS_ENV_TO_REMOVE {
         cmd.env_remove(name);
     }
     cmd.env_remove("SENTINEL_SESSION_TABLE")
         .envs(moto.env())
+        .env("AWS_ACCESS_KEY_ID", SECURITY.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", SECURITY.secret_access_key)
         .args(args)
+        .args(["--tvm-url", &tvm.url, "--region", "us-east-1"])
         .output()
         .unwrap()
 }
@@ -228,17 +232,10 @@ async fn vend_call_allowed_then_revoke_then_denied() {
     let unknown = gateway.get_whoami(&"0".repeat(32), Some(&proof)).await;
     assert_eq!(unknown.status, 403, "an unknown session is refused");
 
-    let revoked = sentinel(
+    let revoked = sentinel_admin(
         &moto,
-        &[
-            "sessions",
-            "revoke",
-            &session_id,
-            "--reason",
-            "laptop lost",
-            "--table",
-            TABLE,
-        ],
+        &tvm,
+        &["sessions", "revoke", &session_id, "--reason", "laptop lost"],
     );
     assert!(
         revoked.status.success(),
