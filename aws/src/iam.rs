@@ -6,7 +6,7 @@
 use aws_sdk_iam::Client;
 use revocation::{IamError, RolePolicies, RoleWriters};
 
-use crate::error::{FailureKind, classify};
+use crate::error::{Failure, FailureKind, classify};
 
 /// The inline policies of one account's roles.
 #[derive(Debug, Clone)]
@@ -33,15 +33,23 @@ impl IamRolePolicies {
                 if failure.kind == FailureKind::AccessDenied {
                     Ok(())
                 } else {
-                    Err(failed(&format!("GetRole `{role}`"), &failure.detail))
+                    Err(failed(&format!("GetRole `{role}`"), &failure))
                 }
             }
         }
     }
 }
 
-fn failed(operation: &str, detail: &str) -> IamError {
-    IamError(format!("iam {operation} failed: {detail}"))
+fn failed(operation: &str, failure: &Failure) -> IamError {
+    kind_of(failure)(format!("iam {operation} failed: {}", failure.detail))
+}
+
+/// Refused calls need a fix (a permission, a deployment); others may succeed on retry.
+fn kind_of(failure: &Failure) -> fn(String) -> IamError {
+    match failure.kind {
+        FailureKind::AccessDenied => IamError::refused,
+        FailureKind::Unavailable => IamError::unavailable,
+    }
 }
 
 impl RolePolicies for IamRolePolicies {
@@ -65,7 +73,7 @@ impl RolePolicies for IamRolePolicies {
             }
             Err(e) => Err(failed(
                 &format!("GetRolePolicy `{role}`/`{name}`"),
-                &classify(&e).detail,
+                &classify(&e),
             )),
         }
     }
@@ -88,10 +96,7 @@ impl RolePolicies for IamRolePolicies {
                 // a deny that no longer fits fails its put visibly (`aws_deny: failed`).
                 Err(e) if classify(&e).kind == FailureKind::AccessDenied => return Ok(names),
                 Err(e) => {
-                    return Err(failed(
-                        &format!("ListRolePolicies `{role}`"),
-                        &classify(&e).detail,
-                    ));
+                    return Err(failed(&format!("ListRolePolicies `{role}`"), &classify(&e)));
                 }
             };
             names.extend(page.policy_names);
@@ -111,12 +116,7 @@ impl RolePolicies for IamRolePolicies {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                failed(
-                    &format!("PutRolePolicy `{role}`/`{name}`"),
-                    &classify(&e).detail,
-                )
-            })
+            .map_err(|e| failed(&format!("PutRolePolicy `{role}`/`{name}`"), &classify(&e)))
     }
 
     async fn delete(&self, role: &str, name: &str) -> Result<(), IamError> {
@@ -130,7 +130,7 @@ impl RolePolicies for IamRolePolicies {
             .map_err(|e| {
                 failed(
                     &format!("DeleteRolePolicy `{role}`/`{name}`"),
-                    &classify(&e).detail,
+                    &classify(&e),
                 )
             })
     }
@@ -168,13 +168,14 @@ impl RoleWriters for IamRoles {
             .send()
             .await
             .map_err(|e| {
-                IamError(format!(
+                let failure = classify(&e);
+                kind_of(&failure)(format!(
                     "sts AssumeRole `{revoker}` failed: {}",
-                    classify(&e).detail
+                    failure.detail
                 ))
             })?;
         let credentials = out.credentials().ok_or_else(|| {
-            IamError(format!(
+            IamError::unavailable(format!(
                 "sts AssumeRole `{revoker}` returned no credentials"
             ))
         })?;

@@ -58,12 +58,37 @@ pub enum RevocationError {
     },
 }
 
+impl RevocationError {
+    /// The row state this failure leaves: `Pending` when the deny will be written once
+    /// the cause passes or is deployed and `reconcile` runs (IAM unreachable or
+    /// throttled, the lease busy, the table failing, the revoker role not deployed yet:
+    /// SPEC §6); `Failed` when IAM refused the TVM's own write or kept something else
+    /// than was written, which a retry alone does not fix.
+    fn state(&self) -> AwsDeny {
+        match self {
+            Self::Iam(e) if e.refused => AwsDeny::Failed {
+                reason: self.to_string(),
+            },
+            Self::ReadBack { .. } => AwsDeny::Failed {
+                reason: self.to_string(),
+            },
+            Self::Iam(_) | Self::Store(_) | Self::Revoker { .. } | Self::LeaseBusy(_) => {
+                AwsDeny::Pending
+            }
+        }
+    }
+}
+
 /// Where layer 2 stands for one role after a rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleOutcome {
-    /// `Applied` (verified after the write) or `Failed` with the reason; every row of the
-    /// role that was touched records the same state.
+    /// `Applied` (verified after the write), `Pending` or `Failed` (see
+    /// [`RevocationError`]); every row of the role that was touched records the same
+    /// state.
     pub state: AwsDeny,
+    /// Why the deny is not in force, when it is not (also for `Pending`, whose row
+    /// carries no reason).
+    pub reason: Option<String>,
     /// The IDs did not fit the inline limit: the `aws:TokenIssueTime` cut-off is in force.
     pub fallback: bool,
 }
@@ -97,12 +122,12 @@ pub async fn deny_on_roles<S: SessionStore + LeaseStore, W: RoleWriters>(
         let outcome = match written {
             Ok(fallback) => RoleOutcome {
                 state: AwsDeny::Applied { at: Utc::now() },
+                reason: None,
                 fallback,
             },
             Err(e) => RoleOutcome {
-                state: AwsDeny::Failed {
-                    reason: e.to_string(),
-                },
+                state: e.state(),
+                reason: Some(e.to_string()),
                 fallback: false,
             },
         };
@@ -381,9 +406,10 @@ mod tests {
         )
         .await
         .unwrap();
-        let AwsDeny::Failed { reason } = &outcomes.get(&revoked.role_arn).unwrap().state else {
-            panic!("{outcomes:?}");
-        };
+        // SPEC §6: the row says layer 2 is pending; the answer names what to deploy.
+        let outcome = outcomes.get(&revoked.role_arn).unwrap();
+        assert_eq!(outcome.state, AwsDeny::Pending, "{outcomes:?}");
+        let reason = outcome.reason.as_deref().unwrap();
         assert!(reason.contains(&format!("arn:aws:iam::{OTHER}:role/SentinelRevoker")));
         assert!(reason.contains("deploy/protected-role.yaml"), "{reason}");
         assert!(ids(&iam, OWN).is_empty(), "never the same-named role here");
@@ -401,11 +427,45 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_write_is_recorded_and_reconcile_repairs_it() {
+    async fn an_unavailable_iam_leaves_the_row_pending_and_reconcile_applies_it() {
         let store = InMemorySessionStore::new();
         let iam = InMemoryIam::new(&own());
         let revoked = revoke(&store, record(1, OWN)).await;
-        iam.fail_with(Some("iam PutRolePolicy failed: throttled"));
+        iam.fail_with(Some(IamError::unavailable(
+            "iam PutRolePolicy failed: throttled",
+        )));
+        let outcomes = deny_on_roles(
+            &iam,
+            Some(&own()),
+            &store,
+            std::slice::from_ref(&revoked),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let outcome = outcomes.get(&revoked.role_arn).unwrap();
+        assert_eq!(outcome.state, AwsDeny::Pending);
+        assert!(outcome.reason.as_deref().unwrap().contains("throttled"));
+        let row = store.get(&revoked.session_id).await.unwrap().unwrap();
+        assert_eq!(row.aws_deny(), Some(&AwsDeny::Pending));
+
+        iam.fail_with(None);
+        reconcile(&iam, Some(&own()), &store, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(ids(&iam, OWN), vec![revoked.session_id.to_string()]);
+        let row = store.get(&revoked.session_id).await.unwrap().unwrap();
+        assert!(matches!(row.aws_deny(), Some(AwsDeny::Applied { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_failed_with_its_reason_and_reconcile_repairs_it() {
+        let store = InMemorySessionStore::new();
+        let iam = InMemoryIam::new(&own());
+        let revoked = revoke(&store, record(1, OWN)).await;
+        iam.fail_with(Some(IamError::refused(
+            "iam PutRolePolicy failed: AccessDenied",
+        )));
         let outcomes = deny_on_roles(
             &iam,
             Some(&own()),
@@ -421,7 +481,7 @@ mod tests {
         ));
         let row = store.get(&revoked.session_id).await.unwrap().unwrap();
         assert!(
-            matches!(row.aws_deny(), Some(AwsDeny::Failed { reason }) if reason.contains("throttled"))
+            matches!(row.aws_deny(), Some(AwsDeny::Failed { reason }) if reason.contains("AccessDenied"))
         );
 
         iam.fail_with(None);

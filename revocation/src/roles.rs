@@ -10,8 +10,32 @@ use sentinel_types::RoleArn;
 /// An IAM call failed. The message names the operation, the role and the policy, and
 /// carries the SDK's error chain; never a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct IamError(pub String);
+#[error("{message}")]
+pub struct IamError {
+    /// What failed and why.
+    pub message: String,
+    /// IAM (or STS) refused: a permission or a deployment is missing, and retrying will
+    /// not help until someone fixes it. `false`: unreachable, throttled, timed out.
+    pub refused: bool,
+}
+
+impl IamError {
+    /// IAM said no (access denied, no such role): a human must fix something.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            refused: true,
+        }
+    }
+
+    /// IAM could not be asked (unreachable, throttled, timed out): a retry may succeed.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            refused: false,
+        }
+    }
+}
 
 /// The inline policies of the roles of one account.
 pub trait RolePolicies: Send + Sync {
@@ -82,8 +106,8 @@ mod fake {
         policies: BTreeMap<(String, String, String), String>,
         /// Accounts whose `SentinelRevoker` can be assumed.
         revokers: BTreeSet<String>,
-        /// Every call fails with this message while set.
-        failing: Option<String>,
+        /// Every call fails with this error while set.
+        failing: Option<IamError>,
     }
 
     /// IAM of several accounts in memory. Every role exists; [`RoleWriters::own`] is the
@@ -113,9 +137,9 @@ mod fake {
             self.lock().revokers.insert(account.to_owned());
         }
 
-        /// While `Some`, every call fails with this message.
-        pub fn fail_with(&self, message: Option<&str>) {
-            self.lock().failing = message.map(str::to_owned);
+        /// While `Some`, every call fails with this error.
+        pub fn fail_with(&self, failure: Option<IamError>) {
+            self.lock().failing = failure;
         }
 
         /// The document of `account`'s role `role`, policy `name`.
@@ -128,7 +152,7 @@ mod fake {
 
         fn check(&self) -> Result<(), IamError> {
             match &self.lock().failing {
-                Some(message) => Err(IamError(message.clone())),
+                Some(failure) => Err(failure.clone()),
                 None => Ok(()),
             }
         }
@@ -181,7 +205,7 @@ mod fake {
             self.check()?;
             let account = revoker.split(':').nth(4).unwrap_or_default().to_owned();
             if !self.lock().revokers.contains(&account) {
-                return Err(IamError(format!(
+                return Err(IamError::refused(format!(
                     "sts AssumeRole `{revoker}` failed: no such role"
                 )));
             }

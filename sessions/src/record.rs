@@ -112,14 +112,17 @@ pub enum SessionState {
 /// revoked session, so that `sessions show` tells the truth.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AwsDeny {
-    /// Not written (yet): the row is revoked, the role's deny may not hold it.
+    /// Not written (yet): the row is revoked, the role's deny may not hold it. Also what
+    /// an attempt leaves that a retry repairs once its cause passes or is deployed (IAM
+    /// unreachable, the revoker role missing); `reconcile` applies it.
     Pending,
     /// The role's deny was written and read back holding this session.
     Applied {
         /// When the deny was verified.
         at: DateTime<Utc>,
     },
-    /// Writing the deny failed; `reconcile` retries.
+    /// IAM refused the writer's own write, or kept something else than was written: a
+    /// human fixes the cause, then `reconcile` retries.
     Failed {
         /// Why, for operators (which role, what to deploy).
         reason: String,

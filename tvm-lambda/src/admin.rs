@@ -352,14 +352,11 @@ fn deny_map(outcomes: &BTreeMap<RoleArn, RoleOutcome>) -> BTreeMap<String, Value
         .map(|(role, outcome)| {
             let mut entry = serde_json::Map::new();
             entry.insert("state".into(), json!(outcome.state.as_str()));
-            match &outcome.state {
-                AwsDeny::Applied { at } => {
-                    entry.insert("at".into(), json!(wire_time::format(at)));
-                }
-                AwsDeny::Failed { reason } => {
-                    entry.insert("reason".into(), json!(reason));
-                }
-                AwsDeny::Pending => {}
+            if let AwsDeny::Applied { at } = &outcome.state {
+                entry.insert("at".into(), json!(wire_time::format(at)));
+            }
+            if let Some(reason) = &outcome.reason {
+                entry.insert("reason".into(), json!(reason));
             }
             if outcome.fallback {
                 entry.insert("fallback".into(), json!(true));

@@ -391,12 +391,14 @@ async fn a_bulk_revoke_revokes_every_active_session_of_the_user() {
 }
 
 #[tokio::test]
-async fn a_failed_layer_2_is_reported_and_reconcile_repairs_it() {
+async fn an_unavailable_layer_2_is_pending_with_its_reason_and_reconcile_applies_it() {
     let service = service();
     let target = session(&service, 1, "alice", "prod");
     service
         .roles()
-        .fail_with(Some("iam PutRolePolicy failed: throttled"));
+        .fail_with(Some(revocation::IamError::unavailable(
+            "iam PutRolePolicy failed: throttled",
+        )));
     let path = format!("/sessions/{}/revoke", target.session_id);
     let (body, _) = ok(
         &service,
@@ -404,14 +406,14 @@ async fn a_failed_layer_2_is_reported_and_reconcile_repairs_it() {
     )
     .await;
     let role = target.role_arn.to_string();
-    assert_eq!(body["aws_deny"][&role]["state"], "failed");
+    assert_eq!(body["aws_deny"][&role]["state"], "pending");
     assert!(
         body["aws_deny"][&role]["reason"]
             .as_str()
             .unwrap()
             .contains("throttled")
     );
-    assert_eq!(body["revoked"][0]["aws_deny"], "failed");
+    assert_eq!(body["revoked"][0]["aws_deny"], "pending");
 
     service.roles().fail_with(None);
     refused(

@@ -4,8 +4,8 @@
 //! events carrying proofs signed three ways: by this test with aws-sigv4, by the example
 //! client with botocore, and forged.
 //!
-//! What moto does not model: it evaluates no SCP or RCP, and it does not expire the
-//! session credentials it issued, so age limits are unit-tested
+//! What moto does not model (crate::enforcing): it evaluates no SCP or RCP, and it does
+//! not expire the session credentials it issued, so age limits are unit-tested
 //! (`authorizer/src/proof.rs`, `authorizer/src/tests.rs`).
 
 // Always true in a test binary; it marks the module as test code, where clippy.toml lets
@@ -24,13 +24,13 @@ use serde_json::{Value, json};
 use sessions::{DynamoSessionStore, SessionId, SessionStore, create_table};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, Venv, cargo_bin, workspace_root};
 
+use crate::enforcing::{self, Enforcing};
+
 const REGION: &str = "us-east-1";
 const AUDIENCE: &str = "orders-api";
 const ROLE: &str = "arn:aws:iam::123456789012:role/SentinelProtected-dev";
 const TABLE: &str = "sentinel-sessions";
 const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
-/// Requests moto lets through unchecked before it enforces SigV4 and IAM.
-const FREE_REQUESTS: u32 = 40;
 
 /// Temporary credentials of one role session.
 #[derive(Clone)]
@@ -158,53 +158,11 @@ fn client_py_proof(moto: &Moto, session: &Session) -> String {
 
 #[tokio::test]
 async fn only_a_proof_signed_with_the_sessions_own_secret_for_this_audience_authorizes() {
-    // The free requests seed the principal that plays the TVM (moto also counts the
-    // harness's readiness probes, so the budget has room; what is left is used up below).
-    let moto = Moto::start_with_auth(FREE_REQUESTS);
-    let open = aws_sdk_iam::Client::new(&moto.sdk_config().await);
-    open.create_user().user_name("tvm").send().await.unwrap();
-    let key = open
-        .create_access_key()
-        .user_name("tvm")
-        .send()
-        .await
-        .unwrap()
-        .access_key
-        .unwrap();
-    open.put_user_policy()
-        .user_name("tvm")
-        .policy_name("all")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let tvm = (
-        key.access_key_id().to_owned(),
-        key.secret_access_key().to_owned(),
-    );
-
-    // Use up the free requests with an unknown key until moto refuses it: from then on
-    // it checks every signature and policy.
-    let config = system_tests::sdk_config_for(&moto.endpoint()).await;
-    let stranger = aws_sdk_sts::Client::new(&config);
-    let mut enforcing = false;
-    for _ in 0..=FREE_REQUESTS {
-        if stranger.get_caller_identity().send().await.is_err() {
-            enforcing = true;
-            break;
-        }
-    }
-    assert!(enforcing, "moto never started checking signatures");
-    let signed = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
-                &tvm.0, &tvm.1, None, None, "tvm",
-            )),
-        )
-        .build();
+    let Enforcing {
+        moto,
+        key: tvm,
+        config: signed,
+    } = enforcing::start("tvm").await;
     let iam = aws_sdk_iam::Client::new(&signed);
     iam.create_role()
         .role_name("SentinelProtected-dev")

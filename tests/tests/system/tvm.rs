@@ -84,17 +84,23 @@ const BROKEN_POLICY: &str = "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::
 
 /// moto seeded with a protected role, policies in SSM and the session table.
 pub async fn seed(moto: &Moto) {
-    let config = moto.sdk_config().await;
-    let iam = aws_sdk_iam::Client::new(&config);
+    seed_with(&moto.sdk_config().await, "arn:aws:iam::123456789012:root").await;
+}
+
+/// [`seed`] through `config`, the protected role trusting `trusted` (moto in auth mode
+/// compares the caller's ARN with the trust policy's principal literally).
+pub async fn seed_with(config: &aws_config::SdkConfig, trusted: &str) {
+    let iam = aws_sdk_iam::Client::new(config);
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": trusted},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]}]});
     iam.create_role()
         .role_name("SentinelProtected-dev")
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["sts:AssumeRole","sts:SetSourceIdentity","sts:TagSession"]}]}"#,
-        )
+        .assume_role_policy_document(trust.to_string())
         .send()
         .await
         .unwrap();
-    let ssm = aws_sdk_ssm::Client::new(&config);
+    let ssm = aws_sdk_ssm::Client::new(config);
     for (name, value) in [
         ("dev", DEV_POLICY),
         ("broken", BROKEN_POLICY),
@@ -108,7 +114,7 @@ pub async fn seed(moto: &Moto) {
             .await
             .unwrap();
     }
-    sessions::create_table(&aws_sdk_dynamodb::Client::new(&config), TABLE)
+    sessions::create_table(&aws_sdk_dynamodb::Client::new(config), TABLE)
         .await
         .unwrap();
 }
