@@ -5,7 +5,20 @@
 #   handler overhead per vend (criterion)       -> tvm-lambda/benches/vend.rs
 #   cold start of the Lambda binaries           -> tests/benches/cold_start.rs
 #   `sentinel credentials` with a warm cache    -> scripts/bench-credentials.sh
+# Optional, only when asked (`scripts/bench.sh --cedar`, or SENTINEL_BENCH_CEDAR=1),
+# after all of the above:
+#   the policy engine against cedar-policy,     -> benches/cedar-compare
+#   the same 50-rule sets side by side             (BENCHMARKS.md, "Side by side")
+# That crate is its own workspace, so CI, the tests and the steps above never build
+# it or cedar-policy; it builds into target/cedar.
 set -euo pipefail
+
+cedar="${SENTINEL_BENCH_CEDAR:-0}"
+for arg in "$@"; do
+    if [ "$arg" = "--cedar" ]; then
+        cedar=1
+    fi
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -26,4 +39,11 @@ cargo bench -p system-tests --bench cold_start 2>/dev/null | sed -n '/^| cold st
 if [ -x scripts/bench-credentials.sh ]; then
     echo "==> sentinel credentials, warm cache"
     bash scripts/bench-credentials.sh
+fi
+
+if [ "$cedar" = 1 ]; then
+    echo "==> side by side: policy engine vs cedar-policy, 50 rules (optional)"
+    (cd benches/cedar-compare &&
+        CARGO_TARGET_DIR="$root/target/cedar" cargo bench --bench side_by_side -- --noplot 2>&1) |
+        grep -E '^(evaluate|parse)/|time:|agree|panicked'
 fi

@@ -1,0 +1,1 @@
+//! See `benches/side_by_side.rs`.
