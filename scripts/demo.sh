@@ -107,7 +107,7 @@ for user in alice mallory; do
         --query 'AccessKey.[AccessKeyId,SecretAccessKey]')"
 done
 table=sentinel-sessions
-admin_sentinel sessions create-table --table "$table"
+"${admin_env[@]}" "$bin/sentinel-tvm" create-table --table "$table"
 show admin_sentinel bootstrap --dir examples/policies --yes
 
 step "Starting sentinel-tvm serve (SigV4 checked like API Gateway's AWS_IAM auth)"

@@ -33,12 +33,15 @@ done
 
 echo "==> cargo lambda build --release (x86_64, glibc $glibc): ${bins[*]}"
 # --disable-optimizations: keep the workspace's [profile.release] (thin LTO, one codegen
-# unit, stripped, size-optimised) instead of cargo-lambda's own overrides.
+# unit, stripped, size-optimised, panic=abort) instead of cargo-lambda's own overrides.
+# --no-default-features: the TVM without `serve` (its local server and SigV4 verifier;
+# API Gateway or the Function URL verifies the signature in AWS).
 "$venv/bin/cargo-lambda" lambda build \
     --release \
     --disable-optimizations \
     --target "x86_64-unknown-linux-gnu.$glibc" \
     --output-format zip \
+    --no-default-features \
     "${bin_args[@]}" \
     "$@"
 

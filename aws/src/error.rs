@@ -1,7 +1,9 @@
 //! What went wrong in an AWS call, in two kinds an operator acts on differently.
 
-use aws_sdk_ssm::config::http::HttpResponse;
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// Whether a failed call was refused (fix IAM or KMS) or simply failed (retry, check
 /// the network or the service).

@@ -8,11 +8,19 @@
 //! It is not a port: the crates that use these adapters own their traits (the TVM's
 //! `PolicySource`; crate `revocation`'s `RoleWriters`) and implement them for these types.
 
+//!
+//! Each service adapter is a cargo feature (`ssm`, `iam`), so a binary links only the SDK
+//! clients it calls.
+
 pub mod config;
 mod error;
+#[cfg(feature = "iam")]
 mod iam;
+#[cfg(feature = "ssm")]
 mod ssm;
 
 pub use error::{Failure, FailureKind, classify};
+#[cfg(feature = "iam")]
 pub use iam::{IamRolePolicies, IamRoles};
+#[cfg(feature = "ssm")]
 pub use ssm::{PolicyStoreError, SsmPolicyStore};

@@ -25,7 +25,6 @@ pub(crate) struct Conditions {
 /// first [`Clock::MEMO`] predicates; anything beyond is computed each time it
 /// is needed.
 pub(crate) struct Clock {
-    now: DateTime<Utc>,
     timestamp: i64,
     address: Option<Address>,
     slots: [Option<LocalTime>; Clock::SLOTS],
@@ -39,7 +38,6 @@ impl Clock {
 
     pub(crate) fn new(now: DateTime<Utc>, request: &Request<'_>) -> Self {
         Self {
-            now,
             timestamp: now.timestamp(),
             address: request.source_ip.map(Address::new),
             slots: [None; Clock::SLOTS],
@@ -65,8 +63,8 @@ impl Clock {
     fn local(&mut self, window: &TimeWindow) -> LocalTime {
         match self.slots.get_mut(window.zone_slot) {
             Some(Some(local)) => *local,
-            Some(slot) => *slot.insert(LocalTime::of(self.now, self.timestamp, window.zone)),
-            None => LocalTime::of(self.now, self.timestamp, window.zone),
+            Some(slot) => *slot.insert(LocalTime::of(self.timestamp, &window.zone)),
+            None => LocalTime::of(self.timestamp, &window.zone),
         }
     }
 }

@@ -8,10 +8,6 @@
 //! 17:00 local time (a UTC offset that changes with it).
 
 use std::fmt;
-use std::str::FromStr;
-
-use chrono::{DateTime, Offset, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use crate::error::Invalid;
 
@@ -152,12 +148,69 @@ fn clock(secs: u32) -> String {
     format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
 }
 
-/// Resolves an IANA zone name (`Europe/Berlin`, `UTC`), exactly as written.
-pub(crate) fn zone(name: &str) -> Result<Tz, Invalid> {
-    Tz::from_str(name).map_err(|_| {
-        Invalid::new(format!("unknown time zone `{name}`"))
-            .hint("use an IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
-    })
+/// An IANA time zone of the tz database bundled into the binary (crate `jiff`, feature
+/// `tzdb-bundle-always`: the compiled zones as one byte blob, a zone read when a policy
+/// names it). chrono-tz, used before, compiles every transition of every zone into
+/// static tables of pointers: about 2 MB of data and relocations in each binary that
+/// links the engine (BENCHMARKS.md, footprint).
+#[derive(Clone)]
+pub(crate) struct Zone {
+    tz: jiff::tz::TimeZone,
+    name: Box<str>,
+}
+
+impl Zone {
+    /// `UTC`, the zone of a window that names none.
+    pub(crate) fn utc() -> Self {
+        Self {
+            tz: jiff::tz::TimeZone::UTC,
+            name: "UTC".into(),
+        }
+    }
+
+    /// The name as the policy wrote it.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Local time minus UTC at `timestamp` (seconds since the epoch), in seconds.
+    fn offset_at(&self, timestamp: i64) -> i64 {
+        // Every `now` a TVM sees is in jiff's range (years -9999..=9999).
+        jiff::Timestamp::from_second(timestamp)
+            .map_or(0, |at| i64::from(self.tz.to_offset(at).seconds()))
+    }
+}
+
+/// Zones are the same when their names are: a policy's distinct zones are numbered by
+/// name (`Etc/UTC` and `UTC` are two names, as they were with chrono-tz).
+impl PartialEq for Zone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl fmt::Debug for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Resolves an IANA zone name (`Europe/Berlin`, `UTC`), exactly as written: the
+/// database's lookup ignores case, the policy language does not.
+pub(crate) fn zone(name: &str) -> Result<Zone, Invalid> {
+    jiff::tz::db()
+        .get(name)
+        .ok()
+        .filter(|tz| tz.iana_name() == Some(name))
+        .map(|tz| Zone {
+            tz,
+            name: name.into(),
+        })
+        .ok_or_else(|| {
+            Invalid::new(format!("unknown time zone `{name}`")).hint(
+                "use an IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`",
+            )
+        })
 }
 
 /// The local weekday (0 = Monday) and seconds after local midnight.
@@ -172,11 +225,10 @@ pub(crate) struct LocalTime {
 
 impl LocalTime {
     /// `timestamp` is `now.timestamp()`, computed once by the caller.
-    pub(crate) fn of(now: DateTime<Utc>, timestamp: i64, zone: Tz) -> Self {
+    pub(crate) fn of(timestamp: i64, zone: &Zone) -> Self {
         // Only the zone's offset needs the tz tables; the rest is arithmetic
         // (cheaper than building a local date-time).
-        let offset = zone.offset_from_utc_datetime(&now.naive_utc()).fix();
-        let local = timestamp + i64::from(offset.local_minus_utc());
+        let local = timestamp + zone.offset_at(timestamp);
         let days = local.div_euclid(i64::from(SECS_PER_DAY));
         // 1970-01-01 was a Thursday, three days after a Monday. Both values
         // are in range by construction.
@@ -200,7 +252,7 @@ impl LocalTime {
 pub(crate) struct TimeWindow {
     pub(crate) days: Option<Days>,
     pub(crate) hours: Option<Hours>,
-    pub(crate) zone: Tz,
+    pub(crate) zone: Zone,
     pub(crate) zone_slot: usize,
 }
 
@@ -222,7 +274,7 @@ impl TimeWindow {
 
     /// Why the window does not hold at `local`, for `sentinel policy test`.
     pub(crate) fn why_not(&self, local: LocalTime) -> String {
-        let zone = if self.zone == Tz::UTC {
+        let zone = if self.zone.name() == "UTC" {
             String::new()
         } else {
             format!(" ({})", self.zone.name())
@@ -266,7 +318,7 @@ impl TimeWindow {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
 
@@ -292,13 +344,13 @@ mod tests {
         }
     }
 
-    fn local(now: DateTime<Utc>, zone: Tz) -> LocalTime {
-        LocalTime::of(now, now.timestamp(), zone)
+    fn local(now: DateTime<Utc>, zone: &Zone) -> LocalTime {
+        LocalTime::of(now.timestamp(), zone)
     }
 
     fn at(w: &TimeWindow, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> bool {
         let now = Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
-        w.holds(LocalTime::of(now, now.timestamp(), w.zone))
+        w.holds(LocalTime::of(now.timestamp(), &w.zone))
     }
 
     #[test]
@@ -378,14 +430,17 @@ mod tests {
             Some(("09:00", "17:00")),
             "UTC",
         );
-        let sat = local(Utc.with_ymd_and_hms(2026, 3, 7, 10, 0, 0).unwrap(), w.zone);
+        let sat = local(Utc.with_ymd_and_hms(2026, 3, 7, 10, 0, 0).unwrap(), &w.zone);
         assert_eq!(w.why_not(sat), "time: sat is not in [mon..fri]");
-        let late = local(Utc.with_ymd_and_hms(2026, 3, 2, 18, 30, 0).unwrap(), w.zone);
+        let late = local(
+            Utc.with_ymd_and_hms(2026, 3, 2, 18, 30, 0).unwrap(),
+            &w.zone,
+        );
         assert_eq!(w.why_not(late), "time: 18:30 is not in [09:00, 17:00)");
         let berlin = window(None, Some(("09:00", "17:00")), "Europe/Berlin");
         let early = local(
             Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap(),
-            berlin.zone,
+            &berlin.zone,
         );
         assert_eq!(
             berlin.why_not(early),
@@ -404,11 +459,13 @@ mod tests {
             "Pacific/Kiritimati",
         ] {
             let tz = zone(name).unwrap();
+            // chrono-tz, an independent implementation of the same database, is the oracle.
+            let oracle: chrono_tz::Tz = name.parse().unwrap();
             let mut secs = -100_000_000i64;
             while secs < 4_000_000_000 {
                 let now = DateTime::from_timestamp(secs, 0).unwrap();
-                let local = now.with_timezone(&tz);
-                let mine = LocalTime::of(now, now.timestamp(), tz);
+                let local = now.with_timezone(&oracle);
+                let mine = LocalTime::of(now.timestamp(), &tz);
                 assert_eq!(
                     u32::from(mine.day),
                     local.weekday().num_days_from_monday(),

@@ -30,7 +30,7 @@ pub enum Command {
     Configure(ConfigureArgs),
     /// Make SSM hold exactly the policies of a directory
     Bootstrap(BootstrapArgs),
-    /// List, show, revoke and reconcile sessions (the TVM's admin API); create the session table
+    /// List, show, revoke and reconcile sessions (the TVM's admin API)
     Sessions(SessionsArgs),
 }
 

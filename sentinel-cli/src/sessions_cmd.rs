@@ -1,6 +1,6 @@
-//! `sentinel sessions list|show|revoke|reconcile|create-table`: session administration
-//! through the TVM's admin API (docs/api.md#admin-api, docs/sessions.md); only
-//! `create-table` talks to DynamoDB itself.
+//! `sentinel sessions list|show|revoke|reconcile`: session administration through the
+//! TVM's admin API (docs/api.md#admin-api, docs/sessions.md). The CLI links no DynamoDB
+//! client: a local stack's table is created by `sentinel-tvm create-table`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use protocol::wire_time;
 use sessions::{AwsDeny, SessionId, SessionRecord, Status};
 
-use crate::aws;
 use crate::credentials::{Nesting, Target, TvmOptions, guard_recursion};
 use crate::environment::Environment;
 use crate::failure::Failure;
@@ -33,21 +32,6 @@ pub enum SessionsCommand {
     Revoke(RevokeArgs),
     /// Rebuild the deny on every protected role from the session table
     Reconcile,
-    /// Create the session table with its indexes and TTL (idempotent; for local stacks and tests)
-    CreateTable(CreateTableArgs),
-}
-
-/// `sessions create-table` arguments.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CreateTableArgs {
-    /// DynamoDB table to create
-    #[arg(
-        long,
-        env = "SENTINEL_SESSION_TABLE",
-        hide_env_values = true,
-        value_name = "TABLE"
-    )]
-    pub table: Option<String>,
 }
 
 /// `sessions list` arguments.
@@ -97,34 +81,14 @@ pub struct RevokeArgs {
     pub reason: String,
 }
 
-/// Runs a `sentinel sessions` subcommand: `create-table` directly against DynamoDB, the
-/// others through the TVM's admin API (docs/api.md#admin-api), signed like `credentials`.
+/// Runs a `sentinel sessions` subcommand through the TVM's admin API
+/// (docs/api.md#admin-api), signed like `credentials`.
 pub async fn run(
     args: &SessionsArgs,
     options: &TvmOptions,
     env: &Environment,
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
-    if let SessionsCommand::CreateTable(create) = &args.command {
-        let table = create
-            .table
-            .as_deref()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Failure::invalid("no session table given").with_hint(
-                    "pass --table or set SENTINEL_SESSION_TABLE to the DynamoDB table name",
-                )
-            })?;
-        let config = aws::sdk_config(options.region.as_deref()).await;
-        let client = aws_sdk_dynamodb::Client::new(&config);
-        sessions::create_table(&client, table)
-            .await
-            .map_err(|e| Failure::error(e.to_string()).with_hint(
-                "check the table name and this shell's AWS credentials and region (AWS_PROFILE, AWS_REGION)",
-            ))?;
-        println!("table {table} is active (indexes by-user and by-profile, TTL on ttl)");
-        return Ok(());
-    }
     // Inputs are checked before any credentials are loaded.
     let id = match &args.command {
         SessionsCommand::Show(show) => Some(parse_id(&show.id)?),
@@ -213,7 +177,6 @@ pub async fn run(
             }
             report_roles(&answer.aws_deny)
         }
-        SessionsCommand::CreateTable(_) => Ok(()),
     }
 }
 

@@ -37,9 +37,11 @@ pub mod fakes;
 pub mod grant;
 pub mod lambda;
 pub mod policies;
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod service;
 pub mod settings;
+#[cfg(feature = "serve")]
 pub mod sigv4;
 
 pub use service::{ApiRequest, ApiResponse, IamCaller, Service};

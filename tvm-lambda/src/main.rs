@@ -2,61 +2,19 @@
 //! then runs the service as a Lambda (when `AWS_LAMBDA_RUNTIME_API` is set) or as
 //! `sentinel-tvm serve`.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
 use sentinel_aws::{IamRoles, SsmPolicyStore};
-use sentinel_types::AccountId;
 use sessions::DynamoSessionStore;
 use tvm_lambda::aws::StsIssuer;
-use tvm_lambda::serve::Front;
-use tvm_lambda::sigv4::Verifier;
-use tvm_lambda::{Service, Settings, lambda, serve};
+use tvm_lambda::{Service, Settings, lambda};
 
 type Tvm = Service<SsmPolicyStore, StsIssuer, DynamoSessionStore, IamRoles>;
 
-/// Sentinel's token vending machine. Without a subcommand it runs as an AWS Lambda
-/// function (it must find `AWS_LAMBDA_RUNTIME_API`); configuration comes from the
-/// `SENTINEL_*` environment variables and the standard AWS SDK environment.
-#[derive(Debug, Parser)]
-#[command(name = "sentinel-tvm", version)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Serve the TVM API over plain HTTP, verifying SigV4 like API Gateway's AWS_IAM auth.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8787")]
-        listen: SocketAddr,
-        /// JSON array of {"access_key_id", "secret_access_key", "arn", "account_id"}.
-        #[arg(long)]
-        auth_keys: PathBuf,
-        /// Region requests must be signed for (service `execute-api`).
-        #[arg(long, env = "AWS_REGION")]
-        region: String,
-        /// The account this TVM stands for: its users are bare names, every other
-        /// account's are `<account>:<user>`. Default: the account of this process's own
-        /// AWS credentials (sts:GetCallerIdentity at start).
-        #[arg(long, value_name = "ACCOUNT")]
-        account_id: Option<AccountId>,
-        /// Refuse (403) a request signed for any `Host` but this one, e.g.
-        /// `tvm.example.com` or `127.0.0.1:8787` (the port as the client sends it).
-        #[arg(long, value_name = "HOST")]
-        host: Option<String>,
-    },
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sentinel-tvm: error: {e:#}");
@@ -65,78 +23,204 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+/// The Lambda build (`--no-default-features`, scripts/package.sh): no subcommands, no
+/// argument parser, no local server or SigV4 verifier linked in.
+#[cfg(not(feature = "serve"))]
+fn run() -> Result<()> {
+    if std::env::args_os().len() > 1 {
+        bail!(
+            "this build of sentinel-tvm only runs as a Lambda function (built without the `serve` feature)"
+        );
+    }
+    run_lambda()
+}
+
+/// Runs as a Lambda function: it must find `AWS_LAMBDA_RUNTIME_API`.
+fn run_lambda() -> Result<()> {
     // A bad setting stops start-up, naming the variable (docs/identity.md–§6).
     let settings = Settings::from_env()?;
-    match cli.command {
-        None => {
-            if let Err(why) = lambda::check_runtime_env() {
-                bail!(
-                    "{why}\nhint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally"
-                );
-            }
-            // One invocation at a time per Lambda container: a single-threaded runtime
-            // starts fastest.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            runtime.block_on(async {
-                let config = sentinel_aws::config::load(settings.aws_timeouts).await;
-                let service = build(settings, &config);
-                lambda::run(Arc::new(service))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
-            })
+    if let Err(why) = lambda::check_runtime_env() {
+        bail!("{why}\nhint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally");
+    }
+    // One invocation at a time per Lambda container: a single-threaded runtime starts
+    // fastest.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let config = sentinel_aws::config::load(settings.aws_timeouts).await;
+        let service = build(settings, &config);
+        lambda::run(Arc::new(service))
+            .await
+            .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    })
+}
+
+/// `serve` and `create-table`: the local stack (feature `serve`, on by default).
+#[cfg(feature = "serve")]
+mod local {
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use anyhow::{Context, Result, bail};
+    use clap::{Parser, Subcommand};
+    use sentinel_types::AccountId;
+    use tvm_lambda::Settings;
+    use tvm_lambda::serve::{self, Front};
+    use tvm_lambda::sigv4::Verifier;
+
+    /// Sentinel's token vending machine. Without a subcommand it runs as an AWS Lambda
+    /// function (it must find `AWS_LAMBDA_RUNTIME_API`); configuration comes from the
+    /// `SENTINEL_*` environment variables and the standard AWS SDK environment.
+    #[derive(Debug, Parser)]
+    #[command(name = "sentinel-tvm", version)]
+    pub struct Cli {
+        #[command(subcommand)]
+        pub command: Option<Command>,
+    }
+
+    #[derive(Debug, Subcommand)]
+    pub enum Command {
+        /// Serve the TVM API over plain HTTP, verifying SigV4 like API Gateway's AWS_IAM auth.
+        Serve {
+            /// Address to listen on.
+            #[arg(long, default_value = "127.0.0.1:8787")]
+            listen: SocketAddr,
+            /// JSON array of {"access_key_id", "secret_access_key", "arn", "account_id"}.
+            #[arg(long)]
+            auth_keys: PathBuf,
+            /// Region requests must be signed for (service `execute-api`).
+            #[arg(long, env = "AWS_REGION")]
+            region: String,
+            /// The account this TVM stands for: its users are bare names, every other
+            /// account's are `<account>:<user>`. Default: the account of this process's own
+            /// AWS credentials (sts:GetCallerIdentity at start).
+            #[arg(long, value_name = "ACCOUNT")]
+            account_id: Option<AccountId>,
+            /// Refuse (403) a request signed for any `Host` but this one, e.g.
+            /// `tvm.example.com` or `127.0.0.1:8787` (the port as the client sends it).
+            #[arg(long, value_name = "HOST")]
+            host: Option<String>,
+        },
+        /// Create the session table with its indexes and TTL (idempotent; for local
+        /// stacks and tests: deploy/template.yaml creates it in AWS).
+        CreateTable {
+            /// DynamoDB table to create.
+            #[arg(long, env = "SENTINEL_SESSION_TABLE", value_name = "TABLE")]
+            table: String,
+        },
+    }
+
+    /// `sentinel-tvm serve`.
+    pub fn serve(
+        listen: SocketAddr,
+        auth_keys: PathBuf,
+        region: String,
+        account_id: Option<AccountId>,
+        host: Option<String>,
+    ) -> Result<()> {
+        let settings = Settings::from_env()?;
+        let keys = std::fs::read_to_string(&auth_keys)
+            .with_context(|| format!("cannot read the auth keys file `{}`", auth_keys.display()))?;
+        let verifier = Verifier::from_json(&keys, region)
+            .map_err(|e| anyhow::anyhow!("{e} (in `{}`)", auth_keys.display()))?;
+        if host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+            bail!("`--host` is empty; name the host clients sign for, or leave it out");
         }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on `{listen}`"))?;
+            let local = listener.local_addr().context("listener has no address")?;
+            let config = sentinel_aws::config::load(settings.aws_timeouts).await;
+            let account = match account_id {
+                Some(account) => account,
+                None => super::own_account(&config).await?,
+            };
+            let service = Arc::new(super::build(settings, &config));
+            // Tests and scripts wait for this line before sending requests.
+            eprintln!("sentinel-tvm: listening on http://{local}");
+            let front = Front {
+                verifier,
+                tvm_account: account,
+                host,
+            };
+            serve::run(listener, service, Arc::new(front), shutdown_signal())
+                .await
+                .context("server failed")
+        })
+    }
+
+    /// `sentinel-tvm create-table`.
+    pub fn create_table(table: &str) -> Result<()> {
+        if table.trim().is_empty() {
+            bail!("the session table name is empty (--table or SENTINEL_SESSION_TABLE)");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(async {
+            let config = sentinel_aws::config::load(Default::default()).await;
+            sessions::create_table(&aws_sdk_dynamodb::Client::new(&config), table)
+                .await
+                .context(
+                    "check the table name and this shell's AWS credentials and region (AWS_PROFILE, AWS_REGION)",
+                )
+        })?;
+        println!(
+            "table {table} is active (indexes by-user, by-profile and revoked-by-role, TTL on ttl)"
+        );
+        Ok(())
+    }
+
+    /// Resolves on Ctrl-C or SIGTERM.
+    async fn shutdown_signal() {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            if let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+        }
+        let _ = ctrl_c.await;
+    }
+}
+
+/// The local build: `serve`, `create-table`, or (no subcommand) the Lambda function.
+#[cfg(feature = "serve")]
+fn run() -> Result<()> {
+    use clap::Parser;
+    use local::{Cli, Command};
+    match Cli::parse().command {
+        None => run_lambda(),
         Some(Command::Serve {
             listen,
             auth_keys,
             region,
             account_id,
             host,
-        }) => {
-            let keys = std::fs::read_to_string(&auth_keys).with_context(|| {
-                format!("cannot read the auth keys file `{}`", auth_keys.display())
-            })?;
-            let verifier = Verifier::from_json(&keys, region)
-                .map_err(|e| anyhow::anyhow!("{e} (in `{}`)", auth_keys.display()))?;
-            if host.as_deref().is_some_and(|h| h.trim().is_empty()) {
-                bail!("`--host` is empty; name the host clients sign for, or leave it out");
-            }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            runtime.block_on(async {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .with_context(|| format!("cannot listen on `{listen}`"))?;
-                let local = listener.local_addr().context("listener has no address")?;
-                let config = sentinel_aws::config::load(settings.aws_timeouts).await;
-                let account = match account_id {
-                    Some(account) => account,
-                    None => own_account(&config).await?,
-                };
-                let service = Arc::new(build(settings, &config));
-                // Tests and scripts wait for this line before sending requests.
-                eprintln!("sentinel-tvm: listening on http://{local}");
-                let front = Front {
-                    verifier,
-                    tvm_account: account,
-                    host,
-                };
-                serve::run(listener, service, Arc::new(front), shutdown_signal())
-                    .await
-                    .context("server failed")
-            })
-        }
+        }) => local::serve(listen, auth_keys, region, account_id, host),
+        Some(Command::CreateTable { table }) => local::create_table(&table),
     }
 }
 
 /// The account of this process's own credentials: `serve`'s home account when
 /// `--account-id` is not given.
-async fn own_account(config: &aws_config::SdkConfig) -> Result<AccountId> {
+#[cfg(feature = "serve")]
+async fn own_account(config: &aws_config::SdkConfig) -> Result<sentinel_types::AccountId> {
     let identity = aws_sdk_sts::Client::new(config)
         .get_caller_identity()
         .send()
@@ -146,7 +230,7 @@ async fn own_account(config: &aws_config::SdkConfig) -> Result<AccountId> {
             "cannot learn this TVM's own account (sts:GetCallerIdentity); pass --account-id",
         )?;
     let account = identity.account().unwrap_or_default();
-    AccountId::parse(account)
+    sentinel_types::AccountId::parse(account)
         .context("sts:GetCallerIdentity answered no account; pass --account-id")
 }
 
@@ -162,22 +246,4 @@ fn build(settings: Settings, config: &aws_config::SdkConfig) -> Tvm {
         .as_ref()
         .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone()));
     Service::new(settings, policies, issuer, store, IamRoles::new(config))
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        if let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = ctrl_c.await;
 }

@@ -21,7 +21,6 @@ mod time;
 
 use std::fmt;
 
-use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
@@ -29,6 +28,7 @@ use crate::condition::{Checks, Predicate};
 use crate::error::{Invalid, PolicyError};
 use crate::lint;
 use crate::set::{PolicySet, Profile, Rule};
+use crate::window::Zone;
 
 pub use self::admin::parse_admin;
 use self::diagnostics::translate;
@@ -142,7 +142,7 @@ impl PolicyDocument {
 fn compile_rules(raws: Vec<RawRule>, yaml: &str) -> (Vec<Rule>, Vec<Predicate>, Option<Position>) {
     let names: Vec<&str> = raws.iter().map(|r| r.name.as_str()).collect();
     let (rules_at, positions) = rule_positions(yaml, &names);
-    let mut zones: Vec<Tz> = Vec::new();
+    let mut zones: Vec<Zone> = Vec::new();
     let mut predicates = Vec::new();
     let rules = raws
         .into_iter()
@@ -155,7 +155,7 @@ fn compile_rules(raws: Vec<RawRule>, yaml: &str) -> (Vec<Rule>, Vec<Predicate>, 
                         .iter()
                         .position(|z| *z == window.zone)
                         .unwrap_or_else(|| {
-                            zones.push(window.zone);
+                            zones.push(window.zone.clone());
                             zones.len() - 1
                         });
             }

@@ -1,6 +1,5 @@
 //! `time`: days, hours and a time zone.
 
-use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::Deserializer;
 
@@ -38,7 +37,7 @@ impl<'de> Deserialize<'de> for TimeSection {
                             .fold(Days::empty(), |all, d| all.union(d.0.0))
                     }),
                     hours: f.hours.0.map(|h| h.0),
-                    zone: f.timezone.0.map_or(Tz::UTC, |z| z.0.0),
+                    zone: f.timezone.0.map_or_else(window::Zone::utc, |z| z.0.0),
                     zone_slot: 0,
                 }))
             },
@@ -76,7 +75,7 @@ impl FromText for DayName {
     }
 }
 
-struct Zone(Tz);
+struct Zone(window::Zone);
 
 impl FromText for Zone {
     const EXPECTING: &'static str = "an IANA time zone name";

@@ -1,5 +1,5 @@
 //! The SDK configuration the commands that call AWS themselves use (`policy`,
-//! `bootstrap`, `sessions create-table`); session administration goes through the TVM.
+//! `bootstrap`); session administration goes through the TVM.
 
 use aws_config::{Region, SdkConfig};
 

@@ -1,5 +1,5 @@
 //! The admins' CLI against moto: `bootstrap`, `policy pull|push|diff` on SSM,
-//! `sessions create-table` on DynamoDB, and `sessions list|show|revoke|reconcile` through
+//! `sentinel-tvm create-table` on DynamoDB, and `sessions list|show|revoke|reconcile` through
 //! `sentinel-tvm serve`'s admin API (the TVM writes the rows and the IAM deny policy).
 
 #![cfg(test)]
@@ -27,6 +27,20 @@ fn sentinel(moto: &Moto, args: &[&str]) -> Output {
         .env_remove("SENTINEL_SESSION_TABLE")
         .envs(moto.env())
         .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `sentinel-tvm create-table --table TABLE` (the local stack's table; the CLI links no
+/// DynamoDB client).
+fn tvm_create_table(moto: &Moto) -> Output {
+    let mut cmd = Command::new(cargo_bin("sentinel-tvm"));
+    for name in AWS_ENV_TO_REMOVE {
+        cmd.env_remove(name);
+    }
+    cmd.env_remove("SENTINEL_SESSION_TABLE")
+        .envs(moto.env())
+        .args(["create-table", "--table", TABLE])
         .output()
         .unwrap()
 }
@@ -250,7 +264,7 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     let config = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     for _ in 0..2 {
-        let created = sentinel(&moto, &["sessions", "create-table", "--table", TABLE]);
+        let created = tvm_create_table(&moto);
         assert!(created.status.success(), "{}", stderr(&created));
     }
     let described = dynamodb
