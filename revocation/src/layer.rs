@@ -426,14 +426,13 @@ mod tests {
         assert!(ids(&iam, OWN).is_empty());
     }
 
-    #[tokio::test]
-    async fn an_unavailable_iam_leaves_the_row_pending_and_reconcile_applies_it() {
+    /// Revokes one session while IAM fails with `failure`, checks the outcome and the
+    /// row with `check`, then reconciles with IAM back and checks the deny is applied.
+    async fn fails_then_reconciles(failure: IamError, check: impl Fn(&RoleOutcome, &AwsDeny)) {
         let store = InMemorySessionStore::new();
         let iam = InMemoryIam::new(&own());
         let revoked = revoke(&store, record(1, OWN)).await;
-        iam.fail_with(Some(IamError::unavailable(
-            "iam PutRolePolicy failed: throttled",
-        )));
+        iam.fail_with(Some(failure));
         let outcomes = deny_on_roles(
             &iam,
             Some(&own()),
@@ -443,11 +442,11 @@ mod tests {
         )
         .await
         .unwrap();
-        let outcome = outcomes.get(&revoked.role_arn).unwrap();
-        assert_eq!(outcome.state, AwsDeny::Pending);
-        assert!(outcome.reason.as_deref().unwrap().contains("throttled"));
         let row = store.get(&revoked.session_id).await.unwrap().unwrap();
-        assert_eq!(row.aws_deny(), Some(&AwsDeny::Pending));
+        check(
+            outcomes.get(&revoked.role_arn).unwrap(),
+            row.aws_deny().unwrap(),
+        );
 
         iam.fail_with(None);
         reconcile(&iam, Some(&own()), &store, Utc::now())
@@ -459,37 +458,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refused_write_is_failed_with_its_reason_and_reconcile_repairs_it() {
-        let store = InMemorySessionStore::new();
-        let iam = InMemoryIam::new(&own());
-        let revoked = revoke(&store, record(1, OWN)).await;
-        iam.fail_with(Some(IamError::refused(
-            "iam PutRolePolicy failed: AccessDenied",
-        )));
-        let outcomes = deny_on_roles(
-            &iam,
-            Some(&own()),
-            &store,
-            std::slice::from_ref(&revoked),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        assert!(matches!(
-            outcomes.get(&revoked.role_arn).unwrap().state,
-            AwsDeny::Failed { .. }
-        ));
-        let row = store.get(&revoked.session_id).await.unwrap().unwrap();
-        assert!(
-            matches!(row.aws_deny(), Some(AwsDeny::Failed { reason }) if reason.contains("AccessDenied"))
-        );
+    async fn an_unavailable_iam_leaves_the_row_pending_and_reconcile_applies_it() {
+        let failure = IamError::unavailable("iam PutRolePolicy failed: throttled");
+        fails_then_reconciles(failure, |outcome, row| {
+            assert_eq!(outcome.state, AwsDeny::Pending);
+            assert!(outcome.reason.as_deref().unwrap().contains("throttled"));
+            assert_eq!(row, &AwsDeny::Pending);
+        })
+        .await;
+    }
 
-        iam.fail_with(None);
-        reconcile(&iam, Some(&own()), &store, Utc::now())
-            .await
-            .unwrap();
-        assert_eq!(ids(&iam, OWN), vec![revoked.session_id.to_string()]);
-        let row = store.get(&revoked.session_id).await.unwrap().unwrap();
-        assert!(matches!(row.aws_deny(), Some(AwsDeny::Applied { .. })));
+    #[tokio::test]
+    async fn a_refused_write_is_failed_with_its_reason_and_reconcile_repairs_it() {
+        let failure = IamError::refused("iam PutRolePolicy failed: AccessDenied");
+        fails_then_reconciles(failure, |outcome, row| {
+            assert!(matches!(outcome.state, AwsDeny::Failed { .. }));
+            assert!(
+                matches!(row, AwsDeny::Failed { reason } if reason.contains("AccessDenied")),
+                "{row:?}"
+            );
+        })
+        .await;
     }
 }

@@ -6,40 +6,10 @@
 use serde_json::Value;
 use system_tests::Moto;
 
-use crate::tvm::{ALICE, SECURITY, TABLE, Tvm, error_code, seed, send, vend};
+use crate::revocation::{role_deny, stored};
+use crate::tvm::{ALICE, SECURITY, Tvm, error_code, seed, send, vend};
 
 const ROLE: &str = "SentinelProtected-dev";
-
-async fn row_status(moto: &Moto, id: &str) -> String {
-    let config = moto.sdk_config().await;
-    let item = aws_sdk_dynamodb::Client::new(&config)
-        .get_item()
-        .table_name(TABLE)
-        .key(
-            "session_id",
-            aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()),
-        )
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    item.get("status").unwrap().as_s().unwrap().clone()
-}
-
-/// The role's deny document, if any.
-async fn role_deny(moto: &Moto) -> Option<String> {
-    let config = moto.sdk_config().await;
-    aws_sdk_iam::Client::new(&config)
-        .get_role_policy()
-        .role_name(ROLE)
-        .policy_name("sentinel-revoked-sessions")
-        .send()
-        .await
-        .ok()
-        .map(|out| out.policy_document)
-}
 
 #[tokio::test]
 async fn an_admin_allowed_by_the_admin_policy_revokes_and_an_engineer_is_refused() {
@@ -57,8 +27,11 @@ async fn an_admin_allowed_by_the_admin_policy_revokes_and_an_engineer_is_refused
     assert_eq!(status, 403, "{body}");
     assert_eq!(error_code(&body), "ADMIN_DENY");
     assert!(body.contains("engineers-may-not"), "{body}");
-    assert_eq!(row_status(&moto, &id).await, "active");
-    assert_eq!(role_deny(&moto).await, None);
+    assert_eq!(
+        stored(&moto, &id, "status").await.as_deref(),
+        Some("active")
+    );
+    assert_eq!(role_deny(&moto, ROLE).await, None);
 
     // The security team may.
     let (status, body) = send(
@@ -74,8 +47,11 @@ async fn an_admin_allowed_by_the_admin_policy_revokes_and_an_engineer_is_refused
     assert_eq!(answer["revoked"][0]["aws_deny"], "applied", "{body}");
     let role_arn = "arn:aws:iam::123456789012:role/SentinelProtected-dev";
     assert_eq!(answer["aws_deny"][role_arn]["state"], "applied", "{body}");
-    assert_eq!(row_status(&moto, &id).await, "revoked");
-    let deny = role_deny(&moto).await.expect("the role's deny");
+    assert_eq!(
+        stored(&moto, &id, "status").await.as_deref(),
+        Some("revoked")
+    );
+    let deny = role_deny(&moto, ROLE).await.expect("the role's deny");
     assert!(deny.contains(&id), "{deny}");
 
     // The admin sees it; the list is newest first and paginated.

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use ::sessions::{DynamoSessionStore, SessionId, SessionRecord, SessionStore, Status};
-use chrono::{TimeDelta, Utc};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, cargo_bin, workspace_root};
 
-use crate::revocation::deny_ids;
+use crate::revocation::{deny_ids, record_on};
 use crate::tvm::{ALICE, Key, SECURITY, Tvm, seed};
 
 const ROOT: &str = "/sentinel/policies";
@@ -235,13 +234,8 @@ async fn push_validates_first_and_diff_shows_the_change() {
 }
 
 fn record(n: u32, user: &str) -> SessionRecord {
-    let mut record = sessions::contract::record(n, user, "prod");
-    record.role_arn = format!("arn:aws:iam::123456789012:role/{ROLE}")
-        .parse()
-        .unwrap();
-    record.issued_at = Utc::now() - TimeDelta::minutes(5);
-    record.expires_at = record.issued_at + TimeDelta::hours(1);
-    record.ttl = SessionRecord::ttl_for(record.expires_at, 90);
+    let mut record = record_on(ROLE, n, user);
+    record.profile = "prod".parse().unwrap();
     record
 }
 

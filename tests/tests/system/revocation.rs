@@ -61,8 +61,8 @@ pub fn deny_ids(document: &str) -> Vec<String> {
         .collect()
 }
 
-/// The deny document on `role` in moto's default account, if any.
-async fn role_deny(moto: &Moto, role: &str) -> Option<String> {
+/// The deny document on `role` in moto's default account (URL-decoded), if any.
+pub async fn role_deny(moto: &Moto, role: &str) -> Option<String> {
     let config = moto.sdk_config().await;
     aws_sdk_iam::Client::new(&config)
         .get_role_policy()
@@ -74,8 +74,8 @@ async fn role_deny(moto: &Moto, role: &str) -> Option<String> {
         .map(|out| url_decode(&out.policy_document))
 }
 
-/// The row's `aws_deny` attribute as stored.
-async fn stored_aws_deny(moto: &Moto, id: &str) -> Option<String> {
+/// A string attribute of the session row `id` as stored (`status`, `aws_deny`).
+pub async fn stored(moto: &Moto, id: &str, attribute: &str) -> Option<String> {
     let config = moto.sdk_config().await;
     let item = aws_sdk_dynamodb::Client::new(&config)
         .get_item()
@@ -87,7 +87,7 @@ async fn stored_aws_deny(moto: &Moto, id: &str) -> Option<String> {
         .unwrap()
         .item
         .unwrap();
-    item.get("aws_deny").map(|v| v.as_s().unwrap().clone())
+    item.get(attribute).map(|v| v.as_s().unwrap().clone())
 }
 
 async fn post(tvm: &Tvm, path: &str, body: &str) -> Value {
@@ -131,7 +131,7 @@ async fn a_revoke_while_iam_is_unreachable_is_pending_until_reconcile_applies_it
     let reason = answer["aws_deny"][ROLE_ARN]["reason"].as_str().unwrap();
     assert!(reason.contains("iam GetRolePolicy"), "{reason}");
     assert_eq!(
-        stored_aws_deny(&moto, &id).await.as_deref(),
+        stored(&moto, &id, "aws_deny").await.as_deref(),
         Some("pending")
     );
     assert_eq!(role_deny(&moto, ROLE).await, None);
@@ -144,7 +144,7 @@ async fn a_revoke_while_iam_is_unreachable_is_pending_until_reconcile_applies_it
         vec![id.clone()]
     );
     assert_eq!(
-        stored_aws_deny(&moto, &id).await.as_deref(),
+        stored(&moto, &id, "aws_deny").await.as_deref(),
         Some("applied")
     );
 }
