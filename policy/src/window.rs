@@ -318,7 +318,7 @@ impl TimeWindow {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, TimeZone, Utc};
+    use chrono::{DateTime, Offset, TimeZone, Utc};
 
     use super::*;
 
@@ -489,5 +489,22 @@ mod tests {
         assert!(zone("UTC").is_ok());
         assert!(zone("Mars/Olympus").is_err());
         assert!(zone("europe/berlin").is_err(), "names are exact");
+    }
+
+    #[test]
+    fn every_name_chrono_tz_knows_is_a_zone_with_the_same_offsets() {
+        // Links (`US/Eastern`, `GMT`, `Etc/GMT+5`) included: the names a policy could use
+        // before the engine moved from chrono-tz to jiff still work, and mean the same.
+        let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        for oracle in chrono_tz::TZ_VARIANTS {
+            let name = oracle.name();
+            let mine = zone(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expected = at.with_timezone(&oracle).offset().fix().local_minus_utc();
+            assert_eq!(
+                mine.offset_at(at.timestamp()),
+                i64::from(expected),
+                "{name}"
+            );
+        }
     }
 }
