@@ -6,7 +6,10 @@
 use aws_sdk_iam::Client;
 use revocation::{IamError, RolePolicies, RoleWriters};
 
-use crate::error::{Failure, FailureKind, classify};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+use crate::error::{FailureKind, classify};
 
 /// The inline policies of one account's roles.
 #[derive(Debug, Clone)]
@@ -29,26 +32,53 @@ impl IamRolePolicies {
         match self.client.get_role().role_name(role).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
-                let failure = classify(&e);
-                if failure.kind == FailureKind::AccessDenied {
+                if classify(&e).kind == FailureKind::AccessDenied {
                     Ok(())
                 } else {
-                    Err(failed(&format!("GetRole `{role}`"), &failure))
+                    Err(failed(&format!("GetRole `{role}`"), &e))
                 }
             }
         }
     }
 }
 
-fn failed(operation: &str, failure: &Failure) -> IamError {
-    kind_of(failure)(format!("iam {operation} failed: {}", failure.detail))
+fn failed<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> IamError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    kind_of(err)(format!("iam {operation} failed: {}", classify(err).detail))
 }
 
-/// Refused calls need a fix (a permission, a deployment); others may succeed on retry.
-fn kind_of(failure: &Failure) -> fn(String) -> IamError {
-    match failure.kind {
-        FailureKind::AccessDenied => IamError::refused,
-        FailureKind::Unavailable => IamError::unavailable,
+/// A call that may succeed when retried (`pending`): it got no answer (unreachable,
+/// timed out, unreadable), or IAM throttled it or failed on its side (5xx). Every other
+/// answer needs a fix first (`failed`): access denied, no such role, a policy over the
+/// size limit, a malformed document.
+fn kind_of<E>(err: &SdkError<E, HttpResponse>) -> fn(String) -> IamError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let retryable = match err {
+        SdkError::ServiceError(context) => {
+            classify(err).kind == FailureKind::Unavailable
+                && (context.raw().status().as_u16() >= 500
+                    || matches!(
+                        err.code(),
+                        Some(
+                            "Throttling"
+                                | "ThrottlingException"
+                                | "RequestLimitExceeded"
+                                | "ServiceFailure"
+                                | "ServiceUnavailable"
+                        )
+                    ))
+        }
+        SdkError::ConstructionFailure(_) => false,
+        _ => true,
+    };
+    if retryable {
+        IamError::unavailable
+    } else {
+        IamError::refused
     }
 }
 
@@ -71,10 +101,7 @@ impl RolePolicies for IamRolePolicies {
                 self.role_exists(role).await?;
                 Ok(None)
             }
-            Err(e) => Err(failed(
-                &format!("GetRolePolicy `{role}`/`{name}`"),
-                &classify(&e),
-            )),
+            Err(e) => Err(failed(&format!("GetRolePolicy `{role}`/`{name}`"), &e)),
         }
     }
 
@@ -96,7 +123,7 @@ impl RolePolicies for IamRolePolicies {
                 // a deny that no longer fits fails its put visibly (`aws_deny: failed`).
                 Err(e) if classify(&e).kind == FailureKind::AccessDenied => return Ok(names),
                 Err(e) => {
-                    return Err(failed(&format!("ListRolePolicies `{role}`"), &classify(&e)));
+                    return Err(failed(&format!("ListRolePolicies `{role}`"), &e));
                 }
             };
             names.extend(page.policy_names);
@@ -116,7 +143,7 @@ impl RolePolicies for IamRolePolicies {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| failed(&format!("PutRolePolicy `{role}`/`{name}`"), &classify(&e)))
+            .map_err(|e| failed(&format!("PutRolePolicy `{role}`/`{name}`"), &e))
     }
 
     async fn delete(&self, role: &str, name: &str) -> Result<(), IamError> {
@@ -127,12 +154,7 @@ impl RolePolicies for IamRolePolicies {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                failed(
-                    &format!("DeleteRolePolicy `{role}`/`{name}`"),
-                    &classify(&e),
-                )
-            })
+            .map_err(|e| failed(&format!("DeleteRolePolicy `{role}`/`{name}`"), &e))
     }
 }
 
@@ -168,10 +190,9 @@ impl RoleWriters for IamRoles {
             .send()
             .await
             .map_err(|e| {
-                let failure = classify(&e);
-                kind_of(&failure)(format!(
+                kind_of(&e)(format!(
                     "sts AssumeRole `{revoker}` failed: {}",
-                    failure.detail
+                    classify(&e).detail
                 ))
             })?;
         let credentials = out.credentials().ok_or_else(|| {

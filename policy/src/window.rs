@@ -201,7 +201,8 @@ pub(crate) fn zone(name: &str) -> Result<Zone, Invalid> {
     jiff::tz::db()
         .get(name)
         .ok()
-        .filter(|tz| tz.iana_name() == Some(name))
+        // `Factory` is in the database but is no place: refused, as chrono-tz did.
+        .filter(|tz| tz.iana_name() == Some(name) && name != "Factory")
         .map(|tz| Zone {
             tz,
             name: name.into(),
@@ -489,6 +490,7 @@ mod tests {
         assert!(zone("UTC").is_ok());
         assert!(zone("Mars/Olympus").is_err());
         assert!(zone("europe/berlin").is_err(), "names are exact");
+        assert!(zone("Factory").is_err());
     }
 
     #[test]

@@ -195,10 +195,14 @@ async fn deny_on_role<S: SessionStore + LeaseStore, W: RoleWriters>(
         .await
         .map_err(|e| through(e.to_string()))?;
     // A revoker that can be assumed but may not write (or a role missing there) is still
-    // a problem of what is deployed in that account.
+    // a problem of what is deployed in that account; a busy lease, a failing table or a
+    // read-back mismatch are what they are.
     deny_with(&policies, store, arn, records, owner, now)
         .await
-        .map_err(|e| through(e.to_string()))
+        .map_err(|e| match e {
+            RevocationError::Iam(e) => through(e.to_string()),
+            other => other,
+        })
 }
 
 /// One role's deny under its lease, with `policies` of the role's account.

@@ -32,6 +32,17 @@ pub enum SessionsCommand {
     Revoke(RevokeArgs),
     /// Rebuild the deny on every protected role from the session table
     Reconcile,
+    /// Create the session table (local stacks): runs `sentinel-tvm create-table`
+    #[command(hide = true)]
+    CreateTable(CreateTableArgs),
+}
+
+/// `sessions create-table` arguments (SPEC §8's name for `sentinel-tvm create-table`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreateTableArgs {
+    /// DynamoDB table to create
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
 }
 
 /// `sessions list` arguments.
@@ -89,6 +100,9 @@ pub async fn run(
     env: &Environment,
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
+    if let SessionsCommand::CreateTable(create) = &args.command {
+        return create_table(create.table.as_deref());
+    }
     // Inputs are checked before any credentials are loaded.
     let id = match &args.command {
         SessionsCommand::Show(show) => Some(parse_id(&show.id)?),
@@ -170,6 +184,7 @@ pub async fn run(
             }
             report_roles(&answer.aws_deny)
         }
+        SessionsCommand::CreateTable(_) => Ok(()),
         SessionsCommand::Reconcile => {
             let answer = client.reconcile().await.map_err(failed)?;
             if answer.aws_deny.is_empty() {
@@ -177,6 +192,33 @@ pub async fn run(
             }
             report_roles(&answer.aws_deny)
         }
+    }
+}
+
+/// `sentinel sessions create-table`: the CLI links no DynamoDB client, so it runs
+/// `sentinel-tvm create-table` (installed next to `sentinel`, or on `PATH`) with this
+/// shell's environment and answers with its exit status.
+fn create_table(table: Option<&str>) -> Result<(), Failure> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("sentinel-tvm")))
+        .filter(|path| path.is_file());
+    let program = beside.unwrap_or_else(|| "sentinel-tvm".into());
+    let mut command = std::process::Command::new(&program);
+    command.arg("create-table");
+    if let Some(table) = table {
+        command.args(["--table", table]);
+    }
+    let status = command.status().map_err(|e| {
+        Failure::error(format!("cannot run `{}`: {e}", program.display()))
+            .with_hint("the session table is created by `sentinel-tvm create-table`; install sentinel-tvm next to sentinel or on PATH")
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::error(format!(
+            "`sentinel-tvm create-table` failed ({status})"
+        )))
     }
 }
 

@@ -421,7 +421,7 @@ pub struct Reconciled {
 pub struct RoleDeny {
     /// `applied`, `pending` or `failed`.
     pub state: String,
-    /// Why it failed.
+    /// Why the deny is not in force (`pending` or `failed`).
     pub reason: Option<String>,
     /// The `aws:TokenIssueTime` cut-off is in force.
     #[serde(default)]

@@ -40,7 +40,12 @@ fn run_lambda() -> Result<()> {
     // A bad setting stops start-up, naming the variable (docs/identity.md–§6).
     let settings = Settings::from_env()?;
     if let Err(why) = lambda::check_runtime_env() {
-        bail!("{why}\nhint: run `sentinel-tvm serve --auth-keys FILE` to serve the API locally");
+        let hint = if cfg!(feature = "serve") {
+            "run `sentinel-tvm serve --auth-keys FILE` to serve the API locally"
+        } else {
+            "this build runs only as a Lambda function; a build with the default feature `serve` serves the API locally"
+        };
+        bail!("{why}\nhint: {hint}");
     }
     // One invocation at a time per Lambda container: a single-threaded runtime starts
     // fastest.

@@ -257,10 +257,17 @@ async fn sessions_are_listed_shown_and_revoked_with_an_idempotent_iam_deny() {
     let tvm = Tvm::start(&moto, &[]);
     let config = moto.sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    for _ in 0..2 {
-        let created = tvm_create_table(&moto);
-        assert!(created.status.success(), "{}", stderr(&created));
-    }
+    // SPEC §8's `sentinel sessions create-table` runs `sentinel-tvm create-table` (the
+    // CLI links no DynamoDB client); both are idempotent.
+    let created = tvm_create_table(&moto);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let created = sentinel(&moto, &["sessions", "create-table", "--table", TABLE]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(
+        stdout(&created).contains("table sentinel-sessions is active"),
+        "{}",
+        stdout(&created)
+    );
     let described = dynamodb
         .describe_table()
         .table_name(TABLE)

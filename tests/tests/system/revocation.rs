@@ -240,7 +240,64 @@ async fn the_credentials_of_a_revoked_session_are_refused_by_iam() {
     )
     .await;
     assert_eq!(answer["aws_deny"][ROLE_ARN]["state"], "applied", "{answer}");
+    // The deny names exactly this session (read with the signed principal: moto in auth
+    // mode refuses unsigned reads).
+    let iam = aws_sdk_iam::Client::new(&aws.config);
+    let deny = iam
+        .get_role_policy()
+        .role_name(ROLE)
+        .policy_name("sentinel-revoked-sessions")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deny_ids(&deny.policy_document), vec![id.to_owned()]);
     let refused = work.list_tables().send().await.unwrap_err();
     let text = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&refused));
     assert!(text.contains("AccessDenied"), "{text}");
+
+    // Control: it is the deny that refuses, not a changed allow or broken credentials.
+    iam.delete_role_policy()
+        .role_name(ROLE)
+        .policy_name("sentinel-revoked-sessions")
+        .send()
+        .await
+        .unwrap();
+    work.list_tables()
+        .send()
+        .await
+        .expect("without the deny the same credentials work again");
+}
+
+/// A session whose protected role no longer exists: IAM answers NoSuchEntity, which no
+/// retry repairs, so the row says `failed` with the reason (before, every answer but
+/// access denied counted as an outage and left the row `pending`).
+#[tokio::test]
+async fn a_missing_role_is_failed_not_pending() {
+    let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
+    let config = moto.sdk_config().await;
+    let store = DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE);
+    let record = record_on("SentinelProtected-gone", 1, "alice");
+    store.put_new(&record).await.unwrap();
+    let id = record.session_id.to_string();
+
+    let answer = post(
+        &tvm,
+        &format!("/sessions/{id}/revoke"),
+        r#"{"reason":"role deleted"}"#,
+    )
+    .await;
+    let role = record.role_arn.to_string();
+    assert_eq!(answer["aws_deny"][&role]["state"], "failed", "{answer}");
+    let reason = answer["aws_deny"][&role]["reason"].as_str().unwrap();
+    assert!(reason.contains("NoSuchEntity"), "{reason}");
+    assert_eq!(
+        stored(&moto, &id, "aws_deny").await.as_deref(),
+        Some("failed")
+    );
+    assert_eq!(
+        stored(&moto, &id, "status").await.as_deref(),
+        Some("revoked")
+    );
 }
