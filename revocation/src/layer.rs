@@ -370,21 +370,30 @@ mod tests {
         ExistingDeny::parse(&text).ids.into_iter().collect()
     }
 
+    /// Layer 2 for one revoked session, written from the own account `OWN`.
+    async fn deny_one(
+        iam: &InMemoryIam,
+        store: &InMemorySessionStore,
+        revoked: &SessionRecord,
+    ) -> BTreeMap<RoleArn, RoleOutcome> {
+        deny_on_roles(
+            iam,
+            Some(&own()),
+            store,
+            std::slice::from_ref(revoked),
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn a_revoke_is_applied_and_recorded_on_the_row() {
         let store = InMemorySessionStore::new();
         let iam = InMemoryIam::new(&own());
         let earlier = revoke(&store, record(1, OWN)).await;
         let now = revoke(&store, record(2, OWN)).await;
-        let outcomes = deny_on_roles(
-            &iam,
-            Some(&own()),
-            &store,
-            std::slice::from_ref(&now),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        let outcomes = deny_one(&iam, &store, &now).await;
         let outcome = outcomes.get(&now.role_arn).unwrap();
         assert!(matches!(outcome.state, AwsDeny::Applied { .. }));
         // Rebuilt from the table: the earlier revoked session is in the deny too.
@@ -401,15 +410,7 @@ mod tests {
         let store = InMemorySessionStore::new();
         let iam = InMemoryIam::new(&own());
         let revoked = revoke(&store, record(1, OTHER)).await;
-        let outcomes = deny_on_roles(
-            &iam,
-            Some(&own()),
-            &store,
-            std::slice::from_ref(&revoked),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        let outcomes = deny_one(&iam, &store, &revoked).await;
         // SPEC §6: the row says layer 2 is pending; the answer names what to deploy.
         let outcome = outcomes.get(&revoked.role_arn).unwrap();
         assert_eq!(outcome.state, AwsDeny::Pending, "{outcomes:?}");
@@ -437,15 +438,7 @@ mod tests {
         let iam = InMemoryIam::new(&own());
         let revoked = revoke(&store, record(1, OWN)).await;
         iam.fail_with(Some(failure));
-        let outcomes = deny_on_roles(
-            &iam,
-            Some(&own()),
-            &store,
-            std::slice::from_ref(&revoked),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        let outcomes = deny_one(&iam, &store, &revoked).await;
         let row = store.get(&revoked.session_id).await.unwrap().unwrap();
         check(
             outcomes.get(&revoked.role_arn).unwrap(),

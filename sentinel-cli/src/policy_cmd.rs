@@ -264,6 +264,16 @@ fn denied(rule: Option<&str>, reason: Option<&str>) -> Failure {
     Failure::new(ExitKind::Denied, message)
 }
 
+/// ` (line N)` of the rule `name` among `rules` (name, line), or nothing.
+fn rule_line<'a>(rules: impl IntoIterator<Item = (&'a str, Option<usize>)>, name: &str) -> String {
+    rules
+        .into_iter()
+        .find(|(rule, _)| *rule == name)
+        .and_then(|(_, line)| line)
+        .map(|line| format!(" (line {line})"))
+        .unwrap_or_default()
+}
+
 /// What `policy test` prints on stdout.
 fn report(
     set: &PolicySet,
@@ -271,14 +281,7 @@ fn report(
     at: DateTime<Utc>,
     explanation: &Explanation<'_>,
 ) -> String {
-    let line_of = |name: &str| {
-        set.rules()
-            .iter()
-            .find(|r| r.name() == name)
-            .and_then(|r| r.line())
-            .map(|line| format!(" (line {line})"))
-            .unwrap_or_default()
-    };
+    let line_of = |name: &str| rule_line(set.rules().iter().map(|r| (r.name(), r.line())), name);
     let mut out = String::new();
     let _ = match explanation.decision {
         Decision::Allow { rule, .. } => {
@@ -348,14 +351,7 @@ fn admin_report(
     at: DateTime<Utc>,
     explanation: &policy::AdminExplanation<'_>,
 ) -> String {
-    let line_of = |name: &str| {
-        set.rules()
-            .iter()
-            .find(|r| r.name() == name)
-            .and_then(|r| r.line())
-            .map(|line| format!(" (line {line})"))
-            .unwrap_or_default()
-    };
+    let line_of = |name: &str| rule_line(set.rules().iter().map(|r| (r.name(), r.line())), name);
     let mut out = String::new();
     let (verdict, rule, reason) = match explanation.decision {
         AdminDecision::Allow { rule, reason } => ("allow", Some(rule), reason),

@@ -10,35 +10,34 @@ use std::process::{Command, Output};
 use ::sessions::{DynamoSessionStore, SessionId, SessionRecord, SessionStore, Status};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, cargo_bin, workspace_root};
 
-use crate::revocation::{deny_ids, record_on};
+use crate::revocation::{deny_ids, deny_of, record_on};
 use crate::tvm::{ALICE, Key, SECURITY, Tvm, seed};
 
 const ROOT: &str = "/sentinel/policies";
 const TABLE: &str = "sentinel-sessions";
 const ROLE: &str = "SentinelProtected-prod";
 
-fn sentinel(moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = Command::new(cargo_bin("sentinel"));
+/// `program` (a workspace binary) with moto's environment and none of the shell's AWS or
+/// Sentinel settings.
+fn command(moto: &Moto, program: &str) -> Command {
+    let mut cmd = Command::new(cargo_bin(program));
     for name in AWS_ENV_TO_REMOVE {
         cmd.env_remove(name);
     }
     cmd.env_remove("SENTINEL_POLICY_ROOT")
         .env_remove("SENTINEL_SESSION_TABLE")
-        .envs(moto.env())
-        .args(args)
-        .output()
-        .unwrap()
+        .envs(moto.env());
+    cmd
+}
+
+fn sentinel(moto: &Moto, args: &[&str]) -> Output {
+    command(moto, "sentinel").args(args).output().unwrap()
 }
 
 /// `sentinel-tvm create-table --table TABLE` (the local stack's table; the CLI links no
 /// DynamoDB client).
 fn tvm_create_table(moto: &Moto) -> Output {
-    let mut cmd = Command::new(cargo_bin("sentinel-tvm"));
-    for name in AWS_ENV_TO_REMOVE {
-        cmd.env_remove(name);
-    }
-    cmd.env_remove("SENTINEL_SESSION_TABLE")
-        .envs(moto.env())
+    command(moto, "sentinel-tvm")
         .args(["create-table", "--table", TABLE])
         .output()
         .unwrap()
@@ -46,13 +45,7 @@ fn tvm_create_table(moto: &Moto) -> Output {
 
 /// `sentinel ARGS` signed as `key`, against the TVM's admin API.
 fn admin(moto: &Moto, tvm: &Tvm, key: &Key, args: &[&str]) -> Output {
-    let mut cmd = Command::new(cargo_bin("sentinel"));
-    for name in AWS_ENV_TO_REMOVE {
-        cmd.env_remove(name);
-    }
-    cmd.env_remove("SENTINEL_POLICY_ROOT")
-        .env_remove("SENTINEL_SESSION_TABLE")
-        .envs(moto.env())
+    command(moto, "sentinel")
         .env("AWS_ACCESS_KEY_ID", key.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key)
         .args(args)
@@ -240,14 +233,7 @@ fn record(n: u32, user: &str) -> SessionRecord {
 }
 
 async fn role_policy(iam: &aws_sdk_iam::Client) -> String {
-    let out = iam
-        .get_role_policy()
-        .role_name(ROLE)
-        .policy_name("sentinel-revoked-sessions")
-        .send()
-        .await
-        .unwrap();
-    out.policy_document
+    deny_of(iam, ROLE).await.expect("the role's deny")
 }
 
 #[tokio::test]
@@ -491,11 +477,7 @@ async fn concurrent_revokes_on_one_role_all_reach_its_deny() {
     let runs: Vec<_> = ids
         .iter()
         .map(|id| {
-            let mut cmd = std::process::Command::new(system_tests::cargo_bin("sentinel"));
-            for name in system_tests::AWS_ENV_TO_REMOVE {
-                cmd.env_remove(name);
-            }
-            cmd.envs(moto.env())
+            command(&moto, "sentinel")
                 .env("AWS_ACCESS_KEY_ID", SECURITY.access_key_id)
                 .env("AWS_SECRET_ACCESS_KEY", SECURITY.secret_access_key)
                 .args(["sessions", "revoke", id, "--reason", "race"])
@@ -602,14 +584,9 @@ async fn a_role_in_another_account_is_denied_there_through_its_revoker() {
         deny_ids(&role_policy(&other).await),
         [there.session_id.to_string()]
     );
-    let home_policy = home
-        .get_role_policy()
-        .role_name(ROLE)
-        .policy_name("sentinel-revoked-sessions")
-        .send()
-        .await;
-    assert!(
-        home_policy.is_err(),
+    assert_eq!(
+        deny_of(&home, ROLE).await,
+        None,
         "nothing is written on the same-named role at home"
     );
     let row = store.get(&there.session_id).await.unwrap().unwrap();

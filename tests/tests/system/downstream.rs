@@ -7,7 +7,6 @@
 
 #![cfg(test)]
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use serde_json::{Value, json};
 use system_tests::runtime_api::{Outcome, RuntimeApi};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, Venv, cargo_bin, workspace_root};
 
+use crate::run::json_output;
 use crate::tvm::{ALICE, SECURITY, TABLE, Tvm, seed};
 
 /// The downstream API's audience: its authorizer's `SENTINEL_AUDIENCE`.
@@ -26,8 +26,7 @@ fn proof_as_alice(moto: &Moto, tvm: &Tvm, audience: &str) -> (String, String) {
     for name in AWS_ENV_TO_REMOVE {
         cmd.env_remove(name);
     }
-    let out = cmd
-        .envs(moto.env())
+    cmd.envs(moto.env())
         .env("AWS_ACCESS_KEY_ID", ALICE.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", ALICE.secret_access_key)
         .args([
@@ -39,15 +38,8 @@ fn proof_as_alice(moto: &Moto, tvm: &Tvm, audience: &str) -> (String, String) {
             "--audience",
             audience,
         ])
-        .args(["--region", "us-east-1", "--tvm-url", &tvm.url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let headers: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .args(["--region", "us-east-1", "--tvm-url", &tvm.url]);
+    let headers = json_output(&mut cmd, None);
     (
         headers["X-Sentinel-Session-ID"]
             .as_str()
@@ -155,31 +147,15 @@ impl Gateway {
 /// Invokes `handler.handler(event, None)` from examples/downstream with the venv's Python.
 fn run_handler(python: &std::path::Path, event: &Value) -> Value {
     let folder = workspace_root().join("examples").join("downstream");
-    let mut child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .args([
             "-c",
             "import json, sys; sys.path.insert(0, sys.argv[1]); import handler; \
              print(json.dumps(handler.handler(json.load(sys.stdin), None)))",
         ])
-        .arg(&folder)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(event.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "handler.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+        .arg(&folder);
+    json_output(&mut command, Some(event))
 }
 
 /// `sentinel ARGS` as the security team, against the TVM's admin API.

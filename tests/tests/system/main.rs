@@ -7,6 +7,7 @@ mod exec_refresh;
 mod lambda_binaries;
 mod proof;
 mod revocation;
+mod run;
 mod serve_bounds;
 mod sessions;
 mod tvm;

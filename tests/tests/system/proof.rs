@@ -12,8 +12,7 @@
 // helpers unwrap and panic.
 #![cfg(test)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
@@ -25,6 +24,7 @@ use sessions::{DynamoSessionStore, SessionId, SessionStore, create_table};
 use system_tests::{AWS_ENV_TO_REMOVE, Moto, Venv, cargo_bin, workspace_root};
 
 use crate::enforcing::{self, Enforcing};
+use crate::run::json_output;
 
 const REGION: &str = "us-east-1";
 const AUDIENCE: &str = "orders-api";
@@ -102,32 +102,14 @@ fn authorized(moto: &Moto, tvm: &(String, String), session_id: &str, proof: &str
     for name in AWS_ENV_TO_REMOVE {
         command.env_remove(name);
     }
-    let mut child = command
+    command
         .arg("invoke")
         .envs(moto.env())
         .env("AWS_ACCESS_KEY_ID", &tvm.0)
         .env("AWS_SECRET_ACCESS_KEY", &tvm.1)
         .env("SENTINEL_SESSION_TABLE", TABLE)
-        .env("SENTINEL_AUDIENCE", AUDIENCE)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(event.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
-    response["isAuthorized"] == true
+        .env("SENTINEL_AUDIENCE", AUDIENCE);
+    json_output(&mut command, Some(&event))["isAuthorized"] == true
 }
 
 /// The proof examples/downstream/client.py (botocore's SigV4) makes for `session`.
@@ -136,22 +118,15 @@ fn client_py_proof(moto: &Moto, session: &Session) -> String {
     for name in AWS_ENV_TO_REMOVE {
         command.env_remove(name);
     }
-    let out = command
+    command
         .arg(workspace_root().join("examples/downstream/client.py"))
         .args(["--print-headers", "--audience", AUDIENCE])
         .envs(moto.env())
         .env("AWS_ACCESS_KEY_ID", &session.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &session.secret_access_key)
         .env("AWS_SESSION_TOKEN", &session.session_token)
-        .env("SENTINEL_SESSION_ID", session.id.as_str())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let headers: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .env("SENTINEL_SESSION_ID", session.id.as_str());
+    let headers = json_output(&mut command, None);
     assert_eq!(headers["X-Sentinel-Session-ID"], session.id.as_str());
     headers["X-Sentinel-Proof"].as_str().unwrap().to_owned()
 }

@@ -63,9 +63,13 @@ pub fn deny_ids(document: &str) -> Vec<String> {
 
 /// The deny document on `role` in moto's default account (URL-decoded), if any.
 pub async fn role_deny(moto: &Moto, role: &str) -> Option<String> {
-    let config = moto.sdk_config().await;
-    aws_sdk_iam::Client::new(&config)
-        .get_role_policy()
+    deny_of(&aws_sdk_iam::Client::new(&moto.sdk_config().await), role).await
+}
+
+/// The deny document on `role` as `iam` (any account, any credentials) reads it
+/// (URL-decoded), if any.
+pub async fn deny_of(iam: &aws_sdk_iam::Client, role: &str) -> Option<String> {
+    iam.get_role_policy()
         .role_name(role)
         .policy_name("sentinel-revoked-sessions")
         .send()
@@ -243,14 +247,8 @@ async fn the_credentials_of_a_revoked_session_are_refused_by_iam() {
     // The deny names exactly this session (read with the signed principal: moto in auth
     // mode refuses unsigned reads).
     let iam = aws_sdk_iam::Client::new(&aws.config);
-    let deny = iam
-        .get_role_policy()
-        .role_name(ROLE)
-        .policy_name("sentinel-revoked-sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deny_ids(&deny.policy_document), vec![id.to_owned()]);
+    let deny = deny_of(&iam, ROLE).await.expect("the role's deny");
+    assert_eq!(deny_ids(&deny), vec![id.to_owned()]);
     let refused = work.list_tables().send().await.unwrap_err();
     let text = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&refused));
     assert!(text.contains("AccessDenied"), "{text}");
