@@ -41,8 +41,6 @@ pub mod policies;
 pub mod serve;
 pub mod service;
 pub mod settings;
-#[cfg(feature = "serve")]
-pub mod sigv4;
 
 pub use service::{ApiRequest, ApiResponse, IamCaller, Service};
 pub use settings::Settings;

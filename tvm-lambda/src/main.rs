@@ -71,10 +71,11 @@ mod local {
 
     use anyhow::{Context, Result, bail};
     use clap::{Parser, Subcommand};
+    use sentinel_front::server::shutdown_signal;
+    use sentinel_front::sigv4::{self, Verifier};
     use sentinel_types::AccountId;
     use tvm_lambda::Settings;
     use tvm_lambda::serve::{self, Front};
-    use tvm_lambda::sigv4::Verifier;
 
     /// Sentinel's token vending machine. Without a subcommand it runs as an AWS Lambda
     /// function (it must find `AWS_LAMBDA_RUNTIME_API`); configuration comes from the
@@ -129,7 +130,7 @@ mod local {
         let settings = Settings::from_env()?;
         let keys = std::fs::read_to_string(&auth_keys)
             .with_context(|| format!("cannot read the auth keys file `{}`", auth_keys.display()))?;
-        let verifier = Verifier::from_json(&keys, region)
+        let verifier = Verifier::from_json(&keys, region, sigv4::EXECUTE_API)
             .map_err(|e| anyhow::anyhow!("{e} (in `{}`)", auth_keys.display()))?;
         if host.as_deref().is_some_and(|h| h.trim().is_empty()) {
             bail!("`--host` is empty; name the host clients sign for, or leave it out");
@@ -183,24 +184,6 @@ mod local {
             "table {table} is active (indexes by-user, by-profile and revoked-by-role, TTL on ttl)"
         );
         Ok(())
-    }
-
-    /// Resolves on Ctrl-C or SIGTERM.
-    async fn shutdown_signal() {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            if let Ok(mut term) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
-        }
-        let _ = ctrl_c.await;
     }
 }
 

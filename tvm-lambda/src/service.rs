@@ -27,14 +27,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 const MAX_USER_AGENT: usize = 256;
 
 /// The identity AWS verified (`requestContext.authorizer.iam`, or `serve`'s SigV4 check).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IamCaller {
-    pub user_arn: Option<String>,
-    pub account_id: Option<String>,
-    pub principal_org_id: Option<String>,
-    pub user_id: Option<String>,
-    pub access_key: Option<String>,
-}
+pub use sentinel_front::IamCaller;
 
 /// A request as either front door sees it.
 #[derive(Debug, Clone, Default)]

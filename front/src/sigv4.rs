@@ -1,6 +1,8 @@
-//! SigV4 verification for `sentinel-tvm serve`, the way API Gateway checks AWS_IAM
-//! auth (docs/api.md): service `execute-api`, the configured region, `X-Amz-Date` within
-//! five minutes, `X-Amz-Security-Token` honoured, body hash covered.
+//! The workspace's one SigV4 verification, for the local front doors: `sentinel-tvm serve`
+//! checks requests the way API Gateway's AWS_IAM auth does (service `execute-api`,
+//! docs/api.md), `sentinel-proxy serve` the way a Function URL's does (service `lambda`,
+//! docs/proxy.md). The configured region and service, `X-Amz-Date` within five minutes,
+//! `X-Amz-Security-Token` honoured, body hash covered.
 //!
 //! The request is rebuilt from exactly the headers the client signed and signed
 //! again with `aws-sigv4` using the stored secret; the two signatures are compared
@@ -17,11 +19,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::service::IamCaller;
+use crate::IamCaller;
 use sentinel_types::AccountId;
 
 /// API Gateway's service name in SigV4 scopes.
-pub const SERVICE: &str = "execute-api";
+pub const EXECUTE_API: &str = "execute-api";
+/// Lambda's (what Function URL clients sign for).
+pub const LAMBDA: &str = "lambda";
 /// Allowed clock skew between signer and verifier.
 pub const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -71,6 +75,7 @@ fn reject(reason: impl Into<String>) -> AuthError {
 pub struct Verifier {
     keys: HashMap<String, AuthKey>,
     region: String,
+    service: &'static str,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -78,6 +83,7 @@ impl std::fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("keys", &self.keys.len())
             .field("region", &self.region)
+            .field("service", &self.service)
             .finish()
     }
 }
@@ -93,8 +99,13 @@ struct Authorization<'a> {
 }
 
 impl Verifier {
-    /// A verifier for `region` over `keys`; duplicate or malformed keys are refused.
-    pub fn new(keys: Vec<AuthKey>, region: impl Into<String>) -> Result<Self, String> {
+    /// A verifier for signatures scoped to `region` and `service` ([`EXECUTE_API`],
+    /// [`LAMBDA`]) over `keys`; duplicate or malformed keys are refused.
+    pub fn new(
+        keys: Vec<AuthKey>,
+        region: impl Into<String>,
+        service: &'static str,
+    ) -> Result<Self, String> {
         let region = region.into();
         if region.is_empty() {
             return Err("a region is required (--region or AWS_REGION)".into());
@@ -121,14 +132,22 @@ impl Verifier {
         if map.is_empty() {
             return Err("the auth keys file lists no keys".into());
         }
-        Ok(Self { keys: map, region })
+        Ok(Self {
+            keys: map,
+            region,
+            service,
+        })
     }
 
     /// Parses the JSON array of docs/api.md.
-    pub fn from_json(json: &str, region: impl Into<String>) -> Result<Self, String> {
+    pub fn from_json(
+        json: &str,
+        region: impl Into<String>,
+        service: &'static str,
+    ) -> Result<Self, String> {
         let keys: Vec<AuthKey> =
             serde_json::from_str(json).map_err(|e| format!("auth keys file is not valid: {e}"))?;
-        Self::new(keys, region)
+        Self::new(keys, region, service)
     }
 
     /// The region signatures must be scoped to.
@@ -136,8 +155,8 @@ impl Verifier {
         &self.region
     }
 
-    /// Verifies one request; on success returns the identity API Gateway would put in
-    /// `requestContext.authorizer.iam`.
+    /// Verifies one request; on success returns the identity API Gateway or the Function
+    /// URL would put in `requestContext.authorizer.iam`.
     pub fn verify(
         &self,
         method: &str,
@@ -150,10 +169,10 @@ impl Verifier {
             .ok_or_else(|| reject("no authorization header"))?;
         let auth = parse_authorization(header)?;
 
-        if auth.service != SERVICE {
+        if auth.service != self.service {
             return Err(reject(format!(
-                "scope service `{}` is not `{SERVICE}`",
-                auth.service
+                "scope service `{}` is not `{}`",
+                auth.service, self.service
             )));
         }
         if auth.region != self.region {
@@ -244,7 +263,7 @@ impl Verifier {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name(SERVICE)
+            .name(self.service)
             .time(signed_at)
             .settings(settings)
             .build()
@@ -394,6 +413,7 @@ mod tests {
                      "arn": "arn:aws:iam::111122223333:user/alice", "account_id": "111122223333"}}]"#
             ),
             "eu-west-1",
+            EXECUTE_API,
         )
         .unwrap()
     }
@@ -407,7 +427,7 @@ mod tests {
             body,
             now(),
             "eu-west-1",
-            SERVICE,
+            EXECUTE_API,
             "AKIDEXAMPLE",
         )
     }
@@ -520,7 +540,15 @@ mod tests {
 
     #[test]
     fn date_outside_five_minutes_is_rejected() {
-        let headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
+        let headers = signed(
+            "GET",
+            "/",
+            b"",
+            now(),
+            "eu-west-1",
+            EXECUTE_API,
+            "AKIDEXAMPLE",
+        );
         let later = now() + Duration::from_secs(301);
         let err = verifier()
             .verify("GET", "/", &headers, b"", later)
@@ -541,7 +569,15 @@ mod tests {
 
     #[test]
     fn wrong_region_or_service_is_rejected() {
-        let headers = signed("GET", "/", b"", now(), "us-east-1", SERVICE, "AKIDEXAMPLE");
+        let headers = signed(
+            "GET",
+            "/",
+            b"",
+            now(),
+            "us-east-1",
+            EXECUTE_API,
+            "AKIDEXAMPLE",
+        );
         assert!(
             verifier()
                 .verify("GET", "/", &headers, b"", now())
@@ -561,7 +597,15 @@ mod tests {
 
     #[test]
     fn unknown_key_is_rejected() {
-        let headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDUNKNOWN");
+        let headers = signed(
+            "GET",
+            "/",
+            b"",
+            now(),
+            "eu-west-1",
+            EXECUTE_API,
+            "AKIDUNKNOWN",
+        );
         assert!(
             verifier()
                 .verify("GET", "/", &headers, b"", now())
@@ -581,7 +625,15 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=00",
             "AWS4-HMAC-SHA256 ,,,",
         ] {
-            let mut headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
+            let mut headers = signed(
+                "GET",
+                "/",
+                b"",
+                now(),
+                "eu-west-1",
+                EXECUTE_API,
+                "AKIDEXAMPLE",
+            );
             headers.insert("authorization", HeaderValue::from_static(garbage));
             assert!(
                 v.verify("GET", "/", &headers, b"", now()).is_err(),
@@ -593,19 +645,54 @@ mod tests {
     #[test]
     fn security_token_must_match_a_temporary_key() {
         let v = verifier();
-        let mut headers = signed("GET", "/", b"", now(), "eu-west-1", SERVICE, "AKIDEXAMPLE");
+        let mut headers = signed(
+            "GET",
+            "/",
+            b"",
+            now(),
+            "eu-west-1",
+            EXECUTE_API,
+            "AKIDEXAMPLE",
+        );
         headers.insert("x-amz-security-token", HeaderValue::from_static("token"));
         assert!(v.verify("GET", "/", &headers, b"", now()).is_err());
     }
 
     #[test]
+    fn a_lambda_verifier_wants_service_lambda_and_refuses_execute_api() {
+        let keys = r#"[{"access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                        "arn": "arn:aws:iam::111122223333:user/alice", "account_id": "111122223333"}]"#;
+        let lambda = Verifier::from_json(keys, "eu-west-1", LAMBDA).unwrap();
+        let for_lambda = signed("GET", "/", b"", now(), "eu-west-1", LAMBDA, "AKIDEXAMPLE");
+        assert!(lambda.verify("GET", "/", &for_lambda, b"", now()).is_ok());
+        let for_gateway = signed(
+            "GET",
+            "/",
+            b"",
+            now(),
+            "eu-west-1",
+            EXECUTE_API,
+            "AKIDEXAMPLE",
+        );
+        let err = lambda
+            .verify("GET", "/", &for_gateway, b"", now())
+            .unwrap_err();
+        assert!(err.to_string().contains("is not `lambda`"), "{err}");
+        assert!(
+            verifier()
+                .verify("GET", "/", &for_lambda, b"", now())
+                .is_err()
+        );
+    }
+
+    #[test]
     fn auth_keys_file_is_validated() {
-        assert!(Verifier::from_json("[]", "eu-west-1").is_err());
-        assert!(Verifier::from_json("{}", "eu-west-1").is_err());
+        assert!(Verifier::from_json("[]", "eu-west-1", EXECUTE_API).is_err());
+        assert!(Verifier::from_json("{}", "eu-west-1", EXECUTE_API).is_err());
         let dup = r#"[{"access_key_id":"A","secret_access_key":"s","arn":"arn:aws:iam::111122223333:user/a","account_id":"111122223333"},
                       {"access_key_id":"A","secret_access_key":"s","arn":"arn:aws:iam::111122223333:user/a","account_id":"111122223333"}]"#;
         assert!(
-            Verifier::from_json(dup, "eu-west-1")
+            Verifier::from_json(dup, "eu-west-1", EXECUTE_API)
                 .unwrap_err()
                 .contains("twice")
         );
