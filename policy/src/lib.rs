@@ -14,6 +14,10 @@
 //! not allocate. A document that does not validate yields a [`PolicyError`]
 //! with its line, column and rule.
 //!
+//! The signed egress proxy's policy is a document of the same form without a
+//! `profile` block whose rules may also name [`Route`]s: [`parse_proxy`]
+//! reads it and [`evaluate_proxy`] decides a [`ProxyRequest`].
+//!
 //! ```
 //! use chrono::{TimeZone, Utc};
 //! use policy::{Decision, Request};
@@ -61,6 +65,8 @@ mod glob;
 pub mod identity;
 mod lint;
 mod network;
+mod proxy;
+mod route;
 mod set;
 mod window;
 
@@ -69,8 +75,10 @@ pub use admin::{
     evaluate_admin, explain_admin,
 };
 pub use decision::{Decision, Request, evaluate};
-pub use document::{parse, parse_admin};
+pub use document::{parse, parse_admin, parse_proxy};
 pub use error::PolicyError;
 pub use explain::{Explanation, Skipped, explain};
 pub use lint::{Lint, LintKind};
+pub use proxy::{ProxyDecision, ProxyPolicySet, ProxyRequest, ProxyRule, evaluate_proxy};
+pub use route::Route;
 pub use set::{Effect, PolicySet, Profile, Rule};

@@ -63,7 +63,7 @@ impl fmt::Display for Lint {
     }
 }
 
-/// A rule as the order lints see it: a profile's [`Rule`] or an admin rule.
+/// A rule as the order lints see it: a profile's [`Rule`], an admin or a proxy rule.
 pub(crate) trait Ordered {
     fn rule(&self) -> &Rule;
     /// Whether `self` provably matches every request `other` matches.

@@ -16,6 +16,7 @@ mod diagnostics;
 mod fields;
 mod positions;
 mod profile;
+mod proxy;
 mod rules;
 mod time;
 
@@ -35,6 +36,7 @@ use self::diagnostics::translate;
 use self::fields::checked_map;
 use self::positions::{Position, rule_positions};
 use self::profile::ProfileSection;
+pub use self::proxy::parse_proxy;
 use self::rules::{RawRule, RuleList};
 
 /// Parses and validates a policy document (docs/policy.md).
@@ -137,7 +139,7 @@ impl PolicyDocument {
     }
 }
 
-/// The rules of either document, compiled: time zones numbered, distinct
+/// The rules of every kind of document, compiled: time zones numbered, distinct
 /// conditions shared, positions found. Also returns where `rules` is.
 fn compile_rules(raws: Vec<RawRule>, yaml: &str) -> (Vec<Rule>, Vec<Predicate>, Option<Position>) {
     let names: Vec<&str> = raws.iter().map(|r| r.name.as_str()).collect();
