@@ -6,9 +6,10 @@ usage: check_deploy_iam.py [--self-test] RENDERED_DIR
 RENDERED_DIR holds the output of scripts/transform_templates.py (SAM transform applied) for
 a commercial region, and RENDERED_DIR/aws-cn the same templates rendered for a China
 region (used to prove that no ARN has a hard-coded partition). Every check prints one line;
-any failure exits 1. --self-test first mutates a copy of the templates once per check, in
-the way the check exists to catch, and fails unless that check then fails: a check that
-cannot fail proves nothing. Offline; needs only the standard library.
+any failure exits 1. --self-test first mutates a copy of the templates once per check (once
+per way it can fail, for checks with several parts), in the way the check exists to catch,
+and fails unless that check then fails: a check that cannot fail proves nothing. Offline;
+needs only the standard library.
 """
 
 import copy
@@ -20,6 +21,7 @@ from pathlib import Path
 TVM = "deploy--template.json"
 ROLE = "deploy--protected-role.json"
 GUARD = "deploy--org-guardrails.json"
+PROXY = "deploy--proxy.json"
 SCP_MAX_CHARS = 5120  # AWS Organizations' limit for one SCP or RCP document
 
 # ------------------------------------------------------------------ helpers
@@ -300,6 +302,196 @@ def check_partition(t):
     return problems
 
 
+# --- deploy/proxy.yaml, the signed egress proxy
+
+
+def proxy_function(t):
+    """(logical ID, resource) of the proxy template's one Lambda function."""
+    functions = resources(t[PROXY], "AWS::Lambda::Function")
+    if len(functions) != 1:
+        raise SystemExit(f"check-deploy-iam: {PROXY} has {len(functions)} functions, expected one")
+    return next(iter(functions.items()))
+
+
+def proxy_permissions(t):
+    """The Lambda permissions of the proxy template on its function (all of them, in practice)."""
+    name, _ = proxy_function(t)
+    return {k: r for k, r in resources(t[PROXY], "AWS::Lambda::Permission").items()
+            if f'"{name}"' in json.dumps(r["Properties"].get("FunctionName"))}
+
+
+def proxy_role_statements(t):
+    _, function = proxy_function(t)
+    role_ref = function["Properties"].get("Role")
+    role_name = role_ref.get("Fn::GetAtt", [None])[0] if isinstance(role_ref, dict) else None
+    role = t[PROXY]["Resources"].get(role_name)
+    if role is None:
+        raise SystemExit(f"check-deploy-iam: the proxy function's role {role_ref!r} is not a role of {PROXY}")
+    return role, role_policy_statements(role)
+
+
+def check_proxy_url_auth(t):
+    name, _ = proxy_function(t)
+    urls = {k: r for k, r in resources(t[PROXY], "AWS::Lambda::Url").items()
+            if f'"{name}"' in json.dumps(r["Properties"].get("TargetFunctionArn"))}
+    if not urls:
+        return ["the proxy function has no Function URL"]
+    return [f"{k} has AuthType {r['Properties'].get('AuthType')!r}, not AWS_IAM"
+            for k, r in urls.items() if r["Properties"].get("AuthType") != "AWS_IAM"]
+
+
+def check_proxy_permissions(t):
+    problems = []
+    via_url, invoke = set(), set()
+    for name, res in proxy_permissions(t).items():
+        props = res["Properties"]
+        who = json.dumps([props.get("Principal"), props.get("PrincipalOrgID"), res.get("Condition")], sort_keys=True)
+        if props.get("Action") == "lambda:InvokeFunctionUrl" and props.get("FunctionUrlAuthType") == "AWS_IAM":
+            via_url.add(who)
+        elif props.get("Action") == "lambda:InvokeFunction" and props.get("InvokedViaFunctionUrl") is True:
+            invoke.add(who)
+        else:
+            problems.append(f"{name} grants {props.get('Action')!r} without being the Function URL pair "
+                            "(InvokeFunctionUrl for AWS_IAM, or InvokeFunction with InvokedViaFunctionUrl)")
+    if not via_url:
+        problems.append("no permission grants lambda:InvokeFunctionUrl on the proxy")
+    if via_url != invoke:
+        problems.append("the InvokeFunctionUrl and InvokeFunction (via URL) permissions name different principals")
+    return problems
+
+
+def check_proxy_principal(t):
+    problems = []
+    for name, res in proxy_permissions(t).items():
+        props = res["Properties"]
+        if '"*"' in json.dumps(props.get("Principal")) and not props.get("PrincipalOrgID"):
+            problems.append(f"{name} admits Principal * without PrincipalOrgID")
+    return problems
+
+
+def check_proxy_ssm(t):
+    problems = []
+    role, sts = proxy_role_statements(t)
+    if role["Properties"].get("ManagedPolicyArns"):
+        problems.append("the proxy's execution role has managed policies, whose grants this check cannot see")
+    param_arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
+    allowed = [{"Fn::Sub": param_arn % "PolicyParameter"}, {"Fn::Sub": param_arn % "UpstreamAuthParameter"}]
+    for st in sts:
+        if st.get("Effect") == "Allow" and "NotAction" in st:
+            problems.append(f"statement {st.get('Sid')!r} allows by NotAction")
+        granted = [a for a in actions(st) if a == "*" or a.lower().startswith("ssm:")]
+        if not granted:
+            continue
+        if set(granted) != {"ssm:GetParameters"}:
+            problems.append(f"the proxy may call {sorted(granted)}, not only ssm:GetParameters")
+        # Resource entries under Fn::If are the branches; AWS::NoValue is the absent one.
+        for entry in as_list(st.get("Resource")):
+            branches = entry["Fn::If"][1:] if isinstance(entry, dict) and "Fn::If" in entry else [entry]
+            for branch in branches:
+                if branch != {"Ref": "AWS::NoValue"} and branch not in allowed:
+                    problems.append(f"the proxy's ssm grant reaches {branch!r}, not only its two parameters")
+    return problems
+
+
+def check_proxy_kms_logs(t):
+    problems = []
+    _, sts = proxy_role_statements(t)
+    for st in sts:
+        kms = [a for a in actions(st) if a.lower().startswith("kms:")]
+        if kms:
+            cond = st.get("Condition", {}).get("StringEquals", {})
+            if kms != ["kms:Decrypt"]:
+                problems.append(f"the proxy may call {kms}, not only kms:Decrypt")
+            if cond.get("kms:ViaService") != {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"} or \
+                    "kms:EncryptionContext:PARAMETER_ARN" not in cond:
+                problems.append("the proxy's kms:Decrypt is not confined to SSM and its parameters")
+        logs = [a for a in actions(st) if a.lower().startswith("logs:")]
+        if logs and (set(logs) - {"logs:CreateLogStream", "logs:PutLogEvents"}
+                     or as_list(st.get("Resource")) != [{"Fn::Sub": "${ProxyLogGroup.Arn}"}]):
+            problems.append(f"the proxy may call {logs} on {st.get('Resource')!r}, not only write its own log group")
+    return problems
+
+
+def check_proxy_vpc(t):
+    _, function = proxy_function(t)
+    vpc = function["Properties"].get("VpcConfig") or {}
+    if not vpc.get("SubnetIds") or not vpc.get("SecurityGroupIds"):
+        return ["the proxy function is not in a VPC (VpcConfig with subnets and a security group)"]
+    return []
+
+
+def check_proxy_security_group(t):
+    problems = []
+    _, function = proxy_function(t)
+    groups = [g["Fn::GetAtt"][0] for g in as_list((function["Properties"].get("VpcConfig") or {})
+                                                  .get("SecurityGroupIds", []))
+              if isinstance(g, dict) and "Fn::GetAtt" in g]
+    if not groups:
+        return ["the proxy function's security group is not one of its template's"]
+    for name in groups:
+        props = t[PROXY]["Resources"][name]["Properties"]
+        if props.get("SecurityGroupIngress"):
+            problems.append(f"{name} has ingress rules")
+        for rule in as_list(props.get("SecurityGroupEgress", [])):
+            if (rule.get("IpProtocol"), rule.get("FromPort"), rule.get("ToPort")) != ("tcp", 443, 443):
+                problems.append(f"{name} lets out more than HTTPS: {rule!r}")
+        if not props.get("SecurityGroupEgress"):
+            problems.append(f"{name} has no egress rules, so EC2 allows all outbound traffic")
+    for kind in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+        for rule_name, rule in resources(t[PROXY], kind).items():
+            if any(f'"{g}"' in json.dumps(rule["Properties"]) for g in groups):
+                problems.append(f"{rule_name} adds a rule to the proxy's security group")
+    return problems
+
+
+def check_proxy_timeout(t):
+    problems = []
+    _, function = proxy_function(t)
+    param = t[PROXY]["Parameters"]["TimeoutMs"]
+    limit = function["Properties"].get("Timeout", 3) * 1000
+    if not param.get("MaxValue", 10**9) < limit:
+        problems.append(f"TimeoutMs may reach {param.get('MaxValue')} ms, not below the function's {limit} ms")
+    if function["Properties"]["Environment"]["Variables"].get("SENTINEL_PROXY_TIMEOUT_MS") != {"Ref": "TimeoutMs"}:
+        problems.append("SENTINEL_PROXY_TIMEOUT_MS is not the TimeoutMs parameter")
+    return problems
+
+
+def check_proxy_rules(t):
+    problems = []
+    rules = t[PROXY].get("Rules", {}).values()
+
+    def refused(when, needs):
+        return any(when in json.dumps(r.get("RuleCondition")) and needs in json.dumps(r.get("Assertions"))
+                   for r in rules)
+
+    for needs in ("VpcId", "SubnetIds"):
+        if not refused('"false"', needs):
+            problems.append(f"CreateVpc=false without {needs} is not refused (Rules)")
+    if not any("AllowedPrincipals" in json.dumps(r.get("Assertions")) and "AllowedOrgId" in json.dumps(r.get("Assertions"))
+               and "RuleCondition" not in r for r in rules):
+        problems.append("a stack that admits no principal and no organization is not refused (Rules)")
+    return problems
+
+
+def check_proxy_parameter_names(t):
+    problems = []
+    params = t[PROXY]["Parameters"]
+    for name in ("PolicyParameter", "UpstreamAuthParameter"):
+        pattern = java_like(params[name]["AllowedPattern"])
+        for bad in ["/aws", "/aws/x", "/AWS/x", "/Aws-policies", "/ssm", "/SSM/p", "/sSm", "/awsome",
+                    "/sentinel/", "sentinel", "/", "/a//b", "/a b"]:
+            if pattern.fullmatch(bad):
+                problems.append(f"{name} pattern accepts {bad!r}")
+        for good in ["/sentinel/proxy/policy", "/team/aws", "/x", "/a.b/c_d-e"]:
+            if not pattern.fullmatch(good):
+                problems.append(f"{name} pattern refuses {good!r}")
+    if java_like(params["PolicyParameter"]["AllowedPattern"]).fullmatch(""):
+        problems.append("PolicyParameter may be empty")
+    if not java_like(params["UpstreamAuthParameter"]["AllowedPattern"]).fullmatch(""):
+        problems.append("UpstreamAuthParameter cannot be left empty (no upstream credential)")
+    return problems
+
+
 # --- a small evaluator, enough for org-guardrails.yaml, to measure the policies' real size
 
 EXAMPLE = {
@@ -374,6 +566,22 @@ CHECKS = [
      check_stack_dimension),
     ("partition", "no ARN has a hard-coded aws partition (templates rendered for aws-cn)", check_partition),
     ("org-policy-size", f"every SCP/RCP stays under {SCP_MAX_CHARS} characters", check_org_policy_size),
+    ("proxy-url-auth", "the proxy's Function URL has AuthType AWS_IAM", check_proxy_url_auth),
+    ("proxy-permissions", "every proxy permission is InvokeFunctionUrl (AWS_IAM) or InvokeFunction via the URL, "
+     "in pairs", check_proxy_permissions),
+    ("proxy-principal", "no proxy permission admits Principal * without PrincipalOrgID", check_proxy_principal),
+    ("proxy-ssm", "the proxy's role may only ssm:GetParameters, on its policy and auth parameters only", check_proxy_ssm),
+    ("proxy-kms-logs", "the proxy's role decrypts only through SSM for its parameters and writes only its log group",
+     check_proxy_kms_logs),
+    ("proxy-vpc", "the proxy function runs in a VPC", check_proxy_vpc),
+    ("proxy-security-group", "the proxy's security group has no ingress and lets out HTTPS only",
+     check_proxy_security_group),
+    ("proxy-timeout", "TimeoutMs stays below the function's timeout and feeds SENTINEL_PROXY_TIMEOUT_MS",
+     check_proxy_timeout),
+    ("proxy-rules", "CreateVpc=false without a VPC and subnets, and no principal and no organization, are refused",
+     check_proxy_rules),
+    ("proxy-parameter-names", "PolicyParameter and UpstreamAuthParameter refuse /aws... and /ssm... in any case",
+     check_proxy_parameter_names),
 ]
 
 # ------------------------------------------------------------------ self-test mutations
@@ -395,6 +603,10 @@ def trust_statement(t, principal_param):
 
 def _set(d, key, value):
     d[key] = value
+
+
+def proxy_statement(t, sid):
+    return next(s for s in role_policy_statements(t[PROXY]["Resources"]["ProxyExecutionRole"]) if s.get("Sid") == sid)
 
 
 MUTATIONS = {
@@ -422,6 +634,46 @@ MUTATIONS = {
                                 "ManagedPolicyArns", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
     "org-policy-size": lambda t: stmt(t, GUARD, "SERVICE_CONTROL_POLICY", "SessionTableChangedOnlyByDeployers")
     ["NotAction"].extend(f"dynamodb:Padding{i:04d}" for i in range(400)),
+    # A list: every mutation must make the check fail (one per way the check can catch).
+    "proxy-url-auth": lambda t: _set(t[PROXY]["Resources"]["ProxyFunctionUrl"]["Properties"], "AuthType", "NONE"),
+    "proxy-permissions": [
+        lambda t: t[PROXY]["Resources"]["ProxyInvokePermission1"]["Properties"].pop("InvokedViaFunctionUrl"),
+        lambda t: t[PROXY]["Resources"]["ProxyOrgUrlPermission"]["Properties"].pop("FunctionUrlAuthType"),
+        lambda t: _set(t[PROXY]["Resources"]["ProxyUrlPermission2"]["Properties"], "Action", "lambda:GetFunction"),
+        lambda t: t[PROXY]["Resources"].pop("ProxyInvokePermission3"),
+    ],
+    "proxy-principal": lambda t: t[PROXY]["Resources"]["ProxyOrgInvokePermission"]["Properties"].pop("PrincipalOrgID"),
+    "proxy-ssm": [
+        lambda t: _set(proxy_statement(t, "ReadOwnParameters"), "Action",
+                       ["ssm:GetParameters", "ssm:GetParametersByPath"]),
+        lambda t: _set(proxy_statement(t, "ReadOwnParameters"), "Resource", "*"),
+        lambda t: _set(proxy_statement(t, "ReadOwnParameters"), "Resource", [
+            {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${PolicyParameter}*"}]),
+        lambda t: _set(t[PROXY]["Resources"]["ProxyExecutionRole"]["Properties"], "ManagedPolicyArns",
+                       [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMReadOnlyAccess"}]),
+    ],
+    "proxy-kms-logs": [
+        lambda t: proxy_statement(t, "DecryptOwnParametersThroughSsm").pop("Condition"),
+        lambda t: _set(proxy_statement(t, "WriteOwnLogs"), "Resource", "*"),
+    ],
+    "proxy-vpc": lambda t: t[PROXY]["Resources"]["ProxyFunction"]["Properties"].pop("VpcConfig"),
+    "proxy-security-group": [
+        lambda t: _set(t[PROXY]["Resources"]["ProxySecurityGroup"]["Properties"], "SecurityGroupIngress",
+                       [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"}]),
+        lambda t: _set(t[PROXY]["Resources"], "ProxyIngress", {
+            "Type": "AWS::EC2::SecurityGroupIngress",
+            "Properties": {"GroupId": {"Fn::GetAtt": ["ProxySecurityGroup", "GroupId"]}, "IpProtocol": "-1",
+                           "CidrIp": "0.0.0.0/0"}}),
+        lambda t: _set(t[PROXY]["Resources"]["ProxySecurityGroup"]["Properties"]["SecurityGroupEgress"][0],
+                       "ToPort", 65535),
+    ],
+    "proxy-timeout": lambda t: _set(t[PROXY]["Parameters"]["TimeoutMs"], "MaxValue", 60000),
+    "proxy-rules": [
+        lambda t: t[PROXY]["Rules"].pop("ExistingVpcNeedsNetwork"),
+        lambda t: t[PROXY]["Rules"].pop("SomeoneMayCall"),
+    ],
+    "proxy-parameter-names": lambda t: _set(t[PROXY]["Parameters"]["PolicyParameter"], "AllowedPattern",
+                                            "^/[A-Za-z0-9_./-]+$"),
 }
 
 # ------------------------------------------------------------------ main
@@ -432,7 +684,7 @@ def load(directory):
     templates = {p.name: json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))}
     cn = directory / "aws-cn"
     templates["aws-cn"] = {p.name: json.loads(p.read_text()) for p in sorted(cn.glob("*.json"))}
-    for required in (TVM, ROLE, GUARD):
+    for required in (TVM, ROLE, GUARD, PROXY):
         if required not in templates:
             raise SystemExit(f"check-deploy-iam: {directory / required} is missing (run transform_templates.py)")
     return templates
@@ -441,16 +693,24 @@ def load(directory):
 def self_test(templates):
     failed = False
     for check_id, _, check in CHECKS:
-        mutated = copy.deepcopy(templates)
-        MUTATIONS[check_id](mutated)
-        if mutated == templates:
-            print(f"self-test FAIL {check_id}: the mutation changed nothing", file=sys.stderr)
-            failed = True
-        elif not check(mutated):
-            print(f"self-test FAIL {check_id}: still passes on a template mutated to break it", file=sys.stderr)
-            failed = True
-        else:
-            print(f"self-test ok   {check_id}: fails on the mutated copy")
+        mutations = MUTATIONS[check_id]
+        mutations = mutations if isinstance(mutations, list) else [mutations]
+        check_failed = False
+        for number, mutate in enumerate(mutations, 1):
+            which = f" (mutation {number} of {len(mutations)})" if len(mutations) > 1 else ""
+            mutated = copy.deepcopy(templates)
+            mutate(mutated)
+            if mutated == templates:
+                print(f"self-test FAIL {check_id}{which}: the mutation changed nothing", file=sys.stderr)
+                check_failed = True
+            elif not check(mutated):
+                print(f"self-test FAIL {check_id}{which}: still passes on a template mutated to break it",
+                      file=sys.stderr)
+                check_failed = True
+        if not check_failed:
+            copies = "copy" if len(mutations) == 1 else f"{len(mutations)} copies"
+            print(f"self-test ok   {check_id}: fails on the mutated {copies}")
+        failed = failed or check_failed
     return not failed
 
 
