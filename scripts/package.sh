@@ -2,7 +2,9 @@
 # Builds the Lambda deployment zips for the provided.al2023 runtime on x86_64:
 #   target/lambda/sentinel-tvm/bootstrap.zip
 #   target/lambda/sentinel-authorizer/bootstrap.zip
-# each holding one executable `bootstrap`, where deploy/template.yaml's CodeUris point.
+#   target/lambda/sentinel-proxy/bootstrap.zip
+# each holding one executable `bootstrap`, where deploy/template.yaml's and deploy/proxy.yaml's
+# CodeUris point.
 # cargo-lambda (installed into .venv by scripts/setup.sh) cross-links with zig against
 # glibc 2.34, the runtime's version; the workspace's release profile applies unchanged
 # and the build shares the workspace target directory. The zips are then checked with
@@ -18,7 +20,7 @@ venv="${SENTINEL_VENV:-$root/.venv}"
 export PATH="$venv/bin:$PATH"
 
 glibc="2.34"
-bins=(sentinel-tvm sentinel-authorizer)
+bins=(sentinel-tvm sentinel-authorizer sentinel-proxy)
 target_dir="$(cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 
 # A failed build must not leave an older zip behind that looks current.
@@ -34,8 +36,8 @@ done
 echo "==> cargo lambda build --release (x86_64, glibc $glibc): ${bins[*]}"
 # --disable-optimizations: keep the workspace's [profile.release] (thin LTO, one codegen
 # unit, stripped, size-optimised, panic=abort) instead of cargo-lambda's own overrides.
-# --no-default-features: the TVM without `serve` (its local server and SigV4 verifier;
-# API Gateway or the Function URL verifies the signature in AWS).
+# --no-default-features: the TVM and the proxy without `serve` (their local server and
+# SigV4 verifier; API Gateway or the Function URL verifies the signature in AWS).
 "$venv/bin/cargo-lambda" lambda build \
     --release \
     --disable-optimizations \

@@ -18,9 +18,13 @@ mod error;
 mod iam;
 #[cfg(feature = "ssm")]
 mod ssm;
+#[cfg(feature = "sts")]
+mod sts;
 
 pub use error::{Failure, FailureKind, classify};
 #[cfg(feature = "iam")]
 pub use iam::{IamRolePolicies, IamRoles};
 #[cfg(feature = "ssm")]
-pub use ssm::{PolicyStoreError, SsmPolicyStore};
+pub use ssm::{PolicyStoreError, SsmPolicyStore, get_parameter};
+#[cfg(feature = "sts")]
+pub use sts::own_account;

@@ -82,6 +82,31 @@ impl PolicyStoreError {
     }
 }
 
+/// The text of the `String` or `SecureString` parameter `name` (decrypted), or `None`
+/// when there is no such parameter: the TVM's policies, `sentinel-proxy`'s policy and
+/// upstream credential.
+///
+/// `GetParameters` (plural) reports a missing name in `InvalidParameters` instead of
+/// as an error, which every SSM implementation answers the same way.
+pub async fn get_parameter(
+    client: &Client,
+    name: &str,
+) -> Result<Option<String>, PolicyStoreError> {
+    let output = client
+        .get_parameters()
+        .names(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| PolicyStoreError::from_sdk("GetParameters", name, classify(&e)))?;
+    output
+        .parameters()
+        .iter()
+        .find(|p| p.name() == Some(name))
+        .map(|p| policy_text(name, p))
+        .transpose()
+}
+
 /// The policies under one root path. Cheap to clone: clones share the SDK client.
 #[derive(Debug, Clone)]
 pub struct SsmPolicyStore {
@@ -110,21 +135,7 @@ impl SsmPolicyStore {
     /// `GetParameters` (plural) reports a missing name in `InvalidParameters` instead of
     /// as an error, which every SSM implementation answers the same way.
     pub async fn get(&self, profile: &str) -> Result<Option<String>, PolicyStoreError> {
-        let name = self.name(profile);
-        let output = self
-            .client
-            .get_parameters()
-            .names(&name)
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(|e| PolicyStoreError::from_sdk("GetParameters", &name, classify(&e)))?;
-        output
-            .parameters()
-            .iter()
-            .find(|p| p.name() == Some(name.as_str()))
-            .map(|p| policy_text(&name, p))
-            .transpose()
+        get_parameter(&self.client, &self.name(profile)).await
     }
 
     /// Writes (or overwrites) a policy (a profile's or the admin policy) as a `String`

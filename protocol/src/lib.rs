@@ -228,11 +228,19 @@ pub enum ErrorCode {
     CredentialError,
     /// 500: the session could not be recorded.
     SessionStoreError,
+    /// 404 (`sentinel-proxy`): method and path match no allowed route.
+    RouteNotAllowed,
+    /// 413 (`sentinel-proxy`): the request body is over the limit.
+    BodyTooLarge,
+    /// 502 (`sentinel-proxy`): the upstream could not be reached or answered badly.
+    UpstreamError,
+    /// 504 (`sentinel-proxy`): the upstream did not answer in time.
+    UpstreamTimeout,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 20] = [
         Self::MissingProfile,
         Self::InvalidProfile,
         Self::InvalidDuration,
@@ -249,6 +257,10 @@ impl ErrorCode {
         Self::ConfigError,
         Self::CredentialError,
         Self::SessionStoreError,
+        Self::RouteNotAllowed,
+        Self::BodyTooLarge,
+        Self::UpstreamError,
+        Self::UpstreamTimeout,
     ];
 
     /// The wire name, e.g. `POLICY_DENY`.
@@ -270,6 +282,10 @@ impl ErrorCode {
             Self::ConfigError => "CONFIG_ERROR",
             Self::CredentialError => "CREDENTIAL_ERROR",
             Self::SessionStoreError => "SESSION_STORE_ERROR",
+            Self::RouteNotAllowed => "ROUTE_NOT_ALLOWED",
+            Self::BodyTooLarge => "BODY_TOO_LARGE",
+            Self::UpstreamError => "UPSTREAM_ERROR",
+            Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
         }
     }
 
@@ -285,12 +301,15 @@ impl ErrorCode {
             | Self::AccountNotAllowed
             | Self::PolicyDeny
             | Self::AdminDeny => 403,
-            Self::ProfileNotFound | Self::NotFound => 404,
+            Self::ProfileNotFound | Self::NotFound | Self::RouteNotAllowed => 404,
             Self::MethodNotAllowed => 405,
+            Self::BodyTooLarge => 413,
             Self::PolicyError
             | Self::ConfigError
             | Self::CredentialError
             | Self::SessionStoreError => 500,
+            Self::UpstreamError => 502,
+            Self::UpstreamTimeout => 504,
         }
     }
 }
@@ -450,7 +469,8 @@ mod tests {
     #[test]
     fn every_code_has_its_spec_status_and_parses_back() {
         let expected = [
-            400, 400, 400, 400, 403, 403, 403, 403, 403, 404, 404, 405, 500, 500, 500, 500,
+            400, 400, 400, 400, 403, 403, 403, 403, 403, 404, 404, 405, 500, 500, 500, 500, 404,
+            413, 502, 504,
         ];
         for (code, status) in ErrorCode::ALL.into_iter().zip(expected) {
             assert_eq!(code.status(), status, "{code}");

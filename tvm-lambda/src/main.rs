@@ -147,7 +147,9 @@ mod local {
             let config = sentinel_aws::config::load(settings.aws_timeouts).await;
             let account = match account_id {
                 Some(account) => account,
-                None => super::own_account(&config).await?,
+                None => sentinel_aws::own_account(&config)
+                    .await
+                    .map_err(anyhow::Error::msg)?,
             };
             let service = Arc::new(super::build(settings, &config));
             // Tests and scripts wait for this line before sending requests.
@@ -203,23 +205,6 @@ fn run() -> Result<()> {
         }) => local::serve(listen, auth_keys, region, account_id, host),
         Some(Command::CreateTable { table }) => local::create_table(&table),
     }
-}
-
-/// The account of this process's own credentials: `serve`'s home account when
-/// `--account-id` is not given.
-#[cfg(feature = "serve")]
-async fn own_account(config: &aws_config::SdkConfig) -> Result<sentinel_types::AccountId> {
-    let identity = aws_sdk_sts::Client::new(config)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", sentinel_types::error_chain(&e)))
-        .context(
-            "cannot learn this TVM's own account (sts:GetCallerIdentity); pass --account-id",
-        )?;
-    let account = identity.account().unwrap_or_default();
-    sentinel_types::AccountId::parse(account)
-        .context("sts:GetCallerIdentity answered no account; pass --account-id")
 }
 
 /// SDK clients are built once per process (per Lambda container), never per request.

@@ -27,7 +27,7 @@ rules:
         - "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_*"
 "#;
 
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -36,7 +36,7 @@ impl Drop for Killed {
     }
 }
 
-fn saved_event(crate_dir: &str, name: &str) -> Value {
+pub(crate) fn saved_event(crate_dir: &str, name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(crate_dir)
@@ -45,7 +45,12 @@ fn saved_event(crate_dir: &str, name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-fn boot(binary: &str, runtime: &RuntimeApi, moto: &Moto, extra: &[(&str, &str)]) -> Killed {
+pub(crate) fn boot(
+    binary: &str,
+    runtime: &RuntimeApi,
+    moto: &Moto,
+    extra: &[(&str, &str)],
+) -> Killed {
     let child = Command::new(cargo_bin(binary))
         .env_clear()
         .envs(moto.env())
@@ -58,7 +63,7 @@ fn boot(binary: &str, runtime: &RuntimeApi, moto: &Moto, extra: &[(&str, &str)])
     Killed(child)
 }
 
-async fn answer(runtime: &mut RuntimeApi, id: &str, event: Value) -> Value {
+pub(crate) async fn answer(runtime: &mut RuntimeApi, id: &str, event: Value) -> Value {
     runtime.push(id, event);
     match runtime.next_outcome(Duration::from_secs(20)).await {
         Some(Outcome::Response { request_id, body }) => {

@@ -6,6 +6,7 @@ mod enforcing;
 mod exec_refresh;
 mod lambda_binaries;
 mod proof;
+mod proxy;
 mod revocation;
 mod run;
 mod serve_bounds;

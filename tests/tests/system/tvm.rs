@@ -197,6 +197,18 @@ pub fn sign_headers(
     body: &[u8],
     at: SystemTime,
 ) -> Vec<(String, String)> {
+    sign_headers_for("execute-api", key, method, url, body, at)
+}
+
+/// [`sign_headers`] for another service's scope (`lambda` for a Function URL).
+pub fn sign_headers_for(
+    service: &str,
+    key: &Key,
+    method: &str,
+    url: &str,
+    body: &[u8],
+    at: SystemTime,
+) -> Vec<(String, String)> {
     let host = url
         .split("://")
         .nth(1)
@@ -210,7 +222,7 @@ pub fn sign_headers(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(REGION)
-        .name("execute-api")
+        .name(service)
         .time(at)
         .settings(SigningSettings::default())
         .build()
