@@ -506,6 +506,8 @@ EXAMPLE = {
     "PolicyAdminArns": ["arn:aws-us-gov:iam::111122223333:role/" + "m" * 64] * 3,
     "BreakGlassRoleArn": "arn:aws-us-gov:iam::*:role/" + "b" * 64,
     "TargetIds": [""],
+    "ProxyFunctionArns": ["arn:aws-us-gov:lambda:us-gov-west-1:111122223333:function:" + "x" * 64] * 3,
+    "ProxyExecutionRoleArns": ["arn:aws-us-gov:iam::111122223333:role/" + "y" * 64] * 3,
 }
 NO_VALUE = object()
 
@@ -531,6 +533,114 @@ def evaluate(node, params, conditions):
         if key == "Fn::If":
             return evaluate(arg[1] if conditions[arg[0]] else arg[2], params, conditions)
     return {k: v for k, v in ((k, evaluate(v, params, conditions)) for k, v in node.items()) if v is not NO_VALUE}
+
+
+def evaluate_conditions(template, params):
+    """The template's Conditions for these parameter values (Equals, Not, And, Or, Condition)."""
+    values = {}
+
+    def holds(node):
+        (key, arg), = node.items()
+        if key == "Condition":
+            return named(arg)
+        if key == "Fn::Not":
+            return not holds(arg[0])
+        if key == "Fn::And":
+            return all(holds(a) for a in arg)
+        if key == "Fn::Or":
+            return any(holds(a) for a in arg)
+        if key == "Fn::Equals":
+            return evaluate(arg[0], params, {}) == evaluate(arg[1], params, {})
+        raise SystemExit(f"check-deploy-iam: cannot evaluate the condition {node!r}")
+
+    def named(name):
+        if name not in values:
+            values[name] = holds(template["Conditions"][name])
+        return values[name]
+
+    return {name: named(name) for name in template.get("Conditions", {})}
+
+
+def rendered_org_policies(template, params, policy_type):
+    """The policies' Content as deployed with these parameters (resources whose Condition is false left out)."""
+    conditions = evaluate_conditions(template, params)
+    return [evaluate(r["Properties"]["Content"], params, conditions)
+            for r in resources(template, "AWS::Organizations::Policy").values()
+            if r["Properties"]["Type"] == policy_type and conditions.get(r.get("Condition"), True)]
+
+
+# Two proxies, one named by its FunctionArn output and one by a pattern, and a role pattern.
+PROXY_FUNCTION_ARNS = ["arn:aws:lambda:eu-central-1:111122223333:function:sentinel-proxy-admin-ProxyFunction-AbC1",
+                       "arn:aws:lambda:*:444455556666:function:*-ProxyFunction-*"]
+PROXY_FUNCTION_RESOURCES = set(PROXY_FUNCTION_ARNS) | {arn + ":*" for arn in PROXY_FUNCTION_ARNS}
+PROXY_ROLE_ARNS = ["arn:aws:iam::111122223333:role/sentinel-proxy-admin-ProxyExecutionRole-*"]
+
+
+def proxy_guard_statements(t, functions, roles):
+    params = dict(EXAMPLE, ProxyFunctionArns=functions or [""], ProxyExecutionRoleArns=roles or [""])
+    return [st for scp in rendered_org_policies(t[GUARD], params, "SERVICE_CONTROL_POLICY") for st in statements(scp)]
+
+
+def leftover_proxy_statements(t):
+    """Statements rendered for an empty proxy parameter (one given, the other empty, or both empty): an
+    empty list renders as "" (and ":*"), which Organizations refuses or which matches nothing."""
+    leftover = set()
+    for functions, roles in (([], []), (PROXY_FUNCTION_ARNS, []), ([], PROXY_ROLE_ARNS)):
+        leftover.update(st.get("Sid", "?") for st in proxy_guard_statements(t, functions, roles)
+                        if {"", ":*"} & set(as_list(st.get("Resource", []))))
+    return sorted(leftover)
+
+
+def check_proxy_invoke_guard(t):
+    problems = []
+    if not {"ProxyFunctionArns", "ProxyExecutionRoleArns"} <= set(t[GUARD]["Parameters"]):
+        return ["org-guardrails.yaml has no ProxyFunctionArns and ProxyExecutionRoleArns parameters"]
+    # Given the function ARNs alone (no role ARNs), which must be enough for this statement.
+    if not any(st.get("Effect") == "Deny" and {"lambda:InvokeFunction", "lambda:InvokeAsync"} <= set(actions(st))
+               and set(as_list(st.get("Resource"))) == PROXY_FUNCTION_RESOURCES
+               and st.get("Condition") == {"BoolIfExists": {"lambda:InvokedViaFunctionUrl": "false"}}
+               for st in proxy_guard_statements(t, PROXY_FUNCTION_ARNS, [])):
+        problems.append("with ProxyFunctionArns set, no SCP denies lambda:InvokeFunction/InvokeAsync on exactly "
+                        "those functions and their qualifiers (:*) to everyone unless lambda:InvokedViaFunctionUrl "
+                        "is true")
+    leftover = leftover_proxy_statements(t)
+    if leftover:
+        problems.append(f"with a proxy parameter empty, the SCPs still hold {leftover} on empty resources "
+                        "(Fn::If with AWS::NoValue)")
+    return problems
+
+
+def check_proxy_change_guard(t):
+    problems = []
+    if not {"ProxyFunctionArns", "ProxyExecutionRoleArns"} <= set(t[GUARD]["Parameters"]):
+        return ["org-guardrails.yaml has no ProxyFunctionArns and ProxyExecutionRoleArns parameters"]
+    deployers = {"ArnNotLike": {"aws:PrincipalArn": EXAMPLE["DeployerArns"]}}
+
+    def guarded(sts, resource, must_not_exempt):
+        return any(st.get("Effect") == "Deny" and "NotAction" in st and set(as_list(st.get("Resource"))) == resource
+                   and st.get("Condition") == deployers and not set(as_list(st["NotAction"])) & must_not_exempt
+                   for st in sts)
+
+    if not guarded(proxy_guard_statements(t, PROXY_FUNCTION_ARNS, []), PROXY_FUNCTION_RESOURCES,
+                   {"lambda:*", "lambda:Update*", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+                    "lambda:AddPermission", "lambda:Create*", "lambda:UpdateFunctionUrlConfig"}):
+        problems.append("with ProxyFunctionArns set, no SCP keeps the proxies' code, configuration and permissions "
+                        "(and their qualifiers) to the deployers")
+    # Given the role ARNs alone: they must not depend on the function ARNs being given.
+    sts = proxy_guard_statements(t, [], PROXY_ROLE_ARNS)
+    if not guarded(sts, set(PROXY_ROLE_ARNS), {"iam:*", "iam:PassRole", "iam:Pass*", "iam:UpdateAssumeRolePolicy",
+                                               "iam:Update*", "iam:AttachRolePolicy", "iam:PutRolePolicy"}):
+        problems.append("with ProxyExecutionRoleArns set, no SCP keeps iam:PassRole and changes of the proxies' "
+                        "execution roles to the deployers")
+    if not any(st.get("Effect") == "Deny" and "sts:AssumeRole" in actions(st) and "Condition" not in st
+               and set(as_list(st.get("Resource"))) == set(PROXY_ROLE_ARNS) for st in sts):
+        problems.append("with ProxyExecutionRoleArns set, no SCP denies every IAM principal assuming the proxies' "
+                        "execution roles")
+    leftover = leftover_proxy_statements(t)
+    if leftover:
+        problems.append(f"with a proxy parameter empty, the SCPs still hold {leftover} on empty resources "
+                        "(Fn::If with AWS::NoValue)")
+    return problems
 
 
 def check_org_policy_size(t):
@@ -566,6 +676,10 @@ CHECKS = [
      check_stack_dimension),
     ("partition", "no ARN has a hard-coded aws partition (templates rendered for aws-cn)", check_partition),
     ("org-policy-size", f"every SCP/RCP stays under {SCP_MAX_CHARS} characters", check_org_policy_size),
+    ("proxy-invoke-guard", "given ProxyFunctionArns, an SCP denies invoking them (and :*) except through the Function "
+     "URL; nothing remains when the proxy parameters are empty", check_proxy_invoke_guard),
+    ("proxy-change-guard", "given the proxy ARNs, an SCP keeps the proxies' code/configuration and PassRole of their "
+     "roles to the deployers, and denies assuming the roles", check_proxy_change_guard),
     ("proxy-url-auth", "the proxy's Function URL has AuthType AWS_IAM", check_proxy_url_auth),
     ("proxy-permissions", "every proxy permission is InvokeFunctionUrl (AWS_IAM) or InvokeFunction via the URL, "
      "in pairs", check_proxy_permissions),
@@ -594,6 +708,27 @@ def stmt(t, name, policy_type, sid):
                 if st.get("Sid") == sid:
                     return st
     raise KeyError(sid)
+
+
+def proxy_guard_entry(t, sid):
+    """(Statement list, index) of the proxy guard statement with this Sid, as written (under its Fn::If)."""
+    content = t[GUARD]["Resources"]["ProxyGuardScp"]["Properties"]["Content"]
+    listed = content["Statement"]
+    for index, entry in enumerate(listed):
+        if any(st.get("Sid") == sid for st in statements_in(entry)):
+            return listed, index
+    raise KeyError(sid)
+
+
+def proxy_guard_statement(t, sid):
+    listed, index = proxy_guard_entry(t, sid)
+    return next(st for st in statements_in(listed[index]) if st.get("Sid") == sid)
+
+
+def unwrap(t, sid):
+    """Replaces the statement's Fn::If by the statement itself, so that it stays when its parameter is empty."""
+    listed, index = proxy_guard_entry(t, sid)
+    listed[index] = proxy_guard_statement(t, sid)
 
 
 def trust_statement(t, principal_param):
@@ -634,6 +769,27 @@ MUTATIONS = {
                                 "ManagedPolicyArns", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
     "org-policy-size": lambda t: stmt(t, GUARD, "SERVICE_CONTROL_POLICY", "SessionTableChangedOnlyByDeployers")
     ["NotAction"].extend(f"dynamodb:Padding{i:04d}" for i in range(400)),
+    "proxy-invoke-guard": [
+        lambda t: _set(proxy_guard_statement(t, "ProxyInvokedOnlyViaFunctionUrl"), "Condition",
+                       {"BoolIfExists": {"lambda:InvokedViaFunctionUrl": "false"},
+                        "ArnNotLike": {"aws:PrincipalArn": {"Ref": "DeployerArns"}}}),
+        lambda t: _set(proxy_guard_statement(t, "ProxyInvokedOnlyViaFunctionUrl"), "Resource",
+                       {"Ref": "ProxyFunctionArns"}),
+        lambda t: _set(proxy_guard_statement(t, "ProxyInvokedOnlyViaFunctionUrl"), "Action",
+                       ["lambda:InvokeAsync"]),
+        lambda t: _set(t[GUARD]["Resources"]["ProxyGuardScp"], "Condition", "HasProxyRoles"),
+        lambda t: unwrap(t, "ProxyInvokedOnlyViaFunctionUrl"),
+    ],
+    "proxy-change-guard": [
+        lambda t: proxy_guard_statement(t, "ProxyFunctionsChangedOnlyByDeployers")["NotAction"].append(
+            "lambda:UpdateFunctionCode"),
+        lambda t: proxy_guard_statement(t, "ProxyExecutionRolesChangedOrPassedOnlyByDeployers")["NotAction"].append(
+            "iam:PassRole"),
+        lambda t: _set(proxy_guard_statement(t, "ProxyExecutionRolesAssumedOnlyByLambda"), "Condition",
+                       {"ArnNotLike": {"aws:PrincipalArn": {"Ref": "DeployerArns"}}}),
+        lambda t: _set(t[GUARD]["Resources"]["ProxyGuardScp"], "Condition", "HasProxyFunctions"),
+        lambda t: unwrap(t, "ProxyExecutionRolesAssumedOnlyByLambda"),
+    ],
     # A list: every mutation must make the check fail (one per way the check can catch).
     "proxy-url-auth": lambda t: _set(t[PROXY]["Resources"]["ProxyFunctionUrl"]["Properties"], "AuthType", "NONE"),
     "proxy-permissions": [
