@@ -80,5 +80,5 @@ pub use error::PolicyError;
 pub use explain::{Explanation, Skipped, explain};
 pub use lint::{Lint, LintKind};
 pub use proxy::{ProxyDecision, ProxyPolicySet, ProxyRequest, ProxyRule, evaluate_proxy};
-pub use route::Route;
+pub use route::{METHODS as ROUTE_METHODS, Route};
 pub use set::{Effect, PolicySet, Profile, Rule};

@@ -8,6 +8,11 @@
 //! stands for one). `[`, `]`, `{` and `}` are refused, and so are `#` (a
 //! fragment never reaches a server), spaces and control characters. Matching
 //! is case-sensitive, on the method as on the path.
+//!
+//! Paths are matched as the proxy canonicalises them (docs/proxy.md): escapes
+//! of unreserved characters decoded, others in upper case. A route is written
+//! the same way, so an escape of an unreserved character (`%61` for `a`) or one
+//! in lower case (`%c3`) is refused: it could never match.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,8 +20,9 @@ use std::str::FromStr;
 use crate::error::Invalid;
 use crate::glob::Glob;
 
-/// The methods a route may name; `*` stands for any of them (and any other).
-const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+/// The methods a route may name; `*` stands for any of them, and nothing else
+/// (`TRACE`, `CONNECT`, lower-case spellings never match a route).
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 const EXPECTED: &str = "expected `METHOD /path-glob`";
 
@@ -35,7 +41,11 @@ impl Route {
     /// Whether `method` (an uppercase HTTP method as received) and `path`
     /// (starting with `/`, no query) match. Case-sensitive; does not allocate.
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m == method) && self.path.matches(path)
+        let method = match self.method.as_deref() {
+            None => METHODS.contains(&method),
+            Some(mine) => mine == method,
+        };
+        method && self.path.matches(path)
     }
 
     /// Parses `METHOD /path-glob`; the message of an error names the route.
@@ -85,6 +95,7 @@ impl Route {
             )
             .hint("remove the fragment; `?` in a path glob is the one-character wildcard"));
         }
+        check_escapes(path).map_err(refuse)?;
         let path = Glob::new(path).map_err(|e| {
             let refused = refuse(e.message);
             match e.hint {
@@ -130,6 +141,33 @@ impl Route {
                     .filter(|prefix| !prefix.contains(['*', '?']))
                     .is_some_and(|prefix| theirs.starts_with(prefix)))
     }
+}
+
+/// Escapes as in a canonical path: `%XX` with upper-case hex, never of an
+/// unreserved character.
+fn check_escapes(path: &str) -> Result<(), String> {
+    let bytes = path.as_bytes();
+    for (i, _) in path.match_indices('%') {
+        let escape = bytes.get(i + 1..i + 3).unwrap_or_default();
+        let digits = std::str::from_utf8(escape).unwrap_or_default();
+        let hex = digits.len() == 2 && digits.bytes().all(|b| b.is_ascii_hexdigit());
+        let (true, Ok(decoded)) = (hex, u8::from_str_radix(digits, 16)) else {
+            return Err("the path has a malformed `%` escape".to_owned());
+        };
+        if decoded.is_ascii_alphanumeric() || matches!(decoded, b'-' | b'.' | b'_' | b'~') {
+            return Err(format!(
+                "`%{digits}` is `{}`: write it as `{0}` (paths are matched decoded)",
+                char::from(decoded)
+            ));
+        }
+        if digits.bytes().any(|b| b.is_ascii_lowercase()) {
+            return Err(format!(
+                "`%{digits}`: write escapes in upper case (`%{}`), as paths are matched",
+                digits.to_ascii_uppercase()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `/*` (or `/**`...): matches every path, since paths start with `/`.
@@ -215,10 +253,28 @@ mod tests {
                 "route `GET /v1/\\u{7}` contains a control character",
             ),
             ("GET\t/v1", "route `GET\\t/v1` contains a control character"),
+            // Written as the proxy matches paths: decoded unreserved, upper-case escapes.
+            (
+                "GET /v1/%61dmin",
+                "route `GET /v1/%61dmin`: `%61` is `a`: write it as `a` (paths are matched decoded)",
+            ),
+            (
+                "GET /caf%c3%a9",
+                "route `GET /caf%c3%a9`: `%c3`: write escapes in upper case (`%C3`), as paths are matched",
+            ),
+            (
+                "GET /v1/%4",
+                "route `GET /v1/%4`: the path has a malformed `%` escape",
+            ),
+            (
+                "GET /v1/%+1",
+                "route `GET /v1/%+1`: the path has a malformed `%` escape",
+            ),
         ];
         for (text, message) in cases {
             assert_eq!(text.parse::<Route>().unwrap_err(), message, "{text:?}");
         }
+        assert!(route("GET /caf%C3%A9/a%20b").matches("GET", "/caf%C3%A9/a%20b"));
         let lower = Route::parse("get /x").unwrap_err();
         assert!(lower.message.contains("unknown method `get`"), "{lower:?}");
         assert_eq!(
@@ -242,7 +298,12 @@ mod tests {
             ("GET /v1/*", "get", "/v1/a", false),
             ("GET /v1/*", "GET", "/V1/a", false),
             ("* /health", "GET", "/health", true),
-            ("* /health", "PROPFIND", "/health", true),
+            // `*` is any of the seven methods, never another or another spelling.
+            ("* /health", "PROPFIND", "/health", false),
+            ("* /health", "TRACE", "/health", false),
+            ("* /health", "CONNECT", "/health", false),
+            ("* /health", "get", "/health", false),
+            ("* /health", "OPTIONS", "/health", true),
             ("* /health", "GET", "/health/x", false),
             ("* /health", "GET", "/Health", false),
             ("GET /v1/orders/?", "GET", "/v1/orders/7", true),

@@ -11,8 +11,9 @@ use reqwest::Url;
 
 /// Default largest request body: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
-/// The largest body a Lambda invocation carries (6 MB payload, less the event around it).
-pub const MAX_MAX_BODY: usize = 6 * 1024 * 1024;
+/// The largest request body: a Lambda invocation carries at most 6 MB, and a Function
+/// URL base64-encodes a binary body (4/3 larger) into the event.
+pub const MAX_MAX_BODY: usize = 4 * 1024 * 1024;
 /// Default upstream timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest upstream timeout: a Lambda runs at most 15 minutes.
@@ -43,6 +44,9 @@ pub struct Config {
     pub identity_roles: IdentityRoles,
     /// `SENTINEL_STACK_NAME`: named in every log line.
     pub stack_name: Option<String>,
+    /// `SENTINEL_PROXY_FORWARD_HEADERS`: request headers forwarded besides
+    /// [`crate::target::FORWARDED_HEADERS`], lower case.
+    pub forward_headers: Vec<String>,
 }
 
 /// A setting that cannot be used, naming the variable.
@@ -128,7 +132,14 @@ impl Config {
             .unwrap_or_default();
         let identity_roles = IdentityRoles::new(&globs)
             .map_err(|e| invalid("SENTINEL_IDENTITY_ROLES", e.to_string()))?;
+        let forward_headers = match get("SENTINEL_PROXY_FORWARD_HEADERS") {
+            None => Vec::new(),
+            Some(raw) => {
+                forward_headers(&raw).map_err(|e| invalid("SENTINEL_PROXY_FORWARD_HEADERS", e))?
+            }
+        };
         Ok(Self {
+            forward_headers,
             upstream,
             routes,
             policy_parameter,
@@ -140,6 +151,24 @@ impl Config {
             stack_name: get("SENTINEL_STACK_NAME"),
         })
     }
+}
+
+/// Header names, comma-separated; none that is never forwarded.
+fn forward_headers(raw: &str) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let name = name.to_ascii_lowercase();
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(format!("`{name}` is not a header name"));
+        }
+        if crate::target::never_forwarded(&name) {
+            return Err(format!(
+                "`{name}` is never forwarded (the caller's credentials, addresses, hop-by-hop and method or path overrides stay behind)"
+            ));
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 /// `METHOD /path-glob, ...`; at least one.
@@ -279,6 +308,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.auth_parameter.as_deref(), Some("/sentinel/proxy/token"));
         assert_eq!((c.max_body, c.timeout), (2048, Duration::from_millis(1500)));
+        let c = config(&[("SENTINEL_PROXY_FORWARD_HEADERS", "X-Tenant, x-trace ,")]).unwrap();
+        assert_eq!(c.forward_headers, ["x-tenant", "x-trace"]);
     }
 
     #[test]
@@ -298,7 +329,10 @@ mod tests {
             ("SENTINEL_PROXY_UPSTREAM_AUTH_PARAMETER", "/ssm/x"),
             ("SENTINEL_PROXY_POLICY_PARAMETER", "/AWSome/policy"),
             ("SENTINEL_PROXY_MAX_BODY", "0"),
-            ("SENTINEL_PROXY_MAX_BODY", "7000000"),
+            ("SENTINEL_PROXY_MAX_BODY", "5000000"),
+            ("SENTINEL_PROXY_FORWARD_HEADERS", "x-tenant, Authorization"),
+            ("SENTINEL_PROXY_FORWARD_HEADERS", "X-Forwarded-For"),
+            ("SENTINEL_PROXY_FORWARD_HEADERS", "bad header"),
             ("SENTINEL_PROXY_TIMEOUT_MS", "soon"),
             ("SENTINEL_POLICY_CACHE_TTL", "-1"),
         ] {

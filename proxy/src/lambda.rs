@@ -16,9 +16,9 @@ use crate::params::Parameters;
 use crate::service::{Handled, Incoming, Proxy, Reply};
 use crate::upstream::{Upstream, classify};
 
-/// The largest answer a buffered Lambda function may return (6 MB payload), less room
-/// for the headers and the event's encoding.
-pub const MAX_RESPONSE_BYTES: usize = 5 * 1024 * 1024;
+/// The largest answer a buffered Lambda function may return: 6 MB of payload, in which
+/// the body is base64 (4/3 larger) next to the headers.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Turns a Lambda HTTP event into the proxy's request.
 pub fn incoming(event: &Request) -> Incoming {
@@ -64,7 +64,7 @@ pub async fn collect(handled: Handled) -> (u16, HeaderMap, Vec<u8>, crate::log::
                         ));
                     }
                     Ok(None) => break None,
-                    Err(e) => break Some(classify(&e).to_string()),
+                    Err(e) => break Some(classify(e).to_string()),
                 }
             };
             match failure {

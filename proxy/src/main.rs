@@ -132,6 +132,9 @@ mod local {
         /// Upstream timeout in milliseconds (default 10000).
         #[arg(long, env = "SENTINEL_PROXY_TIMEOUT_MS")]
         timeout_ms: Option<String>,
+        /// Request headers to forward besides the standard ones (comma list).
+        #[arg(long, env = "SENTINEL_PROXY_FORWARD_HEADERS")]
+        forward_headers: Option<String>,
     }
 
     /// `sentinel-proxy serve`.
@@ -146,6 +149,7 @@ mod local {
             ),
             ("SENTINEL_PROXY_MAX_BODY", args.max_body),
             ("SENTINEL_PROXY_TIMEOUT_MS", args.timeout_ms),
+            ("SENTINEL_PROXY_FORWARD_HEADERS", args.forward_headers),
         ]);
         // A flag wins; the rest (cache TTL, identity roles, stack) from the environment.
         let config = Config::from_lookup(|name| match flags.get(name) {

@@ -125,13 +125,13 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
     }
 
     /// Handles one request at `now`.
-    pub async fn handle(&self, request: Incoming, now: DateTime<Utc>) -> Handled {
+    pub async fn handle(&self, mut request: Incoming, now: DateTime<Utc>) -> Handled {
         let started = Instant::now();
         let mut log = ProxyLog::new(request.request_id.clone(), request.method.clone(), now);
         log.stack = self.config.stack_name.clone();
         log.source_ip = request.source_ip.clone();
         log.request_bytes = request.body.len();
-        let reply = match self.forward(&request, now, &mut log).await {
+        let reply = match self.forward(&mut request, now, &mut log).await {
             Ok(reply) => reply,
             Err(refused) => {
                 let status = refused.code.status();
@@ -159,7 +159,7 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
 
     async fn forward(
         &self,
-        request: &Incoming,
+        request: &mut Incoming,
         now: DateTime<Utc>,
         log: &mut ProxyLog,
     ) -> Result<Reply, Refusal> {
@@ -178,6 +178,19 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
             )
         })?;
         log.path = Some(target.path.clone());
+        // SECURITY: only the seven methods routes can name; TRACE would echo the
+        // injected credential, CONNECT asks for a tunnel, a lower-case `delete` could
+        // slip past a rule on `DELETE` into an upstream that reads methods loosely.
+        if !policy::ROUTE_METHODS.contains(&request.method.as_str()) {
+            return Err(refusal(
+                ErrorCode::MethodNotAllowed,
+                format!(
+                    "method `{}` is never proxied ({})",
+                    request.method,
+                    policy::ROUTE_METHODS.join(", ")
+                ),
+            ));
+        }
         let route = self
             .config
             .routes
@@ -245,7 +258,7 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
                 )
                 .detail(e)
             })?;
-        let mut headers = target::request_headers(&request.headers);
+        let mut headers = target::request_headers(&request.headers, &self.config.forward_headers);
         let caller_value = HeaderValue::from_str(&caller.arn).map_err(|e| {
             refusal(
                 ErrorCode::InvalidIdentity,
@@ -270,7 +283,7 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
                 method: request.method.clone(),
                 url: url.clone(),
                 headers,
-                body: request.body.clone(),
+                body: std::mem::take(&mut request.body),
             })
             .await;
         let response = match sent {
@@ -295,25 +308,27 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
         };
         let status = response.status().as_u16();
         log.upstream_status = Some(status);
-        // SECURITY: redirects are never followed; one that points at another origin is
-        // not passed on either, so the proxy's name cannot send a caller elsewhere.
-        if response.status().is_redirection()
-            && let Some(location) = response.headers().get(LOCATION)
-        {
-            let elsewhere = location
-                .to_str()
-                .ok()
-                .and_then(|l| url.join(l).ok())
-                .is_none_or(|to| !self.config.upstream.same_origin(&to));
-            if elsewhere {
-                return Err(refusal(
-                    ErrorCode::UpstreamError,
-                    "the upstream redirected to another host",
-                )
-                .detail(format!(
-                    "upstream answered {status} with a Location elsewhere"
-                )));
-            }
+        // SECURITY: redirects are never followed; a `Location` (on any status: a 201's
+        // too) that points at another origin is not passed on either, so the proxy's
+        // name cannot send a caller elsewhere. Two `Location`s are refused: clients
+        // differ on which they follow.
+        let locations: Vec<_> = response.headers().get_all(LOCATION).iter().collect();
+        let elsewhere = locations.len() > 1
+            || locations.iter().any(|location| {
+                location
+                    .to_str()
+                    .ok()
+                    .and_then(|l| url.join(l).ok())
+                    .is_none_or(|to| !self.config.upstream.same_origin(&to))
+            });
+        if elsewhere {
+            return Err(refusal(
+                ErrorCode::UpstreamError,
+                "the upstream redirected to another host",
+            )
+            .detail(format!(
+                "upstream answered {status} with a Location elsewhere (or several)"
+            )));
         }
         Ok(Reply::Upstream {
             status,

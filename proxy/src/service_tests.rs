@@ -107,6 +107,7 @@ fn signed(method: &str, target: &str, arn: &str) -> Incoming {
         ("x-amz-security-token", "session-token"),
         ("x-sentinel-caller", "arn:aws:iam::111122223333:user/admin"),
         ("x-forwarded-for", "10.0.0.1"),
+        ("x-http-method-override", "DELETE"),
         ("content-type", "application/json"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
@@ -237,6 +238,23 @@ async fn refusals_happen_before_the_upstream_sees_anything() {
             "ROUTE_NOT_ALLOWED",
         ),
         (signed("PUT", "/v1/orders", TASK), 404, "ROUTE_NOT_ALLOWED"),
+        // Methods no route can name, whatever the allow-list's `*` says.
+        (
+            signed("TRACE", "/v1/rates", TASK),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            signed("CONNECT", "/v1/rates", TASK),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (signed("get", "/v1/rates", TASK), 405, "METHOD_NOT_ALLOWED"),
+        (
+            signed("PROPFIND", "/v1/rates", TASK),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
         (
             signed("GET", "/v1/rates", "arn:aws:iam::111122223333:user/mallory"),
             403,

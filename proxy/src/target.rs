@@ -2,7 +2,7 @@
 //! route allow-list and the policy judge exactly the path the upstream will see, and
 //! its headers, minus everything that is the caller's or a hop's.
 
-use http::header::{self, HeaderMap, HeaderName};
+use http::header::{self, HeaderMap};
 
 /// An origin-form target: a canonical path and the query as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,27 +153,65 @@ const HOP_BY_HOP: &[&str] = &[
 /// The header that carries the verified caller's ARN upstream.
 pub const CALLER_HEADER: &str = "x-sentinel-caller";
 
-/// Whether a request header of the caller's may be forwarded.
+/// The caller's request headers that are forwarded when `SENTINEL_PROXY_FORWARD_HEADERS`
+/// names no more: content negotiation, conditional requests, ranges and correlation.
+pub const FORWARDED_HEADERS: &[&str] = &[
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "content-encoding",
+    "content-language",
+    "content-type",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "idempotency-key",
+    "pragma",
+    "range",
+    "user-agent",
+    "x-request-id",
+];
+
+/// Whether a header name may never be forwarded, whatever the configuration says.
 ///
 /// SECURITY: never the caller's `Authorization` (their SigV4) nor any `X-Amz-*` (their
 /// date, session token, content hash), `Host` (the upstream's is set from its URL),
-/// `Content-Length` (recomputed), hop-by-hop headers and the ones `Connection` names,
-/// AWS's own `X-Amzn-*`, anything `X-Sentinel-*` (only the proxy says who called), and
-/// `Forwarded`/`X-Forwarded-*`/`X-Real-IP`: the upstream allow-lists the proxy's IP and
-/// must not be told another one by the caller.
-fn forwardable(name: &HeaderName, named_by_connection: &[String]) -> bool {
-    let name = name.as_str();
-    !(HOP_BY_HOP.contains(&name)
-        || named_by_connection.iter().any(|n| n == name)
-        || name == header::AUTHORIZATION.as_str()
-        || name == header::HOST.as_str()
-        || name == header::CONTENT_LENGTH.as_str()
+/// `Content-Length` and `Transfer-Encoding` (recomputed), hop-by-hop headers, AWS's own
+/// `X-Amzn-*`, anything `X-Sentinel-*` (only the proxy says who called), `Cookie`, and
+/// headers that tell an upstream another client address (`Forwarded`, `X-Forwarded-*`,
+/// `X-Real-IP`, `True-Client-IP`, ...) or another method or path
+/// (`X-HTTP-Method-Override`, `X-Original-URL`, ...): the upstream allow-lists the
+/// proxy's IP, and the route allow-list judged this method and path.
+pub fn never_forwarded(name: &str) -> bool {
+    HOP_BY_HOP.contains(&name)
+        || matches!(
+            name,
+            "authorization"
+                | "host"
+                | "content-length"
+                | "cookie"
+                | "forwarded"
+                | "x-real-ip"
+                | "true-client-ip"
+                | "x-client-ip"
+                | "client-ip"
+                | "x-cluster-client-ip"
+                | "cf-connecting-ip"
+                | "fastly-client-ip"
+                | "x-http-method-override"
+                | "x-http-method"
+                | "x-method-override"
+                | "x-original-url"
+                | "x-rewrite-url"
+                | "x-original-method"
+        )
         || name.starts_with("x-amz-")
         || name.starts_with("x-amzn-")
         || name.starts_with("x-sentinel-")
-        || name == "forwarded"
         || name.starts_with("x-forwarded-")
-        || name == "x-real-ip")
 }
 
 fn connection_names(headers: &HeaderMap) -> Vec<String> {
@@ -187,20 +225,24 @@ fn connection_names(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-/// The caller's headers that go upstream.
-pub fn request_headers(received: &HeaderMap) -> HeaderMap {
+/// The caller's headers that go upstream: those of [`FORWARDED_HEADERS`] and `extra`,
+/// less any the caller's `Connection` names.
+pub fn request_headers(received: &HeaderMap, extra: &[String]) -> HeaderMap {
     let named = connection_names(received);
     let mut out = HeaderMap::new();
     for (name, value) in received {
-        if forwardable(name, &named) {
+        let n = name.as_str();
+        let listed = FORWARDED_HEADERS.contains(&n) || extra.iter().any(|e| e == n);
+        if listed && !never_forwarded(n) && !named.iter().any(|c| c == n) {
             out.append(name.clone(), value.clone());
         }
     }
     out
 }
 
-/// The upstream's headers that go back to the caller: all but hop-by-hop ones and
-/// `Content-Length` (the front door sets it for the body it sends).
+/// The upstream's headers that go back to the caller: all but hop-by-hop ones,
+/// `Content-Length` (the front door sets it for the body it sends) and `Refresh` (a
+/// redirect the proxy cannot check).
 pub fn response_headers(received: &HeaderMap) -> HeaderMap {
     let named = connection_names(received);
     let mut out = HeaderMap::new();
@@ -208,7 +250,8 @@ pub fn response_headers(received: &HeaderMap) -> HeaderMap {
         let n = name.as_str();
         if !(HOP_BY_HOP.contains(&n)
             || named.iter().any(|c| c == n)
-            || n == header::CONTENT_LENGTH.as_str())
+            || n == header::CONTENT_LENGTH.as_str()
+            || n == "refresh")
         {
             out.append(name.clone(), value.clone());
         }
@@ -220,6 +263,7 @@ pub fn response_headers(received: &HeaderMap) -> HeaderMap {
 mod tests {
     use super::*;
     use http::HeaderValue;
+    use http::header::HeaderName;
 
     #[test]
     fn origin_form_targets_are_canonicalised() {
@@ -293,13 +337,38 @@ mod tests {
             ("content-type", "application/json"),
             ("accept", "application/json"),
             ("x-request-id", "r-1"),
+            ("x-http-method-override", "DELETE"),
+            ("x-original-url", "/admin"),
+            ("true-client-ip", "10.0.0.1"),
+            ("client-ip", "10.0.0.1"),
+            ("cookie", "session=caller"),
+            ("x-custom", "kept only when configured"),
+            ("x-tenant", "t-1"),
         ] {
             h.append(name, HeaderValue::from_static(value));
         }
-        let out = request_headers(&h);
+        let out = request_headers(&h, &[]);
         let mut names: Vec<&str> = out.keys().map(HeaderName::as_str).collect();
         names.sort_unstable();
         assert_eq!(names, ["accept", "content-type", "x-request-id"]);
+        let extra = ["x-tenant".to_owned(), "x-custom".to_owned()];
+        let out = request_headers(&h, &extra);
+        let mut names: Vec<&str> = out.keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "content-type",
+                "x-custom",
+                "x-request-id",
+                "x-tenant"
+            ]
+        );
+        // `Connection` may drop a listed header, never add one.
+        h.insert("connection", HeaderValue::from_static("accept, x-tenant"));
+        let out = request_headers(&h, &extra);
+        assert!(!out.contains_key("accept") && !out.contains_key("x-tenant"));
     }
 
     #[test]
@@ -311,6 +380,7 @@ mod tests {
             ("connection", "close"),
             ("transfer-encoding", "chunked"),
             ("set-cookie", "a=1"),
+            ("refresh", "0; url=https://evil.test/"),
             ("x-upstream", "yes"),
         ] {
             h.append(name, HeaderValue::from_static(value));

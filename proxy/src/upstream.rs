@@ -69,13 +69,15 @@ impl Upstream for HttpUpstream {
             .body(request.body)
             .send()
             .await
-            .map_err(|e| classify(&e))
+            .map_err(classify)
     }
 }
 
-/// Timeouts apart from every other failure, with the whole cause chain.
-pub fn classify(error: &reqwest::Error) -> UpstreamError {
-    let text = sentinel_types::error_chain(error);
+/// Timeouts apart from every other failure, with the whole cause chain but not the URL
+/// (its query may carry the caller's data; the decision line has the canonical path).
+pub fn classify(error: reqwest::Error) -> UpstreamError {
+    let error = error.without_url();
+    let text = sentinel_types::error_chain(&error);
     if error.is_timeout() {
         UpstreamError::Timeout(text)
     } else {

@@ -232,6 +232,7 @@ impl Proxy {
             .args(["--policy-parameter", POLICY_PARAMETER])
             .args(["--upstream-auth-parameter", TOKEN_PARAMETER])
             .args(["--max-body", "1024", "--timeout-ms", "1000"])
+            .args(["--forward-headers", "x-tenant"])
             .args(extra)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -366,6 +367,9 @@ async fn an_allowed_signed_call_is_forwarded_with_the_injected_credential_only()
                 "arn:aws:iam::123456789012:user/security/sam",
             ),
             ("x-forwarded-for", "10.0.0.1"),
+            ("x-http-method-override", "DELETE"),
+            ("x-tenant", "t-7"),
+            ("x-not-listed", "stays behind"),
             ("x-request-id", "r-42"),
         ],
     )
@@ -393,9 +397,13 @@ async fn an_allowed_signed_call_is_forwarded_with_the_injected_credential_only()
     );
     assert_eq!(seen.header("content-type"), Some("application/json"));
     assert_eq!(seen.header("x-request-id"), Some("r-42"));
+    // Configured with --forward-headers x-tenant.
+    assert_eq!(seen.header("x-tenant"), Some("t-7"));
     for name in seen.headers.keys() {
         assert!(
-            !name.starts_with("x-amz-") && name != "x-forwarded-for",
+            !name.starts_with("x-amz-")
+                && !["x-forwarded-for", "x-http-method-override", "x-not-listed"]
+                    .contains(&name.as_str()),
             "{name} reached the upstream: {seen:?}"
         );
     }
