@@ -302,6 +302,170 @@ def check_partition(t):
     return problems
 
 
+# --- workload identity: POST /exchange (SPEC §10), the TVM's one route without AWS_IAM
+
+EXCHANGE_ROUTE = "POST /exchange"
+# JwtIssuers as an operator may set it: off, an SSM parameter, the JSON list itself.
+JWT_ISSUERS_CASES = {
+    "off": "",
+    "in SSM": "/sentinel/jwt-issuers",
+    "inline": '[{"issuer": "https://token.actions.githubusercontent.com", "audiences": ["sentinel"]}]',
+}
+JWT_ISSUERS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtIssuers}"}
+
+
+def decide(node, conditions):
+    """node as deployed under these conditions: every Fn::If decided, AWS::NoValue dropped
+    (NO_VALUE when node itself is dropped); every other intrinsic left as it is."""
+    if isinstance(node, list):
+        return [v for v in (decide(x, conditions) for x in node) if v is not NO_VALUE]
+    if not isinstance(node, dict):
+        return node
+    if node == {"Ref": "AWS::NoValue"}:
+        return NO_VALUE
+    if set(node) == {"Fn::If"}:
+        name, if_true, if_false = node["Fn::If"]
+        return decide(if_true if conditions[name] else if_false, conditions)
+    return {k: v for k, v in ((k, decide(v, conditions)) for k, v in node.items()) if v is not NO_VALUE}
+
+
+def tvm_conditions(t, jwt_issuers):
+    """The TVM template's conditions with every parameter at its default but JwtIssuers."""
+    template = t[TVM]
+    params = {name: p.get("Default", "") for name, p in template["Parameters"].items()}
+    params["JwtIssuers"] = jwt_issuers
+    return evaluate_conditions(template, params)
+
+
+def tvm_routes(t, jwt_issuers):
+    """{route key: its auth} of the TVM's APIs as deployed with this JwtIssuers: "AWS_IAM" for a
+    route that requires SigV4, else what it has instead. Routes come from the OpenAPI bodies
+    (what SAM renders the events into) and from any AWS::ApiGatewayV2::Route resource."""
+    conditions = tvm_conditions(t, jwt_issuers)
+    routes = {}
+    for name, api in resources(t[TVM], "AWS::ApiGatewayV2::Api").items():
+        if not conditions.get(api.get("Condition"), True):
+            continue
+        body = decide(api["Properties"].get("Body", {}), conditions)
+        schemes = body.get("components", {}).get("securitySchemes", {})
+        sigv4 = [s for s, scheme in schemes.items() if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4"]
+        for path, item in body.get("paths", {}).items():
+            for method, operation in item.items():
+                if method == "parameters":
+                    continue
+                verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                # An operation without security falls back to the document's, then to none.
+                security = operation.get("security", body.get("security", []))
+                iam = len(security) == 1 and [list(req) for req in security] in [[[s]] for s in sigv4]
+                routes[f"{verb} {path}"] = "AWS_IAM" if iam else json.dumps(security)
+    for name, route in resources(t[TVM], "AWS::ApiGatewayV2::Route").items():
+        if conditions.get(route.get("Condition"), True):
+            props = route["Properties"]
+            auth = props.get("AuthorizationType", "NONE")
+            routes[json.dumps(props.get("RouteKey")).strip('"')] = "AWS_IAM" if auth == "AWS_IAM" else auth
+    return routes
+
+
+def check_exchange_route(t):
+    problems = []
+    for case, value in JWT_ISSUERS_CASES.items():
+        routes = tvm_routes(t, value)
+        unsigned = sorted(key for key, auth in routes.items() if auth != "AWS_IAM")
+        expected = [] if case == "off" else [EXCHANGE_ROUTE]
+        if unsigned != expected:
+            problems.append(f"JwtIssuers {case}: the routes without AWS_IAM are {unsigned or 'none'}, "
+                            f"expected {expected or 'none'} (every other route keeps AWS_IAM)")
+        if len(routes) - len(unsigned) < 8:
+            problems.append(f"JwtIssuers {case}: only {len(routes) - len(unsigned)} routes with AWS_IAM "
+                            "(/, /profiles and the admin routes)")
+    return problems
+
+
+def check_tvm_url_auth(t):
+    urls = {k: r for k, r in resources(t[TVM], "AWS::Lambda::Url").items()
+            if '"TvmFunction"' in json.dumps(r["Properties"].get("TargetFunctionArn"))}
+    if not urls:
+        return ["the TVM has no Function URL to check (EnableFunctionUrl)"]
+    return [f"{k} has AuthType {r['Properties'].get('AuthType')!r}, not AWS_IAM"
+            for k, r in urls.items() if r["Properties"].get("AuthType") != "AWS_IAM"]
+
+
+def check_exchange_throttle(t):
+    problems = []
+    params = t[TVM]["Parameters"]
+    stages = resources(t[TVM], "AWS::ApiGatewayV2::Stage")
+    for case, value in JWT_ISSUERS_CASES.items():
+        conditions = tvm_conditions(t, value)
+        settings = [decide(s["Properties"].get("RouteSettings", {}), conditions) for s in stages.values()]
+        exchange = [r[EXCHANGE_ROUTE] for r in settings if isinstance(r, dict) and EXCHANGE_ROUTE in r]
+        if case == "off":
+            if exchange:
+                problems.append("JwtIssuers off: the stage still has route settings for POST /exchange, "
+                                "a route that does not exist then (the deploy fails)")
+        elif exchange != [{"ThrottlingRateLimit": {"Ref": "ExchangeThrottlingRateLimit"},
+                           "ThrottlingBurstLimit": {"Ref": "ExchangeThrottlingBurstLimit"}}]:
+            problems.append(f"JwtIssuers {case}: POST /exchange is not throttled by ExchangeThrottlingRateLimit "
+                            f"and ExchangeThrottlingBurstLimit ({exchange!r})")
+    for exchange, default in (("ExchangeThrottlingRateLimit", "ApiThrottlingRateLimit"),
+                              ("ExchangeThrottlingBurstLimit", "ApiThrottlingBurstLimit")):
+        if exchange not in params or not params[exchange].get("Default", 10**9) <= params[default]["Default"]:
+            problems.append(f"{exchange} does not default to at most {default}'s default "
+                            "(the unauthenticated route is throttled harder than the signed ones)")
+    return problems
+
+
+def check_jwt_issuers_grants(t):
+    problems = []
+    role = t[TVM]["Resources"]["TvmExecutionRole"]
+    env = t[TVM]["Resources"]["TvmFunction"]["Properties"]["Environment"]["Variables"]
+    for case, value in JWT_ISSUERS_CASES.items():
+        conditions = tvm_conditions(t, value)
+        if case != "off" and decide(env, conditions).get("SENTINEL_JWT_ISSUERS") != {"Ref": "JwtIssuers"}:
+            problems.append(f"JwtIssuers {case}: SENTINEL_JWT_ISSUERS is not the JwtIssuers parameter")
+        sts = [st for policy in decide(role["Properties"].get("Policies", []), conditions)
+               for st in statements_in(policy) if "JwtIssuers" in json.dumps(st)]
+        if case != "in SSM":
+            if sts:
+                problems.append(f"JwtIssuers {case}: the execution role still has {[s.get('Sid') for s in sts]} "
+                                "for an issuer parameter that is not one")
+            continue
+        reads = [st for st in sts if any(a.lower().startswith("ssm:") for a in actions(st))]
+        decrypts = [st for st in sts if any(a.lower().startswith("kms:") for a in actions(st))]
+        if [actions(st) for st in reads] != [["ssm:GetParameters"]] or \
+                [as_list(st.get("Resource")) for st in reads] != [[JWT_ISSUERS_ARN]]:
+            problems.append("JwtIssuers in SSM: the role may not ssm:GetParameters on exactly that parameter and "
+                            f"nothing more ({reads!r})")
+        want = {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"},
+                "kms:EncryptionContext:PARAMETER_ARN": JWT_ISSUERS_ARN}
+        if [actions(st) for st in decrypts] != [["kms:Decrypt"]] or \
+                [st.get("Condition") for st in decrypts] != [{"StringEquals": want}]:
+            problems.append("JwtIssuers in SSM: kms:Decrypt is not confined to SSM decrypting exactly that parameter "
+                            f"({decrypts!r})")
+        if len(sts) != len(reads) + len(decrypts) or any(st.get("Effect") != "Allow" or "NotAction" in st
+                                                        for st in sts):
+            problems.append("JwtIssuers in SSM: the role has other grants on the issuer parameter")
+    return problems
+
+
+def check_jwt_issuers_forms(t):
+    problems = []
+    pattern = java_like(t[TVM]["Parameters"]["JwtIssuers"]["AllowedPattern"])
+    for bad in ["/aws/x", "/AWS/x", "/ssm", "/sSm/p", " /sentinel/jwt-issuers", "sentinel/jwt-issuers", "/",
+                "/a//b", '{"issuer": "https://a"}', ' [{"issuer": "https://a"}]']:
+        if pattern.fullmatch(bad):
+            problems.append(f"the JwtIssuers pattern accepts {bad!r}")
+    for good in ["", "/sentinel/jwt-issuers", "/team/aws", '[{"issuer": "https://a/b", "audiences": ["x"]}]',
+                 '[\n  {"issuer": "https://a"}\n]']:
+        if not pattern.fullmatch(good):
+            problems.append(f"the JwtIssuers pattern refuses {good!r}")
+        conditions = tvm_conditions(t, good)
+        expected = (good != "", good.startswith("/"))
+        found = (conditions.get("HasJwtIssuers"), conditions.get("JwtIssuersInSsm"))
+        if found != expected:
+            problems.append(f"JwtIssuers {good!r}: (HasJwtIssuers, JwtIssuersInSsm) is {found}, expected {expected}")
+    return problems
+
+
 # --- deploy/proxy.yaml, the signed egress proxy
 
 
@@ -675,6 +839,15 @@ CHECKS = [
     ("stack-dimension", "Sentinel metric alarms see this stack only, the authorizer's errors included",
      check_stack_dimension),
     ("partition", "no ARN has a hard-coded aws partition (templates rendered for aws-cn)", check_partition),
+    ("exchange-route", "with JwtIssuers set, exactly one TVM route is without AWS_IAM and it is POST /exchange; "
+     "with it empty, none; every other route keeps AWS_IAM", check_exchange_route),
+    ("tvm-url-auth", "the TVM's Function URL has AuthType AWS_IAM", check_tvm_url_auth),
+    ("exchange-throttle", "POST /exchange has its own throttling (by default below the signed routes'), and no "
+     "route settings when the route does not exist", check_exchange_throttle),
+    ("jwt-issuers-grants", "JwtIssuers feeds SENTINEL_JWT_ISSUERS; as an SSM parameter the role may "
+     "ssm:GetParameters (and kms:Decrypt via SSM) on exactly it, otherwise nothing", check_jwt_issuers_grants),
+    ("jwt-issuers-forms", "JwtIssuers is empty, an SSM name (not /aws or /ssm) or a JSON list, and the "
+     "conditions tell them apart", check_jwt_issuers_forms),
     ("org-policy-size", f"every SCP/RCP stays under {SCP_MAX_CHARS} characters", check_org_policy_size),
     ("proxy-invoke-guard", "given ProxyFunctionArns, an SCP denies invoking them (and :*) except through the Function "
      "URL; nothing remains when the proxy parameters are empty", check_proxy_invoke_guard),
@@ -740,6 +913,31 @@ def _set(d, key, value):
     d[key] = value
 
 
+def tvm_paths(t):
+    return t[TVM]["Resources"]["TvmApi"]["Properties"]["Body"]["paths"]
+
+
+def tvm_operation(t, path, method):
+    return tvm_paths(t)[path][method]
+
+
+def exchange_operation(t):
+    """POST /exchange's operation, inside the Fn::If that makes the route conditional."""
+    return tvm_paths(t)["/exchange"]["Fn::If"][1]["post"]
+
+
+def jwt_issuers_statement(t, sid):
+    policies = t[TVM]["Resources"]["TvmExecutionRole"]["Properties"]["Policies"]
+    return next(s for s in statements_in(policies) if s.get("Sid") == sid)
+
+
+def unwrap_jwt_issuers_policy(t):
+    """Replaces the issuer policy's Fn::If by the policy, so that it stays whatever JwtIssuers is."""
+    policies = t[TVM]["Resources"]["TvmExecutionRole"]["Properties"]["Policies"]
+    index = next(i for i, p in enumerate(policies) if p.get("Fn::If", [None])[0] == "JwtIssuersInSsm")
+    policies[index] = policies[index]["Fn::If"][1]
+
+
 def proxy_statement(t, sid):
     return next(s for s in role_policy_statements(t[PROXY]["Resources"]["ProxyExecutionRole"]) if s.get("Sid") == sid)
 
@@ -767,6 +965,38 @@ MUTATIONS = {
     "stack-dimension": lambda t: _set(t[TVM]["Resources"]["TvmFailClosedAlarm"]["Properties"], "Dimensions", []),
     "partition": lambda t: _set(t["aws-cn"][TVM]["Resources"]["TvmExecutionRole"]["Properties"],
                                 "ManagedPolicyArns", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
+    "exchange-route": [
+        lambda t: _set(tvm_operation(t, "/profiles", "get"), "security", []),
+        lambda t: _set(exchange_operation(t), "security", [{"AWS_IAM": []}]),
+        lambda t: _set(tvm_paths(t), "/exchange", tvm_paths(t)["/exchange"]["Fn::If"][1]),
+        lambda t: _set(tvm_paths(t), "/$default", {"x-amazon-apigateway-any-method": {
+            "x-amazon-apigateway-integration": exchange_operation(t)["x-amazon-apigateway-integration"]}}),
+        lambda t: _set(t[TVM]["Resources"], "DebugRoute", {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {"ApiId": {"Ref": "TvmApi"}, "RouteKey": "GET /debug", "AuthorizationType": "NONE"}}),
+    ],
+    "tvm-url-auth": lambda t: _set(t[TVM]["Resources"]["TvmFunctionUrl"]["Properties"], "AuthType", "NONE"),
+    "exchange-throttle": [
+        lambda t: t[TVM]["Resources"]["TvmApiApiGatewayDefaultStage"]["Properties"].pop("RouteSettings"),
+        lambda t: _set(t[TVM]["Resources"]["TvmApiApiGatewayDefaultStage"]["Properties"], "RouteSettings",
+                       t[TVM]["Resources"]["TvmApiApiGatewayDefaultStage"]["Properties"]["RouteSettings"]["Fn::If"][1]),
+        lambda t: _set(t[TVM]["Parameters"]["ExchangeThrottlingRateLimit"], "Default", 1000),
+    ],
+    "jwt-issuers-grants": [
+        lambda t: _set(jwt_issuers_statement(t, "ReadJwtIssuers"), "Resource", {
+            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtIssuers}*"}),
+        lambda t: _set(jwt_issuers_statement(t, "ReadJwtIssuers"), "Action",
+                       ["ssm:GetParameters", "ssm:GetParametersByPath"]),
+        lambda t: jwt_issuers_statement(t, "DecryptSecureStringJwtIssuers")["Condition"]["StringEquals"].pop(
+            "kms:EncryptionContext:PARAMETER_ARN"),
+        lambda t: unwrap_jwt_issuers_policy(t),
+        lambda t: t[TVM]["Resources"]["TvmFunction"]["Properties"]["Environment"]["Variables"].pop(
+            "SENTINEL_JWT_ISSUERS"),
+    ],
+    "jwt-issuers-forms": [
+        lambda t: _set(t[TVM]["Parameters"]["JwtIssuers"], "AllowedPattern", "^.*$"),
+        lambda t: _set(t[TVM]["Conditions"], "JwtIssuersInSsm", {"Condition": "HasJwtIssuers"}),
+    ],
     "org-policy-size": lambda t: stmt(t, GUARD, "SERVICE_CONTROL_POLICY", "SessionTableChangedOnlyByDeployers")
     ["NotAction"].extend(f"dynamodb:Padding{i:04d}" for i in range(400)),
     "proxy-invoke-guard": [
