@@ -1,5 +1,5 @@
 //! The authorizer events API Gateway sends, as `aws_lambda_events` types, and where the
-//! session ID sits in them.
+//! session ID, the bearer token and the route key sit in them.
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayV2CustomAuthorizerV2Request,
@@ -12,6 +12,19 @@ use serde_json::Value;
 pub const SESSION_HEADER: &str = "x-sentinel-session-id";
 /// Query parameter carrying the session ID.
 pub const SESSION_QUERY: &str = "sentinel_session_id";
+/// Header carrying the bearer token of the `jwt` and `cognito` modes (any case).
+pub const AUTHORIZATION_HEADER: &str = "authorization";
+/// The longest `Authorization` header looked at (a token is at most 16 KiB).
+const MAX_AUTHORIZATION_BYTES: usize = 17 * 1024;
+
+/// Why an event carries no bearer token to verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    /// No `Authorization` header at all.
+    Missing,
+    /// An `Authorization` header that is not exactly `Bearer <token>` (for operators).
+    Malformed(&'static str),
+}
 
 /// The kind of authorizer event, which decides the response format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +141,76 @@ impl Event {
         self.header(crate::proof::PROOF_HEADER)
     }
 
+    /// The token of the one `Authorization: Bearer <token>` header (header name in any
+    /// case, scheme `Bearer` in any case as RFC 7235 says). Anything else is an error:
+    /// another scheme, an empty or non-token68 token, a comma-joined value (HTTP API
+    /// joins repeated headers with commas), two different values in a REST event.
+    pub fn bearer(&self) -> Result<&str, BearerError> {
+        let mut values: Vec<&aws_lambda_events::http::HeaderValue> = match self {
+            Self::HttpApiV2(e) => e.headers.get_all(AUTHORIZATION_HEADER).iter().collect(),
+            Self::RestRequest(e) => e
+                .headers
+                .get_all(AUTHORIZATION_HEADER)
+                .iter()
+                .chain(e.multi_value_headers.get_all(AUTHORIZATION_HEADER))
+                .collect(),
+        };
+        values.dedup_by(|a, b| a == b);
+        let value = match values.as_slice() {
+            [] => return Err(BearerError::Missing),
+            [one] => *one,
+            _ => {
+                return Err(BearerError::Malformed("more than one Authorization header"));
+            }
+        };
+        if value.len() > MAX_AUTHORIZATION_BYTES {
+            return Err(BearerError::Malformed(
+                "the Authorization header is too long",
+            ));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| BearerError::Malformed("the Authorization header is not visible ASCII"))?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(BearerError::Malformed(
+            "the Authorization header is not `Bearer <token>`",
+        ))?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(BearerError::Malformed(
+                "the Authorization scheme is not Bearer",
+            ));
+        }
+        let token = token.trim_start_matches(' ');
+        if !is_token68(token) {
+            return Err(BearerError::Malformed(
+                "the bearer token is empty or not one token (RFC 6750 b64token)",
+            ));
+        }
+        Ok(token)
+    }
+
+    /// The route key the `cognito` mode's required scopes are looked up by: an HTTP
+    /// API's `routeKey` (`GET /orders/{id}`, `ANY /{proxy+}`, `$default`), a REST API's
+    /// `httpMethod` and `resource` (`GET /orders/{id}`).
+    pub fn route_key(&self) -> Option<String> {
+        match self {
+            Self::HttpApiV2(e) => e
+                .route_key
+                .clone()
+                .or_else(|| e.request_context.route_key.clone()),
+            Self::RestRequest(e) => {
+                let method = e
+                    .http_method
+                    .as_ref()
+                    .or(e.request_context.http_method.as_ref())?;
+                let resource = e
+                    .resource
+                    .as_deref()
+                    .or(e.request_context.resource_path.as_deref())?;
+                Some(format!("{method} {resource}"))
+            }
+        }
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         match self {
             Self::HttpApiV2(e) => header(&e.headers, name),
@@ -148,4 +231,13 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
             .map_or(value, |(first, _)| first)
             .trim(),
     )
+}
+
+/// RFC 6750's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_token68(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }

@@ -1,6 +1,7 @@
-//! `sentinel-authorizer`: an API Gateway Lambda REQUEST authorizer that lets a call
-//! through only when it names an existing, active, unexpired Sentinel session
-//! (docs/authorizer.md).
+//! `sentinel-authorizer`: an API Gateway Lambda REQUEST authorizer (docs/authorizer.md).
+//! In the session modes (`proof`, `session-id`) it lets a call through only when it
+//! names an existing, active, unexpired Sentinel session; in the token modes ([`token`]:
+//! `jwt`, `cognito`) only with a verified bearer JWT.
 //!
 //! It understands HTTP API authorizer events (payload 2.0, answered with a simple
 //! response) and REST API REQUEST authorizer events (answered with an IAM policy).
@@ -9,8 +10,8 @@
 //! unknown, expired, revoked, store error, an event that does not deserialize — is a
 //! deny, never a Lambda error.
 //!
-//! It is **not** an authentication layer: it checks that a session is still
-//! valid, not who is calling (use AWS_IAM auth or another authorizer for that).
+//! In `session-id` mode it is **not** an authentication layer: it checks that a session
+//! is still valid, not who is calling (use AWS_IAM auth or another authorizer for that).
 //!
 //! Each answered event is an [`Outcome`]: the response, one JSON decision line and one
 //! CloudWatch Embedded Metric Format line, which the front door (`main.rs`) writes.
@@ -37,8 +38,12 @@ use sessions::{SessionId, SessionRecord, SessionStore};
 
 mod event;
 pub mod proof;
+pub mod token;
 
-pub use event::{Event, EventKind, NotUnderstood, SESSION_HEADER, SESSION_QUERY};
+pub use event::{
+    AUTHORIZATION_HEADER, BearerError, Event, EventKind, NotUnderstood, SESSION_HEADER,
+    SESSION_QUERY,
+};
 use proof::{CallerIdentity, ProofError, ProofSettings};
 
 /// What a session ID must come with (`SENTINEL_AUTHORIZER_MODE`).
@@ -60,6 +65,9 @@ pub const DEFAULT_STACK: &str = "sentinel";
 pub enum Decision {
     /// The session is active and unexpired.
     Allow(Box<SessionRecord>),
+    /// `jwt` and `cognito` modes: the bearer token verified (and carried the route's
+    /// scopes).
+    AllowToken(Box<token::Grant>),
     /// Anything else.
     Deny {
         /// For the log line.
@@ -72,7 +80,8 @@ pub enum Decision {
         /// What exactly was wrong, for operators only.
         detail: String,
     },
-    /// The check itself failed (the session store, STS): a deny, counted as an error.
+    /// The check itself failed (the session store, STS, an issuer's keys): a deny,
+    /// counted as an error.
     Failed {
         /// For the log line.
         reason: &'static str,
@@ -180,22 +189,11 @@ pub async fn authorize<S: SessionStore, C: CallerIdentity>(
     now: DateTime<Utc>,
 ) -> Outcome {
     match Event::parse(raw) {
-        Ok(event) => Outcome {
-            kind: event.kind(),
-            request_id: event.request_id().map(str::to_owned),
-            route: event.route().map(str::to_owned),
-            decision: decide(store, mode, &event, now).await,
-            event_error: None,
-        },
-        Err(not_understood) => Outcome {
-            kind: not_understood.kind,
-            request_id: not_understood.request_id,
-            route: not_understood.route,
-            decision: Decision::Deny {
-                reason: "event not understood",
-            },
-            event_error: Some(not_understood.error.to_string()),
-        },
+        Ok(event) => {
+            let decision = decide(store, mode, &event, now).await;
+            Outcome::of(&event, decision)
+        }
+        Err(not_understood) => Outcome::not_understood(not_understood),
     }
 }
 
@@ -213,6 +211,30 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a decision on a parsed event.
+    pub(crate) fn of(event: &Event, decision: Decision) -> Self {
+        Self {
+            kind: event.kind(),
+            request_id: event.request_id().map(str::to_owned),
+            route: event.route().map(str::to_owned),
+            decision,
+            event_error: None,
+        }
+    }
+
+    /// The deny of an event that did not deserialize.
+    pub(crate) fn not_understood(not_understood: NotUnderstood) -> Self {
+        Self {
+            kind: not_understood.kind,
+            request_id: not_understood.request_id,
+            route: not_understood.route,
+            decision: Decision::Deny {
+                reason: "event not understood",
+            },
+            event_error: Some(not_understood.error.to_string()),
+        }
+    }
+
     /// The response API Gateway expects for the event's kind.
     pub fn response(&self) -> Value {
         let context = match &self.decision {
@@ -222,6 +244,7 @@ impl Outcome {
                 "profile": record.profile.as_str(),
                 "principal_arn": record.principal_arn,
             })),
+            Decision::AllowToken(grant) => Some(json!(grant.context)),
             Decision::Deny { .. } | Decision::Refused { .. } | Decision::Failed { .. } => None,
         };
         match self.kind {
@@ -236,6 +259,7 @@ impl Outcome {
             EventKind::RestRequest => {
                 let (effect, principal) = match &self.decision {
                     Decision::Allow(record) => ("Allow", record.user.as_str()),
+                    Decision::AllowToken(grant) => ("Allow", grant.principal.as_str()),
                     Decision::Deny { .. } | Decision::Refused { .. } | Decision::Failed { .. } => {
                         ("Deny", "unknown")
                     }
@@ -259,8 +283,10 @@ impl Outcome {
         }
     }
 
-    /// One JSON decision line; never more than the session's public fields. `detail`
-    /// (a store failure's cause chain, or why the event was not understood) stays here.
+    /// One JSON decision line; never more than the session's public fields (in the token
+    /// modes: the token's subject as `user`, and its `issuer`; never the token). `detail`
+    /// (a store failure's cause chain, why a token was refused, or why the event was not
+    /// understood) stays here.
     pub fn log_line(&self, now: DateTime<Utc>) -> String {
         let (level, effect, reason, session, user, detail) = match &self.decision {
             Decision::Allow(r) => (
@@ -269,6 +295,14 @@ impl Outcome {
                 "active session",
                 Some(r.session_id.as_str()),
                 Some(r.user.as_str()),
+                None,
+            ),
+            Decision::AllowToken(grant) => (
+                "info",
+                "allow",
+                "valid token",
+                None,
+                Some(grant.principal.as_str()),
                 None,
             ),
             Decision::Deny { reason } => (
@@ -286,7 +320,7 @@ impl Outcome {
                 ("error", "deny", *reason, None, None, Some(detail.as_str()))
             }
         };
-        json!({
+        let mut line = json!({
             "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
             "level": level,
             "event": "authorize",
@@ -297,15 +331,18 @@ impl Outcome {
             "session_id": session,
             "user": user,
             "route": self.route,
-        })
-        .to_string()
+        });
+        if let (Decision::AllowToken(grant), Some(map)) = (&self.decision, line.as_object_mut()) {
+            map.insert("issuer".into(), Value::String(grant.issuer.clone()));
+        }
+        line.to_string()
     }
 
     /// The CloudWatch Embedded Metric Format line: namespace `Sentinel`, dimension `Stack`.
     /// A failed check is counted in `AuthorizerDenies` and `AuthorizerErrors`.
     pub fn metrics_line(&self, stack: &str, now: DateTime<Utc>) -> String {
         let (allows, denies, errors) = match self.decision {
-            Decision::Allow(_) => (1, 0, 0),
+            Decision::Allow(_) | Decision::AllowToken(_) => (1, 0, 0),
             Decision::Deny { .. } | Decision::Refused { .. } => (0, 1, 0),
             Decision::Failed { .. } => (0, 1, 1),
         };

@@ -1,7 +1,9 @@
-//! `sentinel-authorizer`: wiring only. Reads `SENTINEL_SESSION_TABLE` and
-//! `SENTINEL_STACK_NAME` once, builds the DynamoDB client once, then answers authorizer
-//! events until the Lambda runtime shuts the process down; each answer's decision line
-//! and metrics line go to stdout, where Lambda ships them to CloudWatch Logs.
+//! `sentinel-authorizer`: wiring only. Reads its settings once (the session modes:
+//! `SENTINEL_SESSION_TABLE`; the token modes: their issuer settings), builds the DynamoDB
+//! client or the JWT verifier once (its key cache lives as long as the process), then
+//! answers authorizer events until the Lambda runtime shuts the process down; each
+//! answer's decision line and metrics line go to stdout, where Lambda ships them to
+//! CloudWatch Logs.
 //!
 //! `sentinel-authorizer invoke` answers one event read from stdin instead (local
 //! use: the demo, debugging a deny); it prints the response API Gateway would get.
@@ -9,11 +11,13 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use authorizer::Mode;
 use authorizer::proof::{ProofSettings, StsReplay};
-use chrono::Utc;
+use authorizer::token::{TokenAuthorizer, TokenSettings};
+use authorizer::{Mode, Outcome};
+use chrono::{DateTime, Utc};
 use lambda_runtime::{LambdaEvent, service_fn};
 use sentinel_aws::config::AwsTimeouts;
+use sentinel_jwt::HttpFetch;
 use serde_json::Value;
 use sessions::DynamoSessionStore;
 
@@ -21,22 +25,85 @@ const USAGE: &str = "usage: sentinel-authorizer [invoke]
 
 Without arguments, runs as an AWS Lambda REQUEST authorizer (AWS_LAMBDA_RUNTIME_API
 must be set). `invoke` answers one authorizer event read from stdin and prints the
-response (the log lines go to stderr). Configuration: SENTINEL_SESSION_TABLE,
-SENTINEL_AUTHORIZER_MODE (`proof`, the default, or `session-id`), SENTINEL_AUDIENCE
-(required in `proof` mode: this API's name, signed into every proof),
-SENTINEL_STACK_NAME (the metrics' `Stack` dimension, default `sentinel`) and the
-standard AWS SDK environment (AWS_REGION picks the trusted STS endpoint;
-AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL replace it for local stacks).";
+response (the log lines go to stderr). Configuration: SENTINEL_AUTHORIZER_MODE
+(`proof`, the default, `session-id`, `jwt` or `cognito`) and SENTINEL_STACK_NAME (the
+metrics' `Stack` dimension, default `sentinel`).
+
+`proof` and `session-id`: SENTINEL_SESSION_TABLE, SENTINEL_AUDIENCE (required in `proof`
+mode: this API's name, signed into every proof) and the standard AWS SDK environment
+(AWS_REGION picks the trusted STS endpoint; AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL
+replace it for local stacks).
+
+`jwt`: OIDC_ISSUER_URL, EXPECTED_AUDIENCE (comma-separated), REQUIRED_TRUST_DOMAIN
+(optional), JWKS_REFRESH (optional, e.g. `120s`); or SENTINEL_JWT_ISSUERS (a JSON list).
+
+`cognito`: COGNITO_USER_POOL_ID (or SENTINEL_COGNITO_ISSUER), SENTINEL_COGNITO_CLIENT_IDS
+(comma-separated), SENTINEL_REQUIRED_SCOPES (e.g. `GET /orders=mrt/read; POST
+/orders=mrt/write,mrt/admin`), JWKS_REFRESH (optional).";
+
+/// What the process answers with, built once.
+enum Authorizer {
+    /// `proof`, `session-id`: the session table (and STS).
+    Session {
+        store: DynamoSessionStore,
+        mode: Mode<StsReplay>,
+    },
+    /// `jwt`, `cognito`: the verifier and its key cache.
+    Token(TokenAuthorizer<HttpFetch>),
+}
+
+impl Authorizer {
+    async fn answer(&self, raw: &Value, now: DateTime<Utc>) -> Outcome {
+        match self {
+            Self::Session { store, mode } => authorizer::authorize(store, mode, raw, now).await,
+            Self::Token(token) => token.authorize(raw, now).await,
+        }
+    }
+}
+
+/// The settings, read once before anything starts.
+enum Settings {
+    Session {
+        table: String,
+        timeouts: AwsTimeouts,
+        mode: Mode<StsReplay>,
+    },
+    Token(TokenSettings),
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Every setting of the chosen mode; the error names the variable.
+fn settings_from_env() -> Result<Settings, String> {
+    match var("SENTINEL_AUTHORIZER_MODE").as_deref() {
+        Some("jwt") => TokenSettings::jwt(var).map(Settings::Token),
+        Some("cognito") => TokenSettings::cognito(var).map(Settings::Token),
+        None | Some("proof" | "session-id") => {
+            let table = var("SENTINEL_SESSION_TABLE")
+                .ok_or("invalid setting `SENTINEL_SESSION_TABLE`: it is required")?;
+            let timeouts = AwsTimeouts::from_lookup(|name| std::env::var(name).ok())
+                .map_err(|e| e.to_string())?;
+            let mode = mode_from_env(&timeouts)?;
+            Ok(Settings::Session {
+                table,
+                timeouts,
+                mode,
+            })
+        }
+        Some(other) => Err(format!(
+            "invalid setting `SENTINEL_AUTHORIZER_MODE`: `{other}` is not `proof`, `session-id`, `jwt` or `cognito`"
+        )),
+    }
+}
 
 /// `SENTINEL_AUTHORIZER_MODE` and what it needs, read once. The replay of a proof to
 /// STS gets the same operation timeout as every AWS call.
 fn mode_from_env(timeouts: &AwsTimeouts) -> Result<Mode<StsReplay>, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
     match var("SENTINEL_AUTHORIZER_MODE").as_deref() {
         None | Some("proof") => {
             let audience = var("SENTINEL_AUDIENCE").ok_or(
@@ -55,7 +122,7 @@ fn mode_from_env(timeouts: &AwsTimeouts) -> Result<Mode<StsReplay>, String> {
         }
         Some("session-id") => Ok(Mode::SessionId),
         Some(other) => Err(format!(
-            "invalid setting `SENTINEL_AUTHORIZER_MODE`: `{other}` is not `proof` or `session-id`"
+            "invalid setting `SENTINEL_AUTHORIZER_MODE`: `{other}` is not `proof`, `session-id`, `jwt` or `cognito`"
         )),
     }
 }
@@ -101,18 +168,8 @@ fn main() -> ExitCode {
             ));
         }
     };
-    let Some(table) = std::env::var("SENTINEL_SESSION_TABLE")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-    else {
-        return fail("invalid setting `SENTINEL_SESSION_TABLE`: it is required");
-    };
-    let timeouts = match AwsTimeouts::from_lookup(|name| std::env::var(name).ok()) {
-        Ok(timeouts) => timeouts,
-        Err(e) => return fail(e),
-    };
-    let mode = match mode_from_env(&timeouts) {
-        Ok(mode) => mode,
+    let settings = match settings_from_env() {
+        Ok(settings) => settings,
         Err(e) => return fail(e),
     };
     let stack = std::env::var("SENTINEL_STACK_NAME")
@@ -136,8 +193,21 @@ fn main() -> ExitCode {
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
     runtime.block_on(async move {
-        let config = sentinel_aws::config::load(timeouts).await;
-        let store = DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+        let authorizer = match settings {
+            Settings::Session {
+                table,
+                timeouts,
+                mode,
+            } => {
+                let config = sentinel_aws::config::load(timeouts).await;
+                let store = DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+                Authorizer::Session { store, mode }
+            }
+            Settings::Token(settings) => match HttpFetch::new() {
+                Ok(fetch) => Authorizer::Token(TokenAuthorizer::new(settings, fetch)),
+                Err(e) => return fail(e),
+            },
+        };
         if invoke {
             let mut raw = String::new();
             if let Err(e) = std::io::stdin().read_to_string(&mut raw) {
@@ -148,7 +218,7 @@ fn main() -> ExitCode {
                 Err(e) => return fail(format!("the event on stdin is not JSON: {e}")),
             };
             let now = Utc::now();
-            let outcome = authorizer::authorize(&store, &mode, &event, now).await;
+            let outcome = authorizer.answer(&event, now).await;
             // stdout carries the response alone.
             write_lines(
                 &mut std::io::stderr().lock(),
@@ -157,10 +227,10 @@ fn main() -> ExitCode {
             println!("{}", outcome.response());
             return ExitCode::SUCCESS;
         }
-        let (store, stack, mode) = (&store, stack.as_str(), &mode);
+        let (authorizer, stack) = (&authorizer, stack.as_str());
         let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             let now = Utc::now();
-            let outcome = authorizer::authorize(store, mode, &event.payload, now).await;
+            let outcome = authorizer.answer(&event.payload, now).await;
             write_lines(
                 &mut std::io::stdout().lock(),
                 &[outcome.log_line(now), outcome.metrics_line(stack, now)],

@@ -1,4 +1,5 @@
 mod admin_api;
+mod authorizer_jwt;
 mod cli_admin;
 mod cli_e2e;
 mod downstream;
