@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
         account_id: "123456789012",
         source_ip,
         requested_duration,
+        workload: None,
     };
     let decision = policy::evaluate(&set, &request, now);
     assert_eq!(policy::explain(&set, &request, now).decision, decision);

@@ -83,6 +83,7 @@ fn bench(c: &mut Criterion) {
         account_id: "123456789012",
         source_ip: Some(IpAddr::from([10, 1, 2, 3])),
         requested_duration: Some(3600),
+        workload: None,
     };
     // A Wednesday noon: no weekend-night window holds.
     let now = Utc

@@ -43,7 +43,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::condition::{Clock, Predicate};
+use crate::condition::{Callers, Clock, Conditions, Predicate};
 use crate::decision::Request;
 use crate::explain::Skipped;
 use crate::glob::Glob;
@@ -196,12 +196,18 @@ impl Ordered for AdminRule {
         &self.rule
     }
 
+    // Admin callers are IAM callers only (the document refuses workload conditions).
     fn covers(&self, other: &Self) -> bool {
-        self.rule.conditions.covers(&other.rule.conditions) && self.scope.covers(&other.scope)
+        self.rule
+            .conditions
+            .covers(&other.rule.conditions, Callers::Iam)
+            && self.scope.covers(&other.scope)
     }
 
     fn is_catch_all(&self) -> bool {
-        self.rule.is_catch_all()
+        self.rule
+            .conditions
+            .covers(&Conditions::default(), Callers::Iam)
             && self.scope.profiles.is_none()
             && self.scope.actions.iter().any(Glob::is_universal)
     }
@@ -240,6 +246,8 @@ impl AdminRequest<'_> {
             account_id: self.account_id,
             source_ip: self.source_ip,
             requested_duration: None,
+            // Admin and proxy callers sign with AWS credentials.
+            workload: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::condition::Clock;
 use crate::decision::{Decision, Request, decide};
-use crate::set::{Effect, PolicySet};
+use crate::set::{Effect, PolicySet, sees_workloads};
 
 /// [`crate::evaluate`]'s decision plus, for every rule before the deciding one
 /// (every rule when none matched), the conditions that did not hold.
@@ -28,6 +28,10 @@ pub struct Skipped<'s> {
     pub mismatches: Vec<String>,
 }
 
+/// Why an allow without workload conditions passes a workload by.
+const NOT_FOR_WORKLOADS: &str =
+    "allow rules without issuers/subjects/claims never match a workload";
+
 /// Decides `request` at `now` and says why earlier rules did not match.
 pub fn explain<'s>(
     set: &'s PolicySet,
@@ -37,7 +41,10 @@ pub fn explain<'s>(
     let mut clock = Clock::new(now, request);
     let mut skipped = Vec::new();
     for rule in &set.rules {
-        let mismatches = rule.conditions.why_not(request, &mut clock);
+        let mut mismatches = rule.conditions.why_not(request, &mut clock);
+        if request.workload.is_some() && !sees_workloads(rule.effect, &rule.conditions) {
+            mismatches.insert(0, NOT_FOR_WORKLOADS.to_owned());
+        }
         if mismatches.is_empty() {
             return Explanation {
                 decision: decide(set, rule, request),

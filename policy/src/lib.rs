@@ -14,6 +14,11 @@
 //! not allocate. A document that does not validate yields a [`PolicyError`]
 //! with its line, column and rule.
 //!
+//! Workloads (callers authenticated by a verified JWT, not by IAM) are
+//! requests with a [`Workload`]: profile rules match them with `issuers`,
+//! `subjects` and `claims`, and an allow rule without those never matches
+//! one.
+//!
 //! The signed egress proxy's policy is a document of the same form without a
 //! `profile` block whose rules may also name [`Route`]s: [`parse_proxy`]
 //! reads it and [`evaluate_proxy`] decides a [`ProxyRequest`].
@@ -42,6 +47,7 @@
 //!     account_id: "123456789012",
 //!     source_ip: None,
 //!     requested_duration: Some(7200),
+//!     workload: None,
 //! };
 //! let now = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
 //! assert_eq!(
@@ -74,7 +80,7 @@ pub use admin::{
     ADMIN_ACTIONS, AdminDecision, AdminExplanation, AdminPolicySet, AdminRequest, AdminRule,
     evaluate_admin, explain_admin,
 };
-pub use decision::{Decision, Request, evaluate};
+pub use decision::{Decision, Request, Workload, evaluate};
 pub use document::{parse, parse_admin, parse_proxy};
 pub use error::PolicyError;
 pub use explain::{Explanation, Skipped, explain};

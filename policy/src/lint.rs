@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::condition::Callers;
 use crate::set::{Effect, Rule};
 
 /// What a [`Lint`] is about.
@@ -77,7 +78,14 @@ impl Ordered for Rule {
     }
 
     fn covers(&self, other: &Self) -> bool {
-        self.conditions.covers(&other.conditions)
+        // For each kind of caller `other` can match, `self` must match it too.
+        [Callers::Iam, Callers::Workloads]
+            .into_iter()
+            .all(|callers| {
+                !other.can_match(callers)
+                    || (self.can_match(callers)
+                        && self.conditions.covers(&other.conditions, callers))
+            })
     }
 
     fn is_catch_all(&self) -> bool {
@@ -141,4 +149,166 @@ pub(crate) fn check<R: Ordered>(rules: &[R], rules_at: Option<(usize, usize)>) -
         lints.push(Lint::on_rule(kind, rule.rule(), message));
     }
     lints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    const HEAD: &str = "version: \"1\"\nprofile:\n  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev\nrules:\n";
+
+    /// The rules `(name, effect, conditions as flow YAML or "")`, and their lints
+    /// as (kind, rule).
+    fn lints(rules: &[(&str, &str, &str)]) -> Vec<(LintKind, String)> {
+        let mut yaml = HEAD.to_owned();
+        for (name, effect, conditions) in rules {
+            yaml.push_str(&format!("  - name: {name}\n    effect: {effect}\n"));
+            if !conditions.is_empty() {
+                yaml.push_str(&format!("    conditions: {conditions}\n"));
+            }
+        }
+        let set = parse(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        set.lints()
+            .iter()
+            .map(|l| (l.kind, l.rule.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    fn shadowed(rule: &str) -> (LintKind, String) {
+        (LintKind::Shadowed, rule.to_owned())
+    }
+
+    const GITHUB: &str = "{issuers: [\"https://token.actions.githubusercontent.com\"]}";
+
+    #[test]
+    fn iam_allows_do_not_shadow_workload_rules_nor_the_reverse() {
+        assert_eq!(
+            lints(&[
+                ("everyone", "allow", ""),
+                ("all-users", "allow", "{users: [\"*\"]}"),
+                ("ci", "allow", GITHUB),
+            ]),
+            [shadowed("all-users")],
+            "an allow without workload conditions never matches a workload"
+        );
+        assert_eq!(
+            lints(&[
+                ("ci", "allow", "{issuers: [\"*\"]}"),
+                ("everyone", "allow", "")
+            ]),
+            []
+        );
+        // The IAM allow does not see workloads, the later deny does.
+        assert_eq!(
+            lints(&[
+                ("all-users", "allow", "{users: [\"*\"]}"),
+                ("no-bob", "deny", "{users: [bob]}"),
+            ]),
+            []
+        );
+    }
+
+    #[test]
+    fn workload_conditions_cover_like_globs_and_claims_conservatively() {
+        assert_eq!(
+            lints(&[
+                ("any-issuer", "allow", "{issuers: [\"*\"]}"),
+                ("ci", "allow", GITHUB),
+                ("prod", "allow", "{subjects: [\"spiffe://td/ns/prod/*\"]}"),
+                (
+                    "api",
+                    "allow",
+                    "{subjects: [\"spiffe://td/ns/prod/api\"], users: [x]}"
+                ),
+            ]),
+            [shadowed("ci"), shadowed("prod"), shadowed("api")]
+        );
+        assert_eq!(
+            lints(&[
+                ("org", "allow", "{claims: {repository: [\"org/*\"]}}"),
+                (
+                    "app-main",
+                    "allow",
+                    "{claims: {repository: [org/app], ref: [main]}}"
+                ),
+            ]),
+            [shadowed("app-main")],
+            "extra claims only narrow a rule"
+        );
+        assert_eq!(
+            lints(&[
+                (
+                    "app-main",
+                    "allow",
+                    "{claims: {repository: [org/app], ref: [main]}}"
+                ),
+                ("org", "allow", "{claims: {repository: [\"org/*\"]}}"),
+                ("repo-claim", "allow", "{claims: {repository: [\"*\"]}}"),
+                ("other-claim", "allow", "{claims: {environment: [\"*\"]}}"),
+                ("any-subject", "allow", "{subjects: [\"*\"]}"),
+                ("late-claim", "allow", "{claims: {environment: [prod]}}"),
+            ]),
+            [shadowed("late-claim")],
+            "a token may lack a claim, and other claims prove nothing"
+        );
+    }
+
+    #[test]
+    fn denies_cover_workloads_unless_they_name_iam_conditions() {
+        assert_eq!(
+            lints(&[("freeze", "deny", ""), ("ci", "allow", GITHUB)]),
+            [(LintKind::AllowAfterCatchAllDeny, "ci".to_owned())]
+        );
+        assert_eq!(
+            lints(&[
+                ("weekends", "deny", "{users: [\"*\"]}"),
+                ("ci", "allow", GITHUB)
+            ]),
+            [(LintKind::AllowAfterCatchAllDeny, "ci".to_owned())]
+        );
+        // `principals` never hold for a workload: no catch-all, and no
+        // shadow over a workload rule; an IAM rule is still shadowed.
+        assert_eq!(
+            lints(&[
+                ("humans", "deny", "{principals: [\"*\"]}"),
+                ("ci", "allow", GITHUB),
+                ("alice", "allow", "{users: [alice]}"),
+            ]),
+            [shadowed("alice")]
+        );
+        // A deny with workload conditions never covers IAM callers.
+        assert_eq!(
+            lints(&[
+                ("tokens", "deny", "{issuers: [\"*\"]}"),
+                ("subjects", "deny", "{subjects: [\"*\"]}"),
+                ("alice", "allow", "{users: [alice]}"),
+                ("later", "deny", ""),
+            ]),
+            [shadowed("subjects")]
+        );
+    }
+
+    #[test]
+    fn catch_alls_know_which_callers_a_rule_applies_to() {
+        let set = parse(&format!(
+            "{HEAD}  - name: everyone\n    effect: allow\n  - name: any-token\n    effect: allow\n    conditions: {{issuers: [\"*\"]}}\n  - name: all-users\n    effect: deny\n    conditions: {{users: [\"*\"]}}\n  - name: humans\n    effect: deny\n    conditions: {{principals: [\"*\"]}}\n  - name: tokens\n    effect: deny\n    conditions: {{subjects: [\"*\"]}}\n"
+        ))
+        .unwrap();
+        let catch_all: Vec<(&str, bool)> = set
+            .rules()
+            .iter()
+            .map(|r| (r.name(), r.is_catch_all()))
+            .collect();
+        assert_eq!(
+            catch_all,
+            [
+                ("everyone", true),
+                ("any-token", false),
+                ("all-users", true),
+                ("humans", false),
+                ("tokens", false),
+            ]
+        );
+    }
 }

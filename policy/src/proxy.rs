@@ -42,7 +42,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::condition::{Clock, Predicate};
+use crate::condition::{Callers, Clock, Conditions, Predicate};
 use crate::decision::Request;
 use crate::lint::{Lint, Ordered};
 use crate::route::Route;
@@ -130,8 +130,11 @@ impl Ordered for ProxyRule {
         &self.rule
     }
 
+    // Proxy callers are IAM callers only (the document refuses workload conditions).
     fn covers(&self, other: &Self) -> bool {
-        self.rule.conditions.covers(&other.rule.conditions)
+        self.rule
+            .conditions
+            .covers(&other.rule.conditions, Callers::Iam)
             && match (&self.routes, &other.routes) {
                 (None, _) => true,
                 (Some(mine), Some(theirs)) => {
@@ -143,7 +146,9 @@ impl Ordered for ProxyRule {
     }
 
     fn is_catch_all(&self) -> bool {
-        self.rule.is_catch_all()
+        self.rule
+            .conditions
+            .covers(&Conditions::default(), Callers::Iam)
             && self
                 .routes
                 .as_ref()
@@ -177,6 +182,8 @@ impl ProxyRequest<'_> {
             account_id: self.account_id,
             source_ip: self.source_ip,
             requested_duration: None,
+            // Admin and proxy callers sign with AWS credentials.
+            workload: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::condition::{Checks, Conditions, Predicate};
+use crate::condition::{Callers, Checks, Conditions, Predicate};
 
 use crate::lint::Lint;
 
@@ -73,6 +73,15 @@ impl fmt::Display for Effect {
     }
 }
 
+/// Whether a rule of `effect` with `conditions` is ever asked about a
+/// workload. SECURITY: an allow without `issuers`, `subjects` or `claims` was
+/// written for IAM callers (`users: ["*"]`, or no conditions at all) and must
+/// not admit every token holder; a deny still applies to workloads, so a
+/// freeze or a catch-all deny keeps working.
+pub(crate) fn sees_workloads(effect: Effect, conditions: &Conditions) -> bool {
+    effect == Effect::Deny || conditions.names_workload()
+}
+
 /// One rule, compiled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -107,9 +116,33 @@ impl Rule {
         self.reason.as_deref()
     }
 
-    /// Whether the rule has no conditions that could fail: it matches every request.
+    /// Whether the rule has no conditions that could fail: it matches every
+    /// request it is asked about. Every rule is asked about IAM callers; a
+    /// deny, or a rule with `issuers`, `subjects` or `claims`, about
+    /// workloads too (an allow without them never matches one). So a rule
+    /// with workload conditions is never a catch-all, nor is a deny with
+    /// `principals` or `accounts`, which never hold for a workload.
     pub fn is_catch_all(&self) -> bool {
-        self.conditions.covers(&Conditions::default())
+        let none = Conditions::default();
+        let asked = |callers| match callers {
+            Callers::Iam => true,
+            Callers::Workloads => sees_workloads(self.effect, &self.conditions),
+        };
+        [Callers::Iam, Callers::Workloads]
+            .into_iter()
+            .all(|callers| !asked(callers) || self.conditions.covers(&none, callers))
+    }
+
+    /// Whether the rule can match callers of this kind at all: its
+    /// conditions can hold for them, and an allow without workload
+    /// conditions never matches a workload.
+    pub(crate) fn can_match(&self, callers: Callers) -> bool {
+        match callers {
+            Callers::Iam => !self.conditions.names_workload(),
+            Callers::Workloads => {
+                !self.conditions.names_iam() && sees_workloads(self.effect, &self.conditions)
+            }
+        }
     }
 
     /// The 1-based line of the rule's `name:` in the source, when found.

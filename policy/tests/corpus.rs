@@ -1,12 +1,15 @@
 //! Runs every case in `tests/cases/*.yaml` (format: `tests/cases/README.md`).
 //! Adding a case needs no Rust.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use policy::identity::{Caller, IdentityRoles, derive_user};
-use policy::{AdminDecision, AdminRequest, Decision, Lint, PolicyError, Request, Skipped};
+use policy::{
+    AdminDecision, AdminRequest, Decision, Lint, PolicyError, Request, Skipped, Workload,
+};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +36,12 @@ enum Document {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseRequest {
-    principal: String,
+    /// An IAM caller's ARN; absent for a workload.
+    #[serde(default)]
+    principal: Option<String>,
+    /// A workload's verified token; absent for an IAM caller.
+    #[serde(default)]
+    workload: Option<CaseWorkload>,
     at: DateTime<Utc>,
     #[serde(default)]
     source_ip: Option<IpAddr>,
@@ -47,6 +55,20 @@ struct CaseRequest {
     /// Admin cases: the profile the action is about.
     #[serde(default)]
     profile: Option<String>,
+}
+
+/// A workload: its token's issuer, subject and claims, and its user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseWorkload {
+    issuer: String,
+    subject: String,
+    /// The user the TVM derived from the token; the subject when absent.
+    #[serde(default)]
+    user: Option<String>,
+    /// Claim name -> values as strings, as the TVM passes them.
+    #[serde(default)]
+    claims: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,16 +125,40 @@ fn run(case: &Case) -> Result<(), String> {
     if request.action.is_some() || request.profile.is_some() {
         return Err("`action` and `profile` belong to admin cases (`document: admin`)".into());
     }
-    let caller = match caller(request, expect)? {
-        Some(caller) => caller,
-        None => return Ok(()),
-    };
-    let req = Request {
-        principal_arn: &request.principal,
-        user: &caller.user,
-        account_id: &caller.account_id,
-        source_ip: request.source_ip,
-        requested_duration: request.duration,
+    let caller;
+    let req = match (&request.principal, &request.workload) {
+        (Some(principal), None) => {
+            caller = match self::caller(principal, request, expect)? {
+                Some(caller) => caller,
+                None => return Ok(()),
+            };
+            Request {
+                principal_arn: principal,
+                user: &caller.user,
+                account_id: &caller.account_id,
+                source_ip: request.source_ip,
+                requested_duration: request.duration,
+                workload: None,
+            }
+        }
+        (None, Some(token)) if request.identity_roles.is_none() => Request {
+            principal_arn: "",
+            user: token.user.as_deref().unwrap_or(&token.subject),
+            account_id: "",
+            source_ip: request.source_ip,
+            requested_duration: request.duration,
+            workload: Some(Workload {
+                issuer: &token.issuer,
+                subject: &token.subject,
+                claims: &token.claims,
+            }),
+        },
+        _ => {
+            return Err(
+                "a request has either `principal` (and optionally `identity_roles`) or `workload`"
+                    .into(),
+            );
+        }
     };
     let decision = policy::evaluate(&set, &req, request.at);
     let explanation = policy::explain(&set, &req, request.at);
@@ -166,12 +212,21 @@ fn run_admin(case: &Case) -> Result<(), String> {
         .action
         .as_deref()
         .ok_or("an admin case's request needs an `action`")?;
-    let caller = match caller(request, expect)? {
+    let principal = match (&request.principal, &request.workload) {
+        (Some(principal), None) => principal,
+        _ => {
+            return Err(
+                "an admin case's request needs a `principal` (admin callers are IAM callers)"
+                    .into(),
+            );
+        }
+    };
+    let caller = match caller(principal, request, expect)? {
         Some(caller) => caller,
         None => return Ok(()),
     };
     let req = AdminRequest {
-        principal_arn: &request.principal,
+        principal_arn: principal,
         user: &caller.user,
         account_id: &caller.account_id,
         source_ip: request.source_ip,
@@ -197,12 +252,16 @@ fn run_admin(case: &Case) -> Result<(), String> {
 
 /// The caller derived from the request's principal; `None` when the case
 /// expected exactly the identity error it got.
-fn caller(request: &CaseRequest, expect: &Expect) -> Result<Option<Caller>, String> {
+fn caller(
+    principal: &str,
+    request: &CaseRequest,
+    expect: &Expect,
+) -> Result<Option<Caller>, String> {
     let roles = match &request.identity_roles {
         Some(globs) => IdentityRoles::new(globs).map_err(|e| e.to_string())?,
         None => IdentityRoles::default(),
     };
-    let caller = match derive_user(&request.principal, &roles) {
+    let caller = match derive_user(principal, &roles) {
         Ok(caller) => caller,
         Err(e) => {
             return match &expect.identity_error {

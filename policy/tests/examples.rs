@@ -33,6 +33,7 @@ fn decide<'s>(set: &'s PolicySet, principal: &str, at: &str, ip: Option<&str>) -
         account_id: &caller.account_id,
         source_ip: ip.map(|ip| ip.parse::<IpAddr>().unwrap()),
         requested_duration: None,
+        workload: None,
     };
     let now: DateTime<Utc> = at.parse().unwrap();
     policy::evaluate(set, &request, now)

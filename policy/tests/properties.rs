@@ -1,18 +1,23 @@
 //! Invariants that hold for every policy and request, checked on generated
 //! ones: default deny, no panics on any input, a deny added in front never
-//! widens access, granted durations respect every cap, and `explain` agrees
-//! with `evaluate`.
+//! widens access, granted durations respect every cap, `explain` agrees
+//! with `evaluate`, a rule the lints call unreachable never decides, and an
+//! allow without workload conditions never admits a workload. Requests are
+//! IAM callers and workloads (a verified JWT).
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
     reason = "generators and helpers: a broken generator must fail the test loudly"
 )]
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeZone, Utc};
-use policy::{AdminDecision, AdminPolicySet, AdminRequest, Decision, PolicySet, Request};
+use policy::{
+    AdminDecision, AdminPolicySet, AdminRequest, Decision, LintKind, PolicySet, Request, Workload,
+};
 use sentinel_types::SessionDuration;
 
 const MIN_DURATION_SECS: u32 = SessionDuration::MIN.secs();
@@ -42,6 +47,10 @@ struct GenRule {
     source_ips: Option<Vec<&'static str>>,
     time: Option<GenTime>,
     max_duration: Option<u32>,
+    issuers: Option<Vec<&'static str>>,
+    subjects: Option<Vec<&'static str>>,
+    /// Claim names and their globs.
+    claims: Option<Vec<(&'static str, Vec<&'static str>)>>,
 }
 
 fn list(items: &[&str]) -> String {
@@ -59,9 +68,17 @@ impl GenRule {
             ("principals", &self.principals),
             ("accounts", &self.accounts),
             ("source_ips", &self.source_ips),
+            ("issuers", &self.issuers),
+            ("subjects", &self.subjects),
         ] {
             if let Some(values) = values {
                 writeln!(conditions, "      {key}: {}", list(values)).unwrap();
+            }
+        }
+        if let Some(claims) = &self.claims {
+            writeln!(conditions, "      claims:").unwrap();
+            for (name, globs) in claims {
+                writeln!(conditions, "        {name}: {}", list(globs)).unwrap();
             }
         }
         if let Some((days, hours, zone)) = &self.time {
@@ -130,6 +147,31 @@ const ZONES: &[&str] = &[
     "Pacific/Chatham",
 ];
 
+const ISSUERS: &[&str] = &[
+    "https://token.actions.githubusercontent.com",
+    "https://oidc.company.internal",
+    "https://*",
+    "*",
+];
+const SUBJECTS: &[&str] = &[
+    "spiffe://company.internal/ns/prod/*",
+    "spiffe://company.internal/ns/prod/sa/api",
+    "repo:org/app:*",
+    "*",
+];
+const CLAIM_NAMES: &[&str] = &["repository", "ref", "groups"];
+const CLAIM_GLOBS: &[&str] = &["org/app", "org/*", "refs/heads/main", "deployers", "*"];
+
+fn claims() -> impl Strategy<Value = Option<Vec<(&'static str, Vec<&'static str>)>>> {
+    proptest::option::of(
+        proptest::sample::subsequence(CLAIM_NAMES, 1..=2).prop_flat_map(|names| {
+            let globs = proptest::sample::subsequence(CLAIM_GLOBS, 1..=2);
+            proptest::collection::vec(globs, names.len())
+                .prop_map(move |globs| names.iter().copied().zip(globs).collect())
+        }),
+    )
+}
+
 fn hours() -> impl Strategy<Value = Option<(&'static str, &'static str)>> {
     proptest::option::of(
         (select(CLOCKS), prop_oneof![select(CLOCKS), Just("24:00")])
@@ -151,9 +193,10 @@ fn rule() -> impl Strategy<Value = GenRule> {
                 }),
         ),
         proptest::option::of(duration()),
+        (some_of(ISSUERS), some_of(SUBJECTS), claims(), any::<bool>()),
     )
         .prop_map(
-            |(allow, users, principals, accounts, source_ips, time, max_duration)| GenRule {
+            |(
                 allow,
                 users,
                 principals,
@@ -161,8 +204,47 @@ fn rule() -> impl Strategy<Value = GenRule> {
                 source_ips,
                 time,
                 max_duration,
+                (issuers, subjects, claims, workload_side),
+            )| {
+                let rule = GenRule {
+                    allow,
+                    users,
+                    principals,
+                    accounts,
+                    source_ips,
+                    time,
+                    max_duration,
+                    issuers,
+                    subjects,
+                    claims,
+                };
+                // A rule naming both kinds is refused: keep one side.
+                if workload_side {
+                    GenRule {
+                        principals: None,
+                        accounts: None,
+                        ..rule
+                    }
+                } else {
+                    rule.without_workload_conditions()
+                }
             },
         )
+}
+
+impl GenRule {
+    fn without_workload_conditions(self) -> GenRule {
+        GenRule {
+            issuers: None,
+            subjects: None,
+            claims: None,
+            ..self
+        }
+    }
+
+    fn names_workload_conditions(&self) -> bool {
+        self.issuers.is_some() || self.subjects.is_some() || self.claims.is_some()
+    }
 }
 
 /// A policy: profile duration settings and rules.
@@ -213,7 +295,8 @@ fn policy() -> impl Strategy<Value = GenPolicy> {
         })
 }
 
-/// An owned request (principal, user, account, ip, duration, instant).
+/// An owned request (principal, user, account, ip, duration, instant, and
+/// for a workload its token).
 #[derive(Debug, Clone)]
 struct GenRequest {
     principal: String,
@@ -222,6 +305,16 @@ struct GenRequest {
     ip: Option<IpAddr>,
     duration: Option<u32>,
     at: DateTime<Utc>,
+    workload: Option<GenWorkload>,
+}
+
+/// A workload's token. Its request keeps the generated principal and
+/// account, which must not count for it.
+#[derive(Debug, Clone)]
+struct GenWorkload {
+    issuer: &'static str,
+    subject: &'static str,
+    claims: BTreeMap<String, Vec<String>>,
 }
 
 impl GenRequest {
@@ -232,8 +325,58 @@ impl GenRequest {
             account_id: &self.account,
             source_ip: self.ip,
             requested_duration: self.duration,
+            workload: self.workload.as_ref().map(|w| Workload {
+                issuer: w.issuer,
+                subject: w.subject,
+                claims: &w.claims,
+            }),
         }
     }
+}
+
+fn workload() -> impl Strategy<Value = GenWorkload> {
+    (
+        select(
+            &[
+                "https://token.actions.githubusercontent.com",
+                "https://oidc.company.internal",
+                "http://127.0.0.1:8080",
+            ][..],
+        ),
+        select(
+            &[
+                "spiffe://company.internal/ns/prod/sa/api",
+                "spiffe://company.internal/ns/dev/sa/api",
+                "repo:org/app:ref:refs/heads/main",
+            ][..],
+        ),
+        proptest::option::of(select(&["org/app", "org/other"][..])),
+        proptest::option::of(select(&["refs/heads/main", "refs/heads/dev"][..])),
+        proptest::option::of(proptest::sample::subsequence(
+            &["deployers", "devs"][..],
+            0..=2,
+        )),
+    )
+        .prop_map(|(issuer, subject, repository, git_ref, groups)| {
+            let mut claims = BTreeMap::new();
+            for (name, values) in [
+                ("repository", repository.map(|r| vec![r])),
+                ("ref", git_ref.map(|r| vec![r])),
+                ("groups", groups),
+            ] {
+                if let Some(values) = values {
+                    claims.insert(
+                        name.to_owned(),
+                        values.into_iter().map(str::to_owned).collect(),
+                    );
+                }
+            }
+            GenWorkload {
+                issuer,
+                subject,
+                claims,
+            }
+        })
 }
 
 fn request() -> impl Strategy<Value = GenRequest> {
@@ -251,15 +394,19 @@ fn request() -> impl Strategy<Value = GenRequest> {
         proptest::option::of(0u32..60_000),
         // 2020-01-01 .. 2036-01-01, any second.
         1_577_836_800i64..2_082_758_400i64,
+        proptest::option::of(workload()),
     )
-        .prop_map(|(user, account, path, ip, duration, secs)| GenRequest {
-            principal: format!("arn:aws:iam::{account}:{path}{user}"),
-            user: user.to_owned(),
-            account: account.to_owned(),
-            ip,
-            duration,
-            at: Utc.timestamp_opt(secs, 0).unwrap(),
-        })
+        .prop_map(
+            |(user, account, path, ip, duration, secs, workload)| GenRequest {
+                principal: format!("arn:aws:iam::{account}:{path}{user}"),
+                user: user.to_owned(),
+                account: account.to_owned(),
+                ip,
+                duration,
+                at: Utc.timestamp_opt(secs, 0).unwrap(),
+                workload,
+            },
+        )
 }
 
 fn parse(yaml: &str) -> PolicySet {
@@ -308,6 +455,7 @@ proptest! {
                 ip: None,
                 duration: None,
                 at: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+                workload: None,
             };
             let _ = policy::evaluate(&set, &r.as_request(), r.at);
         }
@@ -332,6 +480,7 @@ proptest! {
     fn a_deny_everything_rule_in_front_denies_everything(p in policy(), r in request()) {
         let everything = GenRule {
             allow: false, users: None, principals: None, accounts: None, source_ips: None, time: None, max_duration: None,
+            issuers: None, subjects: None, claims: None,
         };
         let set = parse(&p.render_with(Some(&everything)));
         prop_assert_eq!(
@@ -371,6 +520,35 @@ proptest! {
         };
         prop_assert_eq!(explanation.skipped.len(), decided_at);
         prop_assert!(explanation.skipped.iter().all(|s| !s.mismatches.is_empty()));
+    }
+
+    #[test]
+    fn a_rule_the_lints_call_unreachable_never_decides(p in policy(), r in request()) {
+        let set = parse(&p.render_with(None));
+        let decided = match policy::evaluate(&set, &r.as_request(), r.at) {
+            Decision::Allow { rule, .. } | Decision::Deny { rule: Some(rule), .. } => rule,
+            Decision::Deny { rule: None, .. } => return Ok(()),
+        };
+        for lint in set.lints() {
+            if matches!(lint.kind, LintKind::Shadowed | LintKind::AllowAfterCatchAllDeny) {
+                prop_assert_ne!(lint.rule.as_deref(), Some(decided), "{}", lint);
+            }
+        }
+    }
+
+    #[test]
+    fn only_allows_with_workload_conditions_admit_workloads(p in policy(), r in request()) {
+        let set = parse(&p.render_with(None));
+        let request = r.as_request();
+        if let Decision::Allow { rule, .. } = policy::evaluate(&set, &request, r.at) {
+            let index: usize = rule.trim_start_matches('r').parse().unwrap();
+            let rule = &p.rules[index];
+            // Workload conditions only admit workloads, IAM-only ones only IAM callers.
+            prop_assert_eq!(rule.names_workload_conditions(), request.workload.is_some());
+            if request.workload.is_some() {
+                prop_assert!(rule.principals.is_none() && rule.accounts.is_none());
+            }
+        }
     }
 }
 
@@ -425,7 +603,8 @@ impl GenAdminRule {
 
 fn admin_rule() -> impl Strategy<Value = GenAdminRule> {
     (
-        rule(),
+        // The admin policy has no workload conditions.
+        rule().prop_map(GenRule::without_workload_conditions),
         proptest::sample::subsequence(ACTION_GLOBS, 1..=3),
         some_of(PROFILE_GLOBS),
     )
@@ -511,6 +690,7 @@ proptest! {
                     ip: None,
                     duration: None,
                     at: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+                    workload: None,
                 },
                 action: "sessions:list",
                 profile: None,
@@ -567,19 +747,31 @@ proptest! {
 fn generated_cases_reach_allows_rule_denies_and_default_denies() {
     let mut runner = TestRunner::deterministic();
     let (mut allows, mut rule_denies, mut default_denies) = (0, 0, 0);
+    let (mut workload_allows, mut workload_rule_denies) = (0, 0);
     for _ in 0..500 {
         let p = policy().new_tree(&mut runner).unwrap().current();
         let r = request().new_tree(&mut runner).unwrap().current();
         let set = parse(&p.render_with(None));
+        let workload = usize::from(r.workload.is_some());
         match policy::evaluate(&set, &r.as_request(), r.at) {
-            Decision::Allow { .. } => allows += 1,
-            Decision::Deny { rule: Some(_), .. } => rule_denies += 1,
+            Decision::Allow { .. } => {
+                allows += 1;
+                workload_allows += workload;
+            }
+            Decision::Deny { rule: Some(_), .. } => {
+                rule_denies += 1;
+                workload_rule_denies += workload;
+            }
             Decision::Deny { rule: None, .. } => default_denies += 1,
         }
     }
     assert!(
         allows > 25 && rule_denies > 25 && default_denies > 25,
         "{allows} {rule_denies} {default_denies}"
+    );
+    assert!(
+        workload_allows > 10 && workload_rule_denies > 10,
+        "workloads: {workload_allows} allowed, {workload_rule_denies} denied by a rule"
     );
 }
 
@@ -626,6 +818,7 @@ fn large_policies_beyond_the_memo_decide_like_explain() {
             account_id: "123456789012",
             source_ip: None,
             requested_duration: None,
+            workload: None,
         };
         let decision = policy::evaluate(&set, &request, at);
         assert_eq!(

@@ -246,6 +246,7 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
         account_id: &caller.account_id,
         source_ip,
         requested_duration,
+        workload: None,
     };
     let explanation = policy::explain(&set, &request, at);
     print!("{}", report(&set, &request, at, &explanation));
@@ -374,6 +375,7 @@ fn admin_report(
         account_id: request.account_id,
         source_ip: request.source_ip,
         requested_duration: None,
+        workload: None,
     };
     caller_and_skipped(&mut out, &caller, at, &explanation.skipped, line_of);
     out

@@ -381,6 +381,7 @@ where
             account_id: caller.account_id.as_str(),
             source_ip,
             requested_duration: requested,
+            workload: None,
         };
         let (rule, duration) = match policy::evaluate(&set, &policy_request, now) {
             Decision::Allow {

@@ -441,6 +441,7 @@ fn check_equivalent(name: &str, set: &policy::PolicySet, cedar: &CedarSide) {
                     account_id: "123456789012",
                     source_ip,
                     requested_duration: Some(3600),
+                    workload: None,
                 };
                 let ours = policy::evaluate(set, &request, now);
                 let theirs = cedar.decide(&request, now);
@@ -487,6 +488,7 @@ fn bench(c: &mut Criterion) {
         account_id: "123456789012",
         source_ip: Some(IpAddr::from([10, 1, 2, 3])),
         requested_duration: Some(3600),
+        workload: None,
     };
     // A Wednesday noon: no weekend-night window holds.
     let now = Utc

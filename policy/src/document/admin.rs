@@ -5,7 +5,9 @@
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer};
 
-use super::conditions::{Account, ConditionFields, NetworkText, PrincipalGlob, UserGlob};
+use super::conditions::{
+    Account, ConditionFields, NetworkText, NoWorkloadCondition, PrincipalGlob, UserGlob,
+};
 use super::diagnostics::{edit_distance, translate};
 use super::fields::{FromText, NonEmpty, Present, Text, checked_map};
 use super::rules::{EffectField, Named, RawRule, Reason, RuleList, RuleName, RuleSeed, unique};
@@ -159,6 +161,15 @@ struct AdminConditionFields {
     #[serde(default)]
     time: Present<TimeSection>,
     #[serde(default)]
+    #[expect(dead_code, reason = "refused while deserializing")]
+    issuers: Present<NoWorkloadCondition>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "refused while deserializing")]
+    subjects: Present<NoWorkloadCondition>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "refused while deserializing")]
+    claims: Present<NoWorkloadCondition>,
+    #[serde(default)]
     actions: Present<NonEmpty<Text<ActionGlob>>>,
     #[serde(default)]
     profiles: Present<NonEmpty<Text<ProfileGlob>>>,
@@ -179,6 +190,9 @@ impl<'de> Deserialize<'de> for AdminConditionsSection {
                     accounts: f.accounts,
                     source_ips: f.source_ips,
                     time: f.time,
+                    issuers: Present::default(),
+                    subjects: Present::default(),
+                    claims: Present::default(),
                 }
                 .into_conditions();
                 let scope = Scope {
@@ -433,6 +447,26 @@ mod tests {
             empty.message().contains("conditions.actions: empty list"),
             "{empty}"
         );
+    }
+
+    #[test]
+    fn workload_conditions_are_refused_in_the_admin_policy() {
+        for condition in [
+            "issuers: [\"https://token.actions.githubusercontent.com\"]",
+            "subjects: [\"spiffe://company.internal/*\"]",
+            "claims: {repository: [org/app]}",
+        ] {
+            let e = error(&format!(
+                "  - name: ops\n    effect: allow\n    conditions:\n      actions: [\"*\"]\n      {condition}\n"
+            ));
+            assert_eq!(
+                e.message(),
+                "conditions: workload conditions (`issuers`, `subjects`, `claims`) exist in profile policies only",
+                "{condition}"
+            );
+            assert_eq!((e.rule(), e.line()), (Some("ops"), Some(6)), "{condition}");
+            assert!(e.hint().unwrap().contains("AWS credentials"), "{e:?}");
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ use serde::de::{self, Deserializer, Visitor};
 use crate::condition::{Checks, Predicate};
 use crate::error::{Invalid, PolicyError};
 use crate::lint;
-use crate::set::{PolicySet, Profile, Rule};
+use crate::set::{PolicySet, Profile, Rule, sees_workloads};
 use crate::window::Zone;
 
 pub use self::admin::parse_admin;
@@ -164,7 +164,11 @@ fn compile_rules(raws: Vec<RawRule>, yaml: &str) -> (Vec<Rule>, Vec<Predicate>, 
             Rule {
                 name: raw.name,
                 effect: raw.effect,
-                checks: Checks::compile(&conditions, &mut predicates),
+                checks: Checks::compile(
+                    &conditions,
+                    sees_workloads(raw.effect, &conditions),
+                    &mut predicates,
+                ),
                 conditions,
                 max_duration: raw.max_duration,
                 reason: raw.reason,

@@ -5,7 +5,9 @@
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer};
 
-use super::conditions::{Account, ConditionFields, NetworkText, PrincipalGlob, UserGlob};
+use super::conditions::{
+    Account, ConditionFields, NetworkText, NoWorkloadCondition, PrincipalGlob, UserGlob,
+};
 use super::diagnostics::translate;
 use super::fields::{FromText, NonEmpty, Present, Text, checked_map};
 use super::rules::{EffectField, Named, RawRule, Reason, RuleList, RuleName, RuleSeed, unique};
@@ -154,6 +156,15 @@ struct ProxyConditionFields {
     #[serde(default)]
     time: Present<TimeSection>,
     #[serde(default)]
+    #[expect(dead_code, reason = "refused while deserializing")]
+    issuers: Present<NoWorkloadCondition>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "refused while deserializing")]
+    subjects: Present<NoWorkloadCondition>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "refused while deserializing")]
+    claims: Present<NoWorkloadCondition>,
+    #[serde(default)]
     routes: Present<NonEmpty<Text<Route>>>,
 }
 
@@ -169,6 +180,9 @@ impl<'de> Deserialize<'de> for ProxyConditionsSection {
                     accounts: f.accounts,
                     source_ips: f.source_ips,
                     time: f.time,
+                    issuers: Present::default(),
+                    subjects: Present::default(),
+                    claims: Present::default(),
                 }
                 .into_conditions();
                 let routes: Option<Vec<Route>> =
@@ -354,6 +368,30 @@ mod tests {
             empty_conditions.message().contains("conditions is empty"),
             "{empty_conditions}"
         );
+    }
+
+    #[test]
+    fn workload_conditions_are_refused_in_the_proxy_policy() {
+        for condition in [
+            "issuers: [\"https://token.actions.githubusercontent.com\"]",
+            "subjects: [\"spiffe://company.internal/*\"]",
+            "claims: {repository: [org/app]}",
+        ] {
+            let e = error(&format!(
+                "  - name: rates\n    effect: allow\n    conditions:\n      {condition}\n      routes: [\"GET /v1/*\"]\n"
+            ));
+            assert_eq!(
+                e.message(),
+                "conditions: workload conditions (`issuers`, `subjects`, `claims`) exist in profile policies only",
+                "{condition}"
+            );
+            assert_eq!(
+                (e.rule(), e.line()),
+                (Some("rates"), Some(6)),
+                "{condition}"
+            );
+            assert!(e.hint().unwrap().contains("AWS credentials"), "{e:?}");
+        }
     }
 
     #[test]
