@@ -204,6 +204,8 @@ pub enum ErrorCode {
     InvalidDuration,
     /// 400: anything else malformed.
     InvalidRequest,
+    /// 401: `/exchange`'s bearer token does not verify (the reason is in the log only).
+    InvalidToken,
     /// 403: no IAM identity on the request.
     IamAuthRequired,
     /// 403: identity refused (root, unparsable).
@@ -240,7 +242,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::MissingProfile,
         Self::InvalidProfile,
         Self::InvalidDuration,
@@ -261,6 +263,7 @@ impl ErrorCode {
         Self::BodyTooLarge,
         Self::UpstreamError,
         Self::UpstreamTimeout,
+        Self::InvalidToken,
     ];
 
     /// The wire name, e.g. `POLICY_DENY`.
@@ -286,6 +289,7 @@ impl ErrorCode {
             Self::BodyTooLarge => "BODY_TOO_LARGE",
             Self::UpstreamError => "UPSTREAM_ERROR",
             Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
+            Self::InvalidToken => "INVALID_TOKEN",
         }
     }
 
@@ -296,6 +300,7 @@ impl ErrorCode {
             | Self::InvalidProfile
             | Self::InvalidDuration
             | Self::InvalidRequest => 400,
+            Self::InvalidToken => 401,
             Self::IamAuthRequired
             | Self::InvalidIdentity
             | Self::AccountNotAllowed
@@ -470,7 +475,7 @@ mod tests {
     fn every_code_has_its_spec_status_and_parses_back() {
         let expected = [
             400, 400, 400, 400, 403, 403, 403, 403, 403, 404, 404, 405, 500, 500, 500, 500, 404,
-            413, 502, 504,
+            413, 502, 504, 401,
         ];
         for (code, status) in ErrorCode::ALL.into_iter().zip(expected) {
             assert_eq!(code.status(), status, "{code}");

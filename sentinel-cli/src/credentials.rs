@@ -69,6 +69,43 @@ pub struct VendArgs {
     /// Vend anew when cached credentials expire within this span
     #[arg(long, value_name = "SPAN", default_value = "5m")]
     pub refresh_window: String,
+    /// A workload's JWT (a file holding the token): exchange it at the TVM's
+    /// `POST /exchange` instead of signing with AWS credentials
+    #[arg(long, env = "SENTINEL_JWT_FILE", value_name = "FILE")]
+    pub jwt_file: Option<std::path::PathBuf>,
+}
+
+/// The largest token file read (a JWT is a few kilobytes).
+const MAX_TOKEN_FILE: u64 = 16 * 1024;
+
+/// The token in `path`, trimmed. Read for every vend: workload tokens rotate.
+fn read_token(path: &std::path::Path) -> Result<String, Failure> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Failure::invalid(format!("cannot read the JWT file `{}`: {e}", path.display()))
+            .with_hint("pass --jwt-file (or SENTINEL_JWT_FILE) naming the file your platform writes the token to")
+    };
+    let size = std::fs::metadata(path).map_err(|e| unreadable(&e))?.len();
+    if size > MAX_TOKEN_FILE {
+        return Err(unreadable(&format!(
+            "it is {size} bytes, more than a token"
+        )));
+    }
+    let token = std::fs::read_to_string(path).map_err(|e| unreadable(&e))?;
+    let token = token.trim();
+    if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(unreadable(&"it does not hold one token"));
+    }
+    Ok(token.to_owned())
+}
+
+/// Who the cache entry belongs to for a token: its digest, so a rotated or another
+/// workload's token never reads credentials vended for the last one.
+fn token_signer(token: &str) -> String {
+    use sha2::Digest as _;
+    format!(
+        "jwt:{}",
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    )
 }
 
 /// Whether the depth marker set by `exec` makes this call a refused re-entry.
@@ -111,14 +148,39 @@ pub async fn obtain(
             args.refresh_window
         ))
     })?;
-    let target = Target::resolve(options)?;
-    guard_recursion(options, env, nesting).await?;
-    let vend = async || {
-        let client = target.connect(options, Some(profile.as_str())).await?;
-        client
-            .vend(&profile, duration)
-            .await
-            .map_err(|e| e.into_failure(Some(profile.as_str())))
+    let token = args.jwt_file.as_deref().map(read_token).transpose()?;
+    let url_only;
+    let (tvm_url, signer) = match &token {
+        // A workload: no AWS credentials, no SigV4 scope needed.
+        Some(token) => {
+            url_only = options.tvm_url.as_deref().ok_or_else(|| {
+                Failure::invalid("no tvm url given")
+                    .with_hint("pass --tvm-url or set SENTINEL_TVM_URL to the TVM's https URL")
+            })?;
+            (url_only, token_signer(token))
+        }
+        None => {
+            guard_recursion(options, env, nesting).await?;
+            (Target::resolve(options)?.tvm_url, env.signer.clone())
+        }
+    };
+    let vend = async || match &token {
+        Some(token) => {
+            let url = tvm::parse_url(tvm_url).map_err(|e| e.into_failure(None))?;
+            TvmClient::with_token(url, token.clone())
+                .map_err(|e| e.into_failure(Some(profile.as_str())))?
+                .exchange(&profile, duration)
+                .await
+                .map_err(|e| e.into_failure(Some(profile.as_str())))
+        }
+        None => {
+            let target = Target::resolve(options)?;
+            let client = target.connect(options, Some(profile.as_str())).await?;
+            client
+                .vend(&profile, duration)
+                .await
+                .map_err(|e| e.into_failure(Some(profile.as_str())))
+        }
     };
     if args.no_cache {
         return vend().await;
@@ -130,10 +192,10 @@ pub async fn obtain(
     })?;
     let cache = Cache::open(dir)?;
     let key = CacheKey {
-        tvm_url: target.tvm_url,
+        tvm_url,
         profile: profile.as_str(),
         source_profile: options.source_profile.as_deref(),
-        signer: &env.signer,
+        signer: &signer,
         duration,
     }
     .digest();

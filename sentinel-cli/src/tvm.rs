@@ -142,6 +142,10 @@ fn rejected_class(
             ExitKind::Error,
             Some("run `sentinel profiles` to list the profiles this TVM serves".to_owned()),
         ),
+        Some(ErrorCode::InvalidToken) => (
+            ExitKind::Error,
+            Some("the TVM did not accept the token of --jwt-file (SENTINEL_JWT_FILE): check that it is current and that its issuer and audience are in the TVM's SENTINEL_JWT_ISSUERS".to_owned()),
+        ),
         _ if (400..500).contains(&status) && status != 403 && status != 404 => {
             (ExitKind::Invalid, None)
         }
@@ -200,18 +204,48 @@ pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credential
     provided.map_err(|e| TvmError::Credentials(error_chain(&e)))
 }
 
-/// A signed client for one TVM.
+/// A client for one TVM: SigV4-signed, or (workloads, `POST /exchange`) with a bearer
+/// token.
 #[derive(Debug)]
 pub struct TvmClient {
     http: reqwest::Client,
     base: Url,
-    scope: SigningScope,
-    credentials: Credentials,
+    auth: Auth,
+}
+
+/// How requests prove who sends them.
+enum Auth {
+    SigV4 {
+        scope: SigningScope,
+        credentials: Credentials,
+    },
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SigV4 { scope, .. } => f
+                .debug_struct("SigV4")
+                .field("scope", scope)
+                .finish_non_exhaustive(),
+            Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
 }
 
 impl TvmClient {
-    /// A client for the TVM at `base`.
+    /// A client for the TVM at `base`, signing with `credentials`.
     pub fn new(base: Url, scope: SigningScope, credentials: Credentials) -> Result<Self, TvmError> {
+        Self::build(base, Auth::SigV4 { scope, credentials })
+    }
+
+    /// A client for a workload: its JWT as the bearer token of `POST /exchange`.
+    pub fn with_token(base: Url, token: String) -> Result<Self, TvmError> {
+        Self::build(base, Auth::Bearer(token))
+    }
+
+    fn build(base: Url, auth: Auth) -> Result<Self, TvmError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -221,12 +255,7 @@ impl TvmClient {
                 url: base.to_string(),
                 reason: error_chain(&e),
             })?;
-        Ok(Self {
-            http,
-            base,
-            scope,
-            credentials,
-        })
+        Ok(Self { http, base, auth })
     }
 
     /// `GET /?profile=P[&duration=S]`.
@@ -248,6 +277,26 @@ impl TvmClient {
             what: "credentials response",
             reason: e.to_string(),
         })
+    }
+
+    /// `POST /exchange {"profile", "duration"}` with the bearer token (SPEC §10).
+    pub async fn exchange(
+        &self,
+        profile: &ProfileName,
+        duration: Option<u32>,
+    ) -> Result<VendResponse, TvmError> {
+        let mut fields = serde_json::Map::new();
+        fields.insert("profile".to_owned(), profile.as_str().into());
+        if let Some(secs) = duration {
+            fields.insert("duration".to_owned(), secs.into());
+        }
+        let body = serde_json::Value::Object(fields).to_string();
+        read(
+            &self
+                .post(route(&self.base, "exchange"), body.as_bytes())
+                .await?,
+            "credentials response",
+        )
     }
 
     /// `GET /profiles`.
@@ -315,14 +364,22 @@ impl TvmClient {
     }
 
     async fn send(&self, method: &str, url: Url, body: &[u8]) -> Result<Vec<u8>, TvmError> {
-        let signed = self.sign(method, &url, body)?;
         let mut request = if method == "POST" {
-            self.http.post(url.clone()).body(body.to_vec())
+            self.http
+                .post(url.clone())
+                .header("content-type", "application/json")
+                .body(body.to_vec())
         } else {
             self.http.get(url.clone())
         };
-        for (name, value) in signed {
-            request = request.header(name, value);
+        match &self.auth {
+            Auth::SigV4 { scope, credentials } => {
+                let signed = sign_request(scope, credentials, method, &url, body)?;
+                for (name, value) in signed {
+                    request = request.header(name, value);
+                }
+            }
+            Auth::Bearer(token) => request = request.bearer_auth(token),
         }
         let connect = |e: reqwest::Error| TvmError::Connect {
             url: url.to_string(),
@@ -345,40 +402,41 @@ impl TvmClient {
             }),
         }
     }
+}
 
-    /// The headers SigV4 adds to `method url` with `body`.
-    fn sign(
-        &self,
-        method: &str,
-        url: &Url,
-        body: &[u8],
-    ) -> Result<Vec<(String, String)>, TvmError> {
-        let failed = |e: &dyn std::error::Error| TvmError::Signing(error_chain(e));
-        let identity = self.credentials.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.scope.region)
-            .name(self.scope.service)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| failed(&e))?
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            url.as_str(),
-            std::iter::empty(),
-            SignableBody::Bytes(body),
-        )
-        .map_err(|e| failed(&e))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| failed(&e))?
-            .into_parts();
-        Ok(instructions
-            .headers()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect())
-    }
+/// The headers SigV4 adds to `method url` with `body`.
+fn sign_request(
+    scope: &SigningScope,
+    credentials: &Credentials,
+    method: &str,
+    url: &Url,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, TvmError> {
+    let failed = |e: &dyn std::error::Error| TvmError::Signing(error_chain(e));
+    let identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&scope.region)
+        .name(scope.service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| failed(&e))?
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        url.as_str(),
+        std::iter::empty(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| failed(&e))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|e| failed(&e))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect())
 }
 
 fn read<T: serde::de::DeserializeOwned>(body: &[u8], what: &'static str) -> Result<T, TvmError> {

@@ -6,6 +6,8 @@
 //!   run with Java 17), for what must match real DynamoDB most closely.
 //! - [`cargo_bin`], [`workspace_root`] and [`free_port`] for tests that run the workspace's
 //!   binaries as child processes.
+//! - [`oidc::Issuer`]: a local OIDC issuer (discovery, JWKS, request counts, outages) whose
+//!   keys and tokens joserfc makes.
 //!
 //! Each server listens on its own free loopback port and dies with the handle (or with the
 //! test process, however it ends), so tests run in parallel and leave nothing behind.
@@ -44,6 +46,7 @@ mod dynamodb_local;
 mod http;
 mod local_aws;
 mod moto;
+pub mod oidc;
 mod process;
 pub mod runtime_api;
 mod venv;

@@ -26,6 +26,11 @@ pub fn api_request(event: &Request) -> ApiRequest {
         auth_failure: None,
         tvm_account: context.home_account,
         request_id: context.request_id,
+        bearer: event
+            .headers()
+            .get(lambda_http::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::service::bearer_token),
     }
 }
 

@@ -32,6 +32,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod exchange;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fakes;
 pub mod grant;

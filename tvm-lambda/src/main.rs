@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use sentinel_aws::{IamRoles, SsmPolicyStore};
 use sessions::DynamoSessionStore;
 use tvm_lambda::aws::StsIssuer;
+use tvm_lambda::settings::JwtIssuers;
 use tvm_lambda::{Service, Settings, lambda};
 
 type Tvm = Service<SsmPolicyStore, StsIssuer, DynamoSessionStore, IamRoles>;
@@ -55,7 +56,7 @@ fn run_lambda() -> Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let config = sentinel_aws::config::load(settings.aws_timeouts).await;
-        let service = build(settings, &config);
+        let service = build(settings, &config).await?;
         lambda::run(Arc::new(service))
             .await
             .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
@@ -151,7 +152,7 @@ mod local {
                     .await
                     .map_err(anyhow::Error::msg)?,
             };
-            let service = Arc::new(super::build(settings, &config));
+            let service = Arc::new(super::build(settings, &config).await?);
             // Tests and scripts wait for this line before sending requests.
             eprintln!("sentinel-tvm: listening on http://{local}");
             let front = Front {
@@ -207,16 +208,41 @@ fn run() -> Result<()> {
     }
 }
 
-/// SDK clients are built once per process (per Lambda container), never per request.
-fn build(settings: Settings, config: &aws_config::SdkConfig) -> Tvm {
-    let policies = SsmPolicyStore::new(
-        aws_sdk_ssm::Client::new(config),
-        settings.policy_root.clone(),
-    );
+/// SDK clients are built once per process (per Lambda container), never per request;
+/// so is the JWT verifier of `/exchange`, whose key cache lives as long.
+async fn build(settings: Settings, config: &aws_config::SdkConfig) -> Result<Tvm> {
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let issuers = match &settings.jwt_issuers {
+        None => None,
+        Some(JwtIssuers::Inline(issuers)) => Some(issuers.clone()),
+        Some(JwtIssuers::Parameter(name)) => {
+            let json = sentinel_aws::get_parameter(&ssm, name)
+                .await
+                .with_context(|| format!("cannot read SENTINEL_JWT_ISSUERS from `{name}`"))?
+                .with_context(|| {
+                    format!("SENTINEL_JWT_ISSUERS names `{name}`, which does not exist")
+                })?;
+            Some(
+                sentinel_jwt::parse_issuers(&json)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| {
+                        format!("invalid setting `SENTINEL_JWT_ISSUERS` (parameter `{name}`)")
+                    })?,
+            )
+        }
+    };
+    let policies = SsmPolicyStore::new(ssm, settings.policy_root.clone());
     let issuer = StsIssuer::new(aws_sdk_sts::Client::new(config));
     let store = settings
         .session_table
         .as_ref()
         .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone()));
-    Service::new(settings, policies, issuer, store, IamRoles::new(config))
+    let service = Service::new(settings, policies, issuer, store, IamRoles::new(config));
+    Ok(match issuers {
+        None => service,
+        Some(issuers) => {
+            let fetch = sentinel_jwt::HttpFetch::new().map_err(anyhow::Error::msg)?;
+            service.with_workloads(Arc::new(sentinel_jwt::Verifier::new(issuers, fetch)))
+        }
+    })
 }

@@ -114,6 +114,11 @@ where
             request_id: request_id.clone(),
             auth_failure,
             tvm_account: Some(front.tvm_account.clone()),
+            bearer: parts
+                .headers
+                .get(hyper::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::service::bearer_token),
         };
         let handled = self.service.handle(api_request, Utc::now()).await;
         for line in handled.log_lines() {

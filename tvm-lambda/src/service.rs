@@ -17,6 +17,7 @@ use sentinel_types::{AccountId, ProfileName, SessionDuration};
 use sessions::{LeaseStore, SessionRecord, SessionState, SessionStore};
 
 use crate::audit::{DecisionLog, Effect};
+use crate::exchange::{TokenVerifier, WorkloadCaller};
 use crate::grant::{CredentialIssuer, GrantInput, IssueRequest};
 use crate::policies::{LoadError, PolicyCache, PolicySource, SourceError};
 use crate::settings::Settings;
@@ -47,6 +48,15 @@ pub struct ApiRequest {
     /// The account the TVM runs in (the Lambda's function ARN, or `serve`'s
     /// `--account-id` / its own credentials): home of bare user names.
     pub tvm_account: Option<AccountId>,
+    /// The `Authorization: Bearer` token, read by `POST /exchange` only.
+    pub bearer: Option<String>,
+}
+
+/// The token of an `Authorization: Bearer <token>` header value (scheme in any case).
+pub fn bearer_token(authorization: &str) -> Option<String> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 /// Status and JSON body.
@@ -86,7 +96,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -94,7 +104,7 @@ impl ApiError {
         }
     }
 
-    fn with_detail(mut self, detail: impl ToString) -> Self {
+    pub(crate) fn with_detail(mut self, detail: impl ToString) -> Self {
         self.detail = Some(detail.to_string());
         self
     }
@@ -114,20 +124,26 @@ fn credential_error(cause: impl std::error::Error) -> ApiError {
     .with_cause(&cause)
 }
 
-/// A caller that passed identity checks.
-struct Caller {
-    arn: String,
-    account_id: AccountId,
-    user: String,
+/// A caller that passed identity checks: an IAM principal, or a workload whose token
+/// verified (`/exchange`).
+pub(crate) struct Caller {
+    /// The IAM ARN; for a workload, its issuer and subject.
+    pub(crate) arn: String,
+    /// The IAM caller's account; for a workload, the TVM's own.
+    pub(crate) account_id: AccountId,
+    pub(crate) user: String,
+    /// The verified token's identity, for a workload.
+    pub(crate) workload: Option<WorkloadCaller>,
 }
 
-/// The TVM: settings plus its four ports.
+/// The TVM: settings plus its four ports, and the JWT verifier of `/exchange`.
 pub struct Service<P, I, S, R> {
     settings: Settings,
     policies: PolicyCache<P>,
     issuer: I,
     store: Option<S>,
     roles: R,
+    workloads: Option<Arc<dyn TokenVerifier>>,
 }
 
 impl<P, I, S, R> Service<P, I, S, R>
@@ -147,7 +163,20 @@ where
             issuer,
             store,
             roles,
+            workloads: None,
         }
+    }
+
+    /// The same service, answering `POST /exchange` with `verifier` (SPEC §10).
+    #[must_use]
+    pub fn with_workloads(mut self, verifier: Arc<dyn TokenVerifier>) -> Self {
+        self.workloads = Some(verifier);
+        self
+    }
+
+    /// The JWT verifier of `/exchange`, when workload identity is configured.
+    pub fn workloads(&self) -> Option<&dyn TokenVerifier> {
+        self.workloads.as_deref()
     }
 
     /// The settings in force.
@@ -187,18 +216,24 @@ where
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
 
         let route = route(&request.method, &request.path);
-        let metered = matches!(route, Ok(Route::Vend));
+        let metered = matches!(route, Ok(Route::Vend | Route::Exchange));
         // Authentication comes first, as with AWS_IAM in front of every route: an
-        // unsigned request learns nothing about paths or methods.
-        let result = match self.authenticate(&request, &mut log) {
-            Err(e) => Err(e),
-            Ok(caller) => match route {
+        // unsigned request learns nothing about paths or methods. `/exchange` alone has
+        // no IAM auth (SPEC §10): its bearer token is verified instead.
+        let result = match route {
+            Ok(Route::Exchange) => self.exchange(&request, now, &mut log).await,
+            route => match self.authenticate(&request, &mut log) {
                 Err(e) => Err(e),
-                Ok(Route::Vend) => self.vend(&request, &caller, now, &mut log).await,
-                Ok(Route::Profiles) => self.profiles().await,
-                Ok(Route::Admin(admin)) => {
-                    self.admin(admin, &request, &caller, now, &mut log).await
-                }
+                Ok(caller) => match route {
+                    Err(e) => Err(e),
+                    Ok(Route::Vend) => self.vend(&request, &caller, now, &mut log).await,
+                    Ok(Route::Profiles) => self.profiles().await,
+                    Ok(Route::Admin(admin)) => {
+                        self.admin(admin, &request, &caller, now, &mut log).await
+                    }
+                    // Matched above.
+                    Ok(Route::Exchange) => Err(ApiError::new(ErrorCode::NotFound, "no route")),
+                },
             },
         };
 
@@ -332,10 +367,11 @@ where
             arn: arn.to_owned(),
             account_id,
             user,
+            workload: None,
         })
     }
 
-    async fn vend(
+    pub(crate) async fn vend(
         &self,
         request: &ApiRequest,
         caller: &Caller,
@@ -381,7 +417,7 @@ where
             account_id: caller.account_id.as_str(),
             source_ip,
             requested_duration: requested,
-            workload: None,
+            workload: caller.workload.as_ref().map(WorkloadCaller::as_policy),
         };
         let (rule, duration) = match policy::evaluate(&set, &policy_request, now) {
             Decision::Allow {
@@ -531,6 +567,7 @@ where
 
 enum Route {
     Vend,
+    Exchange,
     Profiles,
     Admin(AdminRoute),
 }
@@ -561,12 +598,13 @@ fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     }
     match (path, method) {
         ("/", "GET" | "POST") => Ok(Route::Vend),
+        ("/exchange", "POST") => Ok(Route::Exchange),
         ("/profiles", "GET") => Ok(Route::Profiles),
         ("/sessions", "GET") => Ok(Route::Admin(AdminRoute::List)),
         ("/sessions/revoke", "POST") => Ok(Route::Admin(AdminRoute::RevokeBulk)),
         ("/sessions/reconcile", "POST") => Ok(Route::Admin(AdminRoute::Reconcile)),
         ("/sessions" | "/sessions/revoke" | "/sessions/reconcile", _) => Err(not_allowed()),
-        ("/" | "/profiles", _) => Err(ApiError::new(
+        ("/" | "/profiles" | "/exchange", _) => Err(ApiError::new(
             ErrorCode::MethodNotAllowed,
             format!("method `{method}` is not allowed on `{path}`"),
         )),

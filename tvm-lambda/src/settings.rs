@@ -41,6 +41,18 @@ pub struct Settings {
     /// `SENTINEL_STACK_NAME`: the `Stack` dimension of the metrics, so that each
     /// deployment's alarms see only its own answers.
     pub stack_name: String,
+    /// `SENTINEL_JWT_ISSUERS`: the issuers whose tokens `POST /exchange` accepts;
+    /// `None` when unset (the route then answers 404).
+    pub jwt_issuers: Option<JwtIssuers>,
+}
+
+/// `SENTINEL_JWT_ISSUERS`: the JSON list itself, or the SSM parameter holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtIssuers {
+    /// The list, validated.
+    Inline(Vec<sentinel_jwt::Issuer>),
+    /// An SSM parameter name (`/...`), read once at start.
+    Parameter(String),
 }
 
 /// A setting that stops start-up.
@@ -142,7 +154,19 @@ impl Settings {
         let stack_name =
             get("SENTINEL_STACK_NAME").unwrap_or_else(|| crate::audit::DEFAULT_STACK.to_owned());
 
+        let jwt_issuers = match get("SENTINEL_JWT_ISSUERS") {
+            None => None,
+            Some(raw) if raw.trim_start().starts_with('/') => {
+                Some(JwtIssuers::Parameter(raw.trim().to_owned()))
+            }
+            Some(raw) => Some(JwtIssuers::Inline(
+                sentinel_jwt::parse_issuers(&raw)
+                    .map_err(|e| invalid("SENTINEL_JWT_ISSUERS", e))?,
+            )),
+        };
+
         Ok(Self {
+            jwt_issuers,
             stack_name,
             policy_root,
             session_table,
@@ -239,6 +263,25 @@ mod tests {
         assert_eq!(s.aws_timeouts, AwsTimeouts::default());
         assert!(s.allowed_accounts.is_empty());
         assert!(s.allowed_org_ids.is_empty());
+        assert_eq!(s.jwt_issuers, None);
+    }
+
+    #[test]
+    fn jwt_issuers_are_a_json_list_or_a_parameter() {
+        let s = settings(&[(
+            "SENTINEL_JWT_ISSUERS",
+            r#"[{"issuer": "https://token.actions.githubusercontent.com", "audiences": ["sentinel"]}]"#,
+        )])
+        .unwrap();
+        let Some(JwtIssuers::Inline(issuers)) = s.jwt_issuers else {
+            panic!("{:?}", s.jwt_issuers);
+        };
+        assert_eq!(issuers[0].audiences, ["sentinel"]);
+        let s = settings(&[("SENTINEL_JWT_ISSUERS", " /sentinel/jwt-issuers ")]).unwrap();
+        assert_eq!(
+            s.jwt_issuers,
+            Some(JwtIssuers::Parameter("/sentinel/jwt-issuers".into()))
+        );
     }
 
     #[test]
@@ -271,6 +314,12 @@ mod tests {
             ("SENTINEL_IDENTITY_ROLES", "Bad[Role"),
             ("SENTINEL_AWS_TIMEOUT_MS", "0"),
             ("SENTINEL_AWS_OPERATION_TIMEOUT_MS", "8s"),
+            ("SENTINEL_JWT_ISSUERS", "[]"),
+            (
+                "SENTINEL_JWT_ISSUERS",
+                r#"[{"issuer": "https://a.test", "audiences": ["x"], "algorithms": ["HS256"]}]"#,
+            ),
+            ("SENTINEL_JWT_ISSUERS", "not json"),
         ];
         for (name, value) in cases {
             let err = settings(&[(name, value)]).unwrap_err();

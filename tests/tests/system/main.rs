@@ -4,6 +4,7 @@ mod cli_admin;
 mod cli_e2e;
 mod downstream;
 mod enforcing;
+mod exchange;
 mod exec_refresh;
 mod lambda_binaries;
 mod proof;
