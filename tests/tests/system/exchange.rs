@@ -268,3 +268,51 @@ async fn forged_or_foreign_tokens_are_401_and_unlisted_workloads_403() {
         (1, 1)
     );
 }
+
+/// The Lambda build answers an HTTP API event for `POST /exchange` (the route has no
+/// IAM authorizer, so the event carries none) through the real binary, its issuers from
+/// the environment, moto and the local issuer behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_exchanges_an_http_api_event() {
+    use crate::lambda_binaries::{answer, boot, saved_event};
+    use system_tests::runtime_api::RuntimeApi;
+
+    let s = stack().await;
+    let issuers = json!([{"issuer": s.issuer.url, "audiences": ["sentinel"],
+                          "algorithms": ["ES256"]}])
+    .to_string();
+    let mut runtime = RuntimeApi::start().await;
+    let _tvm = boot(
+        "sentinel-tvm",
+        &runtime,
+        &s.moto,
+        &[
+            ("SENTINEL_SESSION_TABLE", TABLE),
+            ("SENTINEL_JWT_ISSUERS", issuers.as_str()),
+        ],
+    );
+    let tokens = s.issuer.mint(&[
+        json!({"kid": "ec-1", "alg": "ES256", "claims": github(&s.issuer, "refs/heads/main")}),
+        json!({"kid": "ec-1", "none": true, "claims": github(&s.issuer, "refs/heads/main")}),
+    ]);
+    let mut event = saved_event("tvm-lambda", "apigw-v2-no-auth.json");
+    event["routeKey"] = json!("POST /exchange");
+    event["rawPath"] = json!("/prod/exchange");
+    event["requestContext"]["http"]["method"] = json!("POST");
+    event["requestContext"]["http"]["path"] = json!("/prod/exchange");
+    event["body"] = json!(r#"{"profile": "ci", "duration": 900}"#);
+    event["headers"]["authorization"] = json!(format!("Bearer {}", tokens[0]));
+    let response = answer(&mut runtime, "x-1", event.clone()).await;
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let vended: VendResponse =
+        serde_json::from_str(response["body"].as_str().unwrap_or_default()).unwrap();
+    assert_eq!(vended.profile, "ci");
+
+    event["headers"]["authorization"] = json!(format!("Bearer {}", tokens[1]));
+    let refused = answer(&mut runtime, "x-2", event).await;
+    assert_eq!(refused["statusCode"], 401, "{refused}");
+    assert_eq!(
+        error_code(refused["body"].as_str().unwrap_or_default()),
+        "INVALID_TOKEN"
+    );
+}
