@@ -1,7 +1,10 @@
-//! A local OIDC issuer for the tests: discovery at `/.well-known/openid-configuration`,
-//! its JWKS at `/keys` (only the keys a test publishes; `Cache-Control` as set), the
-//! requests it answered counted, and it can go down. Keys and tokens come from joserfc
-//! (`oidc_mint.py`, an independent JOSE implementation) in the project's virtualenv.
+//! A local OIDC issuer for the tests at `http://127.0.0.1:<port><path>`: discovery at
+//! `<path>/.well-known/openid-configuration`, its JWKS at `<path>/keys` (only the keys a
+//! test publishes; `Cache-Control` as set), the requests it answered counted, and it can
+//! go down. Keys and tokens come from joserfc (`oidc_mint.py`, an independent JOSE
+//! implementation) in the project's virtualenv; a test writes the claims (real time: the
+//! binaries under test read the clock). Start several for several issuers: each has its
+//! own keys.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,17 +27,19 @@ use crate::venv::Venv;
 const MINT: &str = include_str!("oidc_mint.py");
 
 struct State {
-    /// Every key's public JWK by kid.
+    /// Every key's public JWK by name (its kid, but for `stranger`).
     keys: BTreeMap<String, Value>,
-    /// The kids the JWKS publishes.
+    /// The keys the JWKS publishes, by name.
     published: Vec<String>,
     cache_control: Option<String>,
     issuer: String,
+    /// The path the issuer is served under (`""` at the root).
+    path: String,
 }
 
 /// A running issuer; stops when dropped.
 pub struct Issuer {
-    /// `http://127.0.0.1:<port>`: the `iss` of its tokens.
+    /// `http://127.0.0.1:<port><path>`: the `iss` of its tokens.
     pub url: String,
     state: Arc<Mutex<State>>,
     down: Arc<AtomicBool>,
@@ -55,9 +60,15 @@ fn python() -> PathBuf {
 }
 
 impl Issuer {
-    /// Generates keys `ec-1`, `ec-2` (P-256) and `rsa-1` (RSA 2048), publishes `ec-1`
-    /// and `rsa-1`, and serves.
+    /// [`Issuer::start_at`] the root.
     pub async fn start() -> Issuer {
+        Self::start_at("").await
+    }
+
+    /// Generates keys `ec-1`, `ec-2` (P-256), `rsa-1` (RSA 2048, for RS256 and PS256) and
+    /// `stranger` (P-256 with kid `ec-1`: a forger's, never published unless asked),
+    /// publishes `ec-1` and `rsa-1`, and serves under `path` (`""` or `/...`).
+    pub async fn start_at(path: &str) -> Issuer {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         std::fs::write(dir.path().join("oidc_mint.py"), MINT)
             .unwrap_or_else(|e| panic!("write minter: {e}"));
@@ -81,12 +92,13 @@ impl Issuer {
             .local_addr()
             .unwrap_or_else(|e| panic!("addr: {e}"))
             .port();
-        let url = format!("http://127.0.0.1:{port}");
+        let url = format!("http://127.0.0.1:{port}{path}");
         let state = Arc::new(Mutex::new(State {
             keys,
             published: vec!["ec-1".into(), "rsa-1".into()],
             cache_control: None,
             issuer: url.clone(),
+            path: path.to_owned(),
         }));
         let down = Arc::new(AtomicBool::new(false));
         let jwks_requests = Arc::new(AtomicUsize::new(0));
@@ -131,10 +143,15 @@ impl Issuer {
         self.discovery_requests.load(Ordering::SeqCst)
     }
 
-    /// Publishes exactly these kids from now on (a rotation).
-    pub fn publish(&self, kids: &[&str]) {
+    /// (discovery requests, JWKS requests) so far.
+    pub fn requests(&self) -> (usize, usize) {
+        (self.discovery_requests(), self.jwks_requests())
+    }
+
+    /// Publishes exactly these keys, by name, from now on (a rotation).
+    pub fn publish(&self, names: &[&str]) {
         if let Ok(mut state) = self.state.lock() {
-            state.published = kids.iter().map(|k| (*k).to_owned()).collect();
+            state.published = names.iter().map(|k| (*k).to_owned()).collect();
         }
     }
 
@@ -152,6 +169,19 @@ impl Issuer {
 
     /// Mints one token per spec (see `oidc_mint.py`).
     pub fn mint(&self, specs: &[Value]) -> Vec<String> {
+        serde_json::from_value(self.run_mint(&json!(specs)))
+            .unwrap_or_else(|e| panic!("tokens: {e}"))
+    }
+
+    /// Mints one token per spec of the object `{name: spec}` (see `oidc_mint.py`).
+    pub fn mint_named(&self, specs: &Value) -> Minted {
+        assert!(specs.is_object(), "{{name: spec}} expected: {specs}");
+        Minted(
+            serde_json::from_value(self.run_mint(specs)).unwrap_or_else(|e| panic!("tokens: {e}")),
+        )
+    }
+
+    fn run_mint(&self, specs: &Value) -> Value {
         let mut child = Command::new(python())
             .arg(self.dir.path().join("oidc_mint.py"))
             .arg("mint")
@@ -177,20 +207,48 @@ impl Issuer {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("tokens: {e}"))
     }
 
-    /// Claims issued now by this issuer for `aud`, lasting `lifetime` seconds, plus `extra`.
+    /// Claims issued now by this issuer for `aud`, lasting `lifetime` seconds, with
+    /// `extra` [`merged`] in.
     pub fn claims(&self, sub: &str, aud: &str, lifetime: i64, extra: Value) -> Value {
-        let now = chrono_now();
-        let mut claims = json!({"iss": self.url, "sub": sub, "aud": aud,
-                                "iat": now, "nbf": now, "exp": now + lifetime});
-        if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
-            claims.extend(extra);
-        }
-        claims
+        let now = now();
+        merged(
+            &json!({"iss": self.url, "sub": sub, "aud": aud,
+                    "iat": now, "nbf": now, "exp": now + lifetime}),
+            extra,
+        )
     }
 }
 
+/// Tokens minted by name ([`Issuer::mint_named`]).
+pub struct Minted(BTreeMap<String, String>);
+
+impl Minted {
+    /// The token minted as `name`.
+    pub fn token(&self, name: &str) -> &str {
+        self.0
+            .get(name)
+            .unwrap_or_else(|| panic!("no token {name}"))
+    }
+}
+
+/// `base` with the members of the object `changes` set (a null removes the claim).
+pub fn merged(base: &Value, changes: Value) -> Value {
+    let mut merged = base.clone();
+    let (Some(claims), Value::Object(changes)) = (merged.as_object_mut(), changes) else {
+        panic!("claims and changes must be objects: {base}");
+    };
+    for (name, value) in changes {
+        if value.is_null() {
+            claims.remove(&name);
+        } else {
+            claims.insert(name, value);
+        }
+    }
+    merged
+}
+
 /// Seconds since the epoch.
-pub fn chrono_now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
@@ -203,20 +261,19 @@ fn serve(
     jwks: &AtomicUsize,
     discovery: &AtomicUsize,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path();
-    let counter = match path {
-        "/.well-known/openid-configuration" => discovery,
-        "/keys" => jwks,
-        _ => return status(404),
-    };
-    counter.fetch_add(1, Ordering::SeqCst);
-    if down.load(Ordering::SeqCst) {
-        return status(503);
-    }
     let Ok(state) = state.lock() else {
         return status(500);
     };
-    let (body, cache_control) = if path == "/keys" {
+    let is_keys = match request.uri().path().strip_prefix(state.path.as_str()) {
+        Some("/.well-known/openid-configuration") => false,
+        Some("/keys") => true,
+        _ => return status(404),
+    };
+    if is_keys { jwks } else { discovery }.fetch_add(1, Ordering::SeqCst);
+    if down.load(Ordering::SeqCst) {
+        return status(503);
+    }
+    let (body, cache_control) = if is_keys {
         let keys: Vec<&Value> = state
             .published
             .iter()
@@ -225,7 +282,8 @@ fn serve(
         (json!({ "keys": keys }), state.cache_control.clone())
     } else {
         (
-            json!({"issuer": state.issuer, "jwks_uri": format!("{}/keys", state.issuer)}),
+            json!({"issuer": state.issuer, "jwks_uri": format!("{}/keys", state.issuer),
+                   "id_token_signing_alg_values_supported": ["ES256", "RS256", "PS256"]}),
             None,
         )
     };

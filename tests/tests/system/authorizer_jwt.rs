@@ -1,238 +1,29 @@
 //! The real `sentinel-authorizer` binary in its token modes (`jwt`, `cognito`), booted
-//! against the local Lambda Runtime API, with a local issuer in the test: an HTTP server
-//! serving OIDC discovery and a JWKS, counting the requests it gets. Keys and tokens come
-//! from joserfc (an independent JOSE implementation) in the project's virtualenv: the
-//! helper below generates ES256, RS256 and PS256 keys, prints the public JWKS and mints
-//! the tokens each test asks for, with claims the test writes (real time: the binary
-//! reads the clock).
+//! against the local Lambda Runtime API, with a local issuer in the test
+//! ([`system_tests::oidc`]): OIDC discovery and a JWKS, the requests it gets counted, and
+//! ES256, RS256 and PS256 keys and tokens from joserfc (an independent JOSE
+//! implementation), with claims the test writes (real time: the binary reads the clock).
 //!
-//! Multi-threaded runtime: the issuer serves while the test blocks on the helper and
+//! Multi-threaded runtime: the issuer serves while the test blocks on the minter and
 //! polls the binary's decision lines.
 
 #![cfg(test)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use system_tests::cargo_bin;
+use system_tests::oidc::{Issuer, merged, now};
 use system_tests::runtime_api::RuntimeApi;
-use system_tests::{Venv, cargo_bin};
-use tokio::net::TcpListener;
 
 use crate::lambda_binaries::{Killed, answer, saved_event};
 
-/// Generates the keys, prints the public key sets and mints the tokens asked for on
-/// stdin: `{"key_sets": {name: [kid...]}, "tokens": {name: {"key", "alg", "claims",
-/// "kid"?, "tamper"?}}}`. Keys: `ec-1`, `ec-2` (P-256), `rsa-1` (RSA 2048, for RS256 and
-/// PS256), `stranger` (P-256 with kid `ec-1`: a forger's); `hmac-public-jwk`,
-/// `hmac-public-pem` (the issuer's public key as an HMAC secret: the algorithm-confusion
-/// trick) and `hmac-secret` sign HS256 by hand; alg `none` has no signature; `tamper`
-/// replaces claims after signing.
-const MINT: &str = r#"
-import base64, hashlib, hmac, json, sys
-from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
-
-request = json.load(sys.stdin)
-keys = {
-    "ec-1": ECKey.generate_key("P-256", parameters={"kid": "ec-1", "use": "sig"}),
-    "ec-2": ECKey.generate_key("P-256", parameters={"kid": "ec-2", "use": "sig"}),
-    "rsa-1": RSAKey.generate_key(2048, parameters={"kid": "rsa-1", "use": "sig"}),
-    "stranger": ECKey.generate_key("P-256", parameters={"kid": "ec-1", "use": "sig"}),
-}
-secrets = {
-    "hmac-public-jwk": json.dumps(keys["ec-1"].as_dict(private=False)).encode(),
-    "hmac-public-pem": keys["rsa-1"].as_pem(private=False),
-    "hmac-secret": b"shared-secret-0123456789abcdef01",
-}
-
-def b64(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-def part(obj):
-    return b64(json.dumps(obj, separators=(",", ":")).encode())
-
-def mint(spec):
-    claims, alg, key = spec["claims"], spec["alg"], spec["key"]
-    kid = spec.get("kid") or (keys[key].kid if key in keys else "ec-1")
-    header = {"typ": "JWT", "alg": alg, "kid": kid}
-    if alg == "none":
-        return f"{part(header)}.{part(claims)}."
-    if key in secrets:
-        signing_input = f"{part(header)}.{part(claims)}"
-        mac = hmac.new(secrets[key], signing_input.encode(), hashlib.sha256).digest()
-        return f"{signing_input}.{b64(mac)}"
-    token = jwt.encode(header, claims, keys[key], algorithms=[alg])
-    if "tamper" in spec:
-        head, _, sig = token.split(".")
-        token = f"{head}.{part({**claims, **spec['tamper']})}.{sig}"
-    return token
-
-print(json.dumps({
-    "key_sets": {name: {"keys": [keys[k].as_dict(private=False) for k in kids]}
-                 for name, kids in request["key_sets"].items()},
-    "tokens": {name: mint(spec) for name, spec in request["tokens"].items()},
-}))
-"#;
-
-/// What the helper minted.
-struct Minted {
-    key_sets: Value,
-    tokens: Value,
-}
-
-impl Minted {
-    fn token(&self, name: &str) -> &str {
-        self.tokens[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token {name}"))
-    }
-}
-
-fn mint(key_sets: Value, tokens: Value) -> Minted {
-    let mut child = Command::new(Venv::ensure().join("python"))
-        .args(["-c", MINT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let request = json!({"key_sets": key_sets, "tokens": tokens});
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "mint helper: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-    Minted {
-        key_sets: printed["key_sets"].clone(),
-        tokens: printed["tokens"].clone(),
-    }
-}
-
+/// A token of `alg` signed by the issuer's key `key` (see `oidc_mint.py`).
 fn spec(key: &str, alg: &str, claims: Value) -> Value {
     json!({"key": key, "alg": alg, "claims": claims})
-}
-
-/// `base` with `changes` merged in (a null removes the claim).
-fn claims(base: &Value, changes: Value) -> Value {
-    let mut merged = base.clone();
-    for (name, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            merged.as_object_mut().unwrap().remove(name);
-        } else {
-            merged[name] = value.clone();
-        }
-    }
-    merged
-}
-
-fn now() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
-#[derive(Default)]
-struct Served {
-    jwks: Value,
-    discovery_requests: usize,
-    jwks_requests: usize,
-}
-
-/// A local issuer: `<issuer>/.well-known/openid-configuration` names `<issuer>/keys`,
-/// which serves the current key set. Every request is counted.
-struct Issuer {
-    url: String,
-    served: Arc<Mutex<Served>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Issuer {
-    /// An issuer at `http://127.0.0.1:<port><path>`.
-    async fn start(path: &str) -> Issuer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!(
-            "http://127.0.0.1:{}{path}",
-            listener.local_addr().unwrap().port()
-        );
-        let served: Arc<Mutex<Served>> = Arc::default();
-        let (state, issuer, path) = (Arc::clone(&served), url.clone(), path.to_owned());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (state, issuer, path) = (Arc::clone(&state), issuer.clone(), path.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: Request<Incoming>| {
-                        let response = serve(&state, &issuer, &path, request.uri().path());
-                        async move { Ok::<_, std::convert::Infallible>(response) }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Issuer { url, served, task }
-    }
-
-    fn serve_keys(&self, jwks: &Value) {
-        self.served.lock().unwrap().jwks = jwks.clone();
-    }
-
-    /// (discovery requests, JWKS requests) so far.
-    fn requests(&self) -> (usize, usize) {
-        let served = self.served.lock().unwrap();
-        (served.discovery_requests, served.jwks_requests)
-    }
-}
-
-fn serve(state: &Mutex<Served>, issuer: &str, path: &str, asked: &str) -> Response<Full<Bytes>> {
-    let mut served = state.lock().unwrap();
-    let body = if asked == format!("{path}/.well-known/openid-configuration") {
-        served.discovery_requests += 1;
-        json!({"issuer": issuer, "jwks_uri": format!("{issuer}/keys"),
-               "id_token_signing_alg_values_supported": ["ES256", "RS256", "PS256"]})
-    } else if asked == format!("{path}/keys") {
-        served.jwks_requests += 1;
-        served.jwks.clone()
-    } else {
-        return Response::builder()
-            .status(404)
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-    };
-    Response::builder()
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap()
 }
 
 /// The binary, booted from its environment alone, and its decision lines.
@@ -449,34 +240,31 @@ const SVID: &str = "spiffe://company.internal/ns/prod/sa/orders";
 /// invocations, and a rotation that costs exactly one more JWKS request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_mode_verifies_svids_refuses_forgeries_and_follows_a_key_rotation() {
-    let issuer = Issuer::start("").await;
+    let issuer = Issuer::start().await;
     let t = now();
     let base = json!({"iss": issuer.url, "sub": SVID, "aud": "sentinel-downstream",
                       "iat": t, "exp": t + 300});
-    let minted = mint(
-        json!({"initial": ["ec-1", "rsa-1"], "rotated": ["ec-2", "rsa-1"]}),
-        json!({
-            "es256": spec("ec-1", "ES256", base.clone()),
-            "rs256": spec("rsa-1", "RS256", claims(&base, json!({"aud": ["billing-api", "orders-api"], "scope": "orders:read orders:write"}))),
-            "ps256": spec("rsa-1", "PS256", base.clone()),
-            "rotated": spec("ec-2", "ES256", base.clone()),
-            "none": spec("ec-1", "none", base.clone()),
-            "hs256_public_jwk": spec("hmac-public-jwk", "HS256", base.clone()),
-            "hs256_public_pem": json!({"key": "hmac-public-pem", "alg": "HS256", "kid": "rsa-1", "claims": base}),
-            "hs256_secret": spec("hmac-secret", "HS256", base.clone()),
-            "wrong_iss": spec("ec-1", "ES256", claims(&base, json!({"iss": "https://issuer.example.test"}))),
-            "wrong_aud": spec("ec-1", "ES256", claims(&base, json!({"aud": "someone-else"}))),
-            "expired": spec("ec-1", "ES256", claims(&base, json!({"iat": t - 900, "exp": t - 600}))),
-            "not_yet_valid": spec("ec-1", "ES256", claims(&base, json!({"nbf": t + 600, "exp": t + 900}))),
-            "wrong_trust_domain": spec("ec-1", "ES256", claims(&base, json!({"sub": "spiffe://evil.internal/ns/prod/sa/orders"}))),
-            "not_spiffe": spec("ec-1", "ES256", claims(&base, json!({"sub": "orders"}))),
-            "unknown_kid": json!({"key": "ec-1", "alg": "ES256", "kid": "nobody", "claims": base}),
-            "stranger": spec("stranger", "ES256", base.clone()),
-            "tampered": json!({"key": "ec-1", "alg": "ES256", "claims": base,
-                               "tamper": {"sub": "spiffe://company.internal/ns/prod/sa/admin"}}),
-        }),
-    );
-    issuer.serve_keys(&minted.key_sets["initial"]);
+    let minted = issuer.mint_named(&json!({
+        "es256": spec("ec-1", "ES256", base.clone()),
+        "rs256": spec("rsa-1", "RS256", merged(&base, json!({"aud": ["billing-api", "orders-api"], "scope": "orders:read orders:write"}))),
+        "ps256": spec("rsa-1", "PS256", base.clone()),
+        "rotated": spec("ec-2", "ES256", base.clone()),
+        "none": spec("ec-1", "none", base.clone()),
+        "hs256_public_jwk": json!({"key": "ec-1", "hmac_with_public_key": "jwk", "claims": base}),
+        "hs256_public_pem": json!({"key": "rsa-1", "hmac_with_public_key": "pem", "claims": base}),
+        "hs256_secret": json!({"key": "ec-1", "hmac_secret": "shared-secret-0123456789abcdef01", "claims": base}),
+        "wrong_iss": spec("ec-1", "ES256", merged(&base, json!({"iss": "https://issuer.example.test"}))),
+        "wrong_aud": spec("ec-1", "ES256", merged(&base, json!({"aud": "someone-else"}))),
+        "expired": spec("ec-1", "ES256", merged(&base, json!({"iat": t - 900, "exp": t - 600}))),
+        "not_yet_valid": spec("ec-1", "ES256", merged(&base, json!({"nbf": t + 600, "exp": t + 900}))),
+        "wrong_trust_domain": spec("ec-1", "ES256", merged(&base, json!({"sub": "spiffe://evil.internal/ns/prod/sa/orders"}))),
+        "not_spiffe": spec("ec-1", "ES256", merged(&base, json!({"sub": "orders"}))),
+        "unknown_kid": json!({"key": "ec-1", "alg": "ES256", "kid": "nobody", "claims": base}),
+        "stranger": spec("stranger", "ES256", base.clone()),
+        "tampered": json!({"key": "ec-1", "alg": "ES256", "claims": base,
+                           "tamper": {"sub": "spiffe://company.internal/ns/prod/sa/admin"}}),
+    }));
+    issuer.publish(&["ec-1", "rsa-1"]);
 
     let runtime = RuntimeApi::start().await;
     let authorizer = Authorizer::boot(
@@ -579,7 +367,7 @@ async fn jwt_mode_verifies_svids_refuses_forgeries_and_follows_a_key_rotation() 
     // The issuer rotates: ec-2 appears, ec-1 is removed. Unknown kids refetch at most
     // every 10 s, so first wait that out since the first fetch.
     tokio::time::sleep(Duration::from_secs(11)).await;
-    issuer.serve_keys(&minted.key_sets["rotated"]);
+    issuer.publish(&["ec-2", "rsa-1"]);
     let rotated = calls
         .bearer(Kind::HttpApi, "GET", "/orders", minted.token("rotated"))
         .await;
@@ -634,18 +422,15 @@ async fn jwt_mode_verifies_svids_refuses_forgeries_and_follows_a_key_rotation() 
 /// with no `spiffe_id` in the context; an issuer that cannot be reached is a deny.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_mode_from_the_issuer_list_allows_oidc_tokens() {
-    let issuer = Issuer::start("/oidc").await;
+    let issuer = Issuer::start_at("/oidc").await;
     let t = now();
     let base = json!({"iss": issuer.url, "sub": "repo:org/app:ref:refs/heads/main",
                       "aud": "sentinel", "iat": t, "exp": t + 300});
-    let minted = mint(
-        json!({"initial": ["ec-1", "rsa-1"]}),
-        json!({
-            "rs256": spec("rsa-1", "RS256", base.clone()),
-            "es256": spec("ec-1", "ES256", base.clone()),
-        }),
-    );
-    issuer.serve_keys(&minted.key_sets["initial"]);
+    let minted = issuer.mint_named(&json!({
+        "rs256": spec("rsa-1", "RS256", base.clone()),
+        "es256": spec("ec-1", "ES256", base.clone()),
+    }));
+    issuer.publish(&["ec-1", "rsa-1"]);
     let list = json!([{"issuer": issuer.url, "audiences": ["sentinel"], "algorithms": ["RS256"]},
                       {"issuer": "http://127.0.0.1:1/down", "audiences": ["sentinel"]}])
     .to_string();
@@ -690,11 +475,10 @@ async fn jwt_mode_from_the_issuer_list_allows_oidc_tokens() {
 
     // A token of the issuer nobody answers for: a deny, counted as an error.
     let t = now();
-    let down = mint(
-        json!({}),
-        json!({"down": spec("ec-1", "ES256", json!({"iss": "http://127.0.0.1:1/down", "sub": "x",
-                                                 "aud": "sentinel", "iat": t, "exp": t + 300}))}),
-    );
+    let down = issuer.mint_named(&json!({
+        "down": spec("ec-1", "ES256", json!({"iss": "http://127.0.0.1:1/down", "sub": "x",
+                                            "aud": "sentinel", "iat": t, "exp": t + 300})),
+    }));
     calls
         .denied(
             Kind::HttpApi,
@@ -712,24 +496,21 @@ async fn jwt_mode_from_the_issuer_list_allows_oidc_tokens() {
 /// routes are denied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cognito_mode_requires_access_tokens_allowed_clients_and_route_scopes() {
-    let issuer = Issuer::start("/eu-west-1_TestPool").await;
+    let issuer = Issuer::start_at("/eu-west-1_TestPool").await;
     let t = now();
     let access = json!({"iss": issuer.url, "sub": "user-1", "client_id": "app-client",
                         "token_use": "access", "scope": "mrt/read", "username": "alice",
                         "iat": t, "exp": t + 3600, "auth_time": t});
-    let minted = mint(
-        json!({"initial": ["rsa-1", "ec-1"]}),
-        json!({
-            "reader": spec("rsa-1", "RS256", access.clone()),
-            "admin": spec("rsa-1", "RS256", claims(&access, json!({"sub": "user-2", "client_id": "ops-client", "scope": "mrt/read mrt/write mrt/admin"}))),
-            "writer": spec("rsa-1", "RS256", claims(&access, json!({"scope": "mrt/write"}))),
-            "id_token": spec("rsa-1", "RS256", claims(&access, json!({"client_id": null, "scope": null, "aud": "app-client", "token_use": "id", "email": "alice@example.com"}))),
-            "id_token_with_client_id": spec("rsa-1", "RS256", claims(&access, json!({"aud": "app-client", "token_use": "id", "scope": "mrt/read mrt/write mrt/admin"}))),
-            "other_client": spec("rsa-1", "RS256", claims(&access, json!({"client_id": "stranger-client"}))),
-            "es256": spec("ec-1", "ES256", access.clone()),
-        }),
-    );
-    issuer.serve_keys(&minted.key_sets["initial"]);
+    let minted = issuer.mint_named(&json!({
+        "reader": spec("rsa-1", "RS256", access.clone()),
+        "admin": spec("rsa-1", "RS256", merged(&access, json!({"sub": "user-2", "client_id": "ops-client", "scope": "mrt/read mrt/write mrt/admin"}))),
+        "writer": spec("rsa-1", "RS256", merged(&access, json!({"scope": "mrt/write"}))),
+        "id_token": spec("rsa-1", "RS256", merged(&access, json!({"client_id": null, "scope": null, "aud": "app-client", "token_use": "id", "email": "alice@example.com"}))),
+        "id_token_with_client_id": spec("rsa-1", "RS256", merged(&access, json!({"aud": "app-client", "token_use": "id", "scope": "mrt/read mrt/write mrt/admin"}))),
+        "other_client": spec("rsa-1", "RS256", merged(&access, json!({"client_id": "stranger-client"}))),
+        "es256": spec("ec-1", "ES256", access.clone()),
+    }));
+    issuer.publish(&["rsa-1", "ec-1"]);
 
     let runtime = RuntimeApi::start().await;
     let authorizer = Authorizer::boot(
