@@ -48,8 +48,27 @@ pub struct TestArgs {
     /// Policy file (YAML); `_admin.yaml` is the admin policy
     pub file: PathBuf,
     /// Caller ARN, as AWS reports it (e.g. arn:aws:iam::123456789012:user/alice)
-    #[arg(long, value_name = "ARN")]
-    pub principal: String,
+    #[arg(long, value_name = "ARN", required_unless_present = "subject")]
+    pub principal: Option<String>,
+    /// A workload instead (SPEC §10): the token's issuer, e.g. https://token.actions.githubusercontent.com
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "subject",
+        conflicts_with = "principal"
+    )]
+    pub issuer: Option<String>,
+    /// A workload instead: the token's `sub` (a SPIFFE ID is its own user)
+    #[arg(
+        long,
+        value_name = "SUB",
+        requires = "issuer",
+        conflicts_with = "principal"
+    )]
+    pub subject: Option<String>,
+    /// A workload's claim, NAME=VALUE; repeat for more values or claims
+    #[arg(long, value_name = "NAME=VALUE", requires = "subject")]
+    pub claim: Vec<String>,
     /// When the request happens, RFC 3339 (default: now)
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
@@ -187,15 +206,34 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
         Some(globs) => IdentityRoles::new(globs).map_err(|e| Failure::invalid(e.to_string()))?,
         None => IdentityRoles::default(),
     };
-    let caller = derive_user(&args.principal, &roles).map_err(|e| match e {
-        IdentityError::Root => Failure::invalid("root credentials are not accepted by sentinel")
-            .with_hint("the TVM refuses root callers before any policy is read"),
-        other => Failure::invalid(other.to_string()).with_hint(
-            "give the caller ARN as AWS reports it: ...:user/NAME, ...:assumed-role/ROLE/SESSION or ...:federated-user/NAME",
-        ),
-    })?;
+    let workload = workload_of(args)?;
+    // A workload's account is the TVM's; `accounts` never holds for one anyway.
+    let (user, account_id) = match (&workload, args.principal.as_deref()) {
+        (Some(w), _) => (w.user.clone(), String::new()),
+        (None, Some(principal)) => derive_user(principal, &roles)
+            .map(|c| (c.user, c.account_id))
+            .map_err(|e| match e {
+            IdentityError::Root => Failure::invalid("root credentials are not accepted by sentinel")
+                .with_hint("the TVM refuses root callers before any policy is read"),
+            other => Failure::invalid(other.to_string()).with_hint(
+                "give the caller ARN as AWS reports it: ...:user/NAME, ...:assumed-role/ROLE/SESSION or ...:federated-user/NAME",
+            ),
+            })?,
+        (None, None) => {
+            return Err(Failure::invalid("give `--principal ARN`, or `--issuer` and `--subject` for a workload"));
+        }
+    };
+    let principal = match &workload {
+        Some(w) => format!("{} {}", w.issuer, w.subject),
+        None => args.principal.clone().unwrap_or_default(),
+    };
 
     let admin = is_admin_file(&args.file);
+    if admin && workload.is_some() {
+        return Err(Failure::invalid(
+            "workloads do not call the admin routes: test the admin policy with `--principal`",
+        ));
+    }
     if admin {
         if requested_duration.is_some() {
             return Err(Failure::invalid(
@@ -225,9 +263,9 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
         }
         let set = policy::parse_admin(&text).map_err(|e| invalid_policy(&args.file, &e))?;
         let request = AdminRequest {
-            principal_arn: &args.principal,
-            user: &caller.user,
-            account_id: &caller.account_id,
+            principal_arn: &principal,
+            user: &user,
+            account_id: &account_id,
             source_ip,
             action,
             profile: args.profile.as_deref(),
@@ -241,12 +279,16 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
     }
     let set = policy::parse(&text).map_err(|e| invalid_policy(&args.file, &e))?;
     let request = Request {
-        principal_arn: &args.principal,
-        user: &caller.user,
-        account_id: &caller.account_id,
+        principal_arn: &principal,
+        user: &user,
+        account_id: &account_id,
         source_ip,
         requested_duration,
-        workload: None,
+        workload: workload.as_ref().map(|w| policy::Workload {
+            issuer: &w.issuer,
+            subject: &w.subject,
+            claims: &w.claims,
+        }),
     };
     let explanation = policy::explain(&set, &request, at);
     print!("{}", report(&set, &request, at, &explanation));
@@ -254,6 +296,55 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
         Decision::Allow { .. } => Ok(()),
         Decision::Deny { rule, reason } => Err(denied(rule, reason)),
     }
+}
+
+/// A workload of `--issuer`, `--subject` and `--claim`, as the TVM would see its token.
+struct TestWorkload {
+    issuer: String,
+    subject: String,
+    user: String,
+    claims: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+fn workload_of(args: &TestArgs) -> Result<Option<TestWorkload>, Failure> {
+    let (Some(issuer), Some(subject)) = (&args.issuer, &args.subject) else {
+        if !args.claim.is_empty() {
+            return Err(Failure::invalid(
+                "`--claim` describes a workload: give `--issuer` and `--subject` too",
+            ));
+        }
+        return Ok(None);
+    };
+    let mut claims: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    claims.insert("iss".into(), vec![issuer.clone()]);
+    claims.insert("sub".into(), vec![subject.clone()]);
+    for raw in &args.claim {
+        let Some((name, value)) = raw.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+            return Err(Failure::invalid(format!(
+                "`--claim` value `{raw}` is not NAME=VALUE"
+            )));
+        };
+        claims
+            .entry(name.to_owned())
+            .or_default()
+            .push(value.to_owned());
+    }
+    // As the TVM names workloads: a SPIFFE ID is its own user, else `<issuer host>:<sub>`.
+    let user = if subject.starts_with("spiffe://") {
+        subject.clone()
+    } else {
+        let host = reqwest::Url::parse(issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .ok_or_else(|| Failure::invalid(format!("`--issuer` value `{issuer}` is not a URL")))?;
+        format!("{host}:{subject}")
+    };
+    Ok(Some(TestWorkload {
+        issuer: issuer.clone(),
+        subject: subject.clone(),
+        user,
+        claims,
+    }))
 }
 
 fn denied(rule: Option<&str>, reason: Option<&str>) -> Failure {
@@ -321,11 +412,18 @@ fn caller_and_skipped(
     skipped: &[Skipped<'_>],
     line_of: impl Fn(&str) -> String,
 ) {
-    let _ = writeln!(
-        out,
-        "caller: {} (user `{}`, account {})",
-        request.principal_arn, request.user, request.account_id
-    );
+    let _ = match &request.workload {
+        Some(w) => writeln!(
+            out,
+            "caller: workload `{}` of issuer {} (user `{}`)",
+            w.subject, w.issuer, request.user
+        ),
+        None => writeln!(
+            out,
+            "caller: {} (user `{}`, account {})",
+            request.principal_arn, request.user, request.account_id
+        ),
+    };
     if let Some(ip) = request.source_ip {
         let _ = writeln!(out, "source ip: {ip}");
     }

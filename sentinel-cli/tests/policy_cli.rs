@@ -521,3 +521,102 @@ fn bootstrap_refuses_an_invalid_admin_policy_before_any_aws_call() {
     );
     insta::assert_snapshot!("bootstrap_admin_typo_stderr", stderr);
 }
+
+#[test]
+fn test_takes_a_workload_and_explains_its_claims() {
+    let policy = r#"version: "1"
+profile:
+  role_arn: arn:aws:iam::111122223333:role/SentinelProtected-ci
+rules:
+  - name: app-main-branch
+    effect: allow
+    conditions:
+      issuers: ["https://token.actions.githubusercontent.com"]
+      claims:
+        repository: [org/app]
+        ref: ["refs/heads/main"]
+"#;
+    let dir = workdir(&[("ci.yaml", policy)]);
+    let workload = |git_ref: &str| {
+        run(
+            dir.path(),
+            &[
+                "policy",
+                "test",
+                "ci.yaml",
+                "--issuer",
+                "https://token.actions.githubusercontent.com",
+                "--subject",
+                &format!("repo:org/app:ref:{git_ref}"),
+                "--claim",
+                "repository=org/app",
+                "--claim",
+                &format!("ref={git_ref}"),
+                "--at",
+                "2026-03-02T10:00:00Z",
+            ],
+        )
+    };
+    let main = workload("refs/heads/main");
+    assert_eq!(main.status.code(), Some(0), "{}", text(&main.stderr));
+    let stdout = text(&main.stdout);
+    assert!(
+        stdout.contains("decision: allow by rule `app-main-branch`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "caller: workload `repo:org/app:ref:refs/heads/main` of issuer https://token.actions.githubusercontent.com (user `token.actions.githubusercontent.com:repo:org/app:ref:refs/heads/main`)"
+        ),
+        "{stdout}"
+    );
+    let feature = workload("refs/heads/feature");
+    assert_eq!(feature.status.code(), Some(2));
+    assert!(
+        text(&feature.stdout)
+            .contains("claims: `ref` (`refs/heads/feature`) matches none of [refs/heads/main]"),
+        "{}",
+        text(&feature.stdout)
+    );
+    // The same rule never admits an IAM caller.
+    let iam = run(
+        dir.path(),
+        &[
+            "policy",
+            "test",
+            "ci.yaml",
+            "--principal",
+            "arn:aws:iam::111122223333:user/alice",
+        ],
+    );
+    assert_eq!(iam.status.code(), Some(2));
+    assert!(text(&iam.stdout).contains("never hold for an IAM caller"));
+    // A workload and a principal at once, or half a workload: invalid input (exit 3).
+    for args in [
+        &[
+            "--principal",
+            "arn:aws:iam::111122223333:user/alice",
+            "--issuer",
+            "https://x.test",
+            "--subject",
+            "s",
+        ][..],
+        &["--subject", "s"][..],
+        &[
+            "--claim",
+            "a=b",
+            "--principal",
+            "arn:aws:iam::111122223333:user/alice",
+        ][..],
+    ] {
+        let mut all = vec!["policy", "test", "ci.yaml"];
+        all.extend_from_slice(args);
+        let out = run(dir.path(), &all);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
