@@ -54,7 +54,7 @@ pub const REQUIRED_SCOPES: &str = "SENTINEL_REQUIRED_SCOPES";
 
 /// `JWKS_REFRESH` bounds (what the key cache would clamp to anyway, said at start).
 const MIN_REFRESH: Duration = Duration::from_secs(10);
-const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
+const MAX_REFRESH: Duration = Duration::from_secs(3600);
 /// Cognito access tokens live from 5 minutes to one day, as the app client says.
 const COGNITO_MAX_LIFETIME: &str = "24h";
 /// The longest user pool ID Cognito issues.
@@ -246,7 +246,7 @@ fn refuse_foreign(
     }
 }
 
-/// `JWKS_REFRESH`: `120s`, `15m`, `1h` or seconds, from 10 s to 24 h.
+/// `JWKS_REFRESH`: `120s`, `15m`, `1h` or seconds, from 10 s to 1 h.
 fn refresh(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Duration>, String> {
     let Some(text) = get(JWKS_REFRESH) else {
         return Ok(None);
@@ -255,7 +255,7 @@ fn refresh(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Duration>, St
     if !(MIN_REFRESH..=MAX_REFRESH).contains(&refresh) {
         return Err(invalid(
             JWKS_REFRESH,
-            format!("`{text}` is not from 10s to 24h"),
+            format!("`{text}` is not from 10s to 1h"),
         ));
     }
     Ok(Some(refresh))
@@ -492,16 +492,6 @@ pub struct Grant {
     pub context: BTreeMap<&'static str, String>,
 }
 
-/// The `sub` as a SPIFFE ID, when it is one (`spiffe://<trust domain>/<path>`).
-fn spiffe_id(subject: &str) -> Option<&str> {
-    let domain = subject.strip_prefix("spiffe://")?.split('/').next()?;
-    let domain_ok = !domain.is_empty()
-        && domain.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
-        });
-    (domain_ok && in_trust_domain(subject, domain)).then_some(subject)
-}
-
 /// Answers events in the `jwt` or `cognito` mode; built once per process.
 pub struct TokenAuthorizer<F> {
     verifier: Verifier<F>,
@@ -586,8 +576,16 @@ impl<F: Fetch> TokenAuthorizer<F> {
                 };
             }
             context.insert("client_id", verified.client_id.clone().unwrap_or_default());
-        } else if let Some(id) = spiffe_id(&verified.subject) {
-            context.insert("spiffe_id", id.to_owned());
+        } else if let Some(id) = self
+            .verifier
+            .issuer(&verified.issuer)
+            .and_then(|issuer| issuer.trust_domain.as_deref())
+            .filter(|domain| in_trust_domain(&verified.subject, domain))
+            .map(|_| verified.subject.clone())
+        {
+            // SECURITY: only an issuer configured with a trust domain vouches for SPIFFE
+            // IDs; another issuer's `sub` that merely looks like one is no `spiffe_id`.
+            context.insert("spiffe_id", id);
         }
         allow(verified, context)
     }

@@ -1,5 +1,6 @@
 //! One issuer's keys, cached per process (SPEC §10): fresh for the issuer's refresh hint
-//! (`spiffe_refresh_hint`), else its `Cache-Control: max-age`, else 5 minutes; refetched
+//! (`spiffe_refresh_hint`), else its `Cache-Control: max-age`, else 5 minutes (within
+//! 10 s to 1 h); refetched
 //! once on an unknown `kid`, at most every 10 s; served stale for at most one hour past
 //! their freshness while the issuer cannot be reached; no keys, no verification.
 //!
@@ -20,7 +21,9 @@ use crate::keys::{Key, parse_jwks};
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// Bounds on any hint.
 const MIN_TTL: Duration = Duration::from_secs(10);
-const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+/// An hour at most: a key the issuer removed (rotated out after a leak) is trusted no
+/// longer than that, whatever its `Cache-Control` says.
+const MAX_TTL: Duration = Duration::from_secs(3600);
 /// At most one fetch per issuer this often (an unknown `kid`, an issuer that is down).
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 /// How long keys are used past their freshness while the issuer cannot be reached.

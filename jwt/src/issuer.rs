@@ -93,6 +93,28 @@ pub fn parse_issuers(json: &str) -> Result<Vec<Issuer>, String> {
         if issuers.iter().any(|i| i.issuer == issuer.issuer) {
             return Err(format!("issuer `{}` is listed twice", issuer.issuer));
         }
+        // SECURITY: a workload's user is `<issuer without scheme>:<sub>` or, for SPIFFE,
+        // its SPIFFE ID: two issuers of one trust domain would name different workloads
+        // alike (one SourceIdentity, one session `user`, one revoke-by-user for both).
+        // The same goes for two issuers whose URLs differ only in a trailing `/`.
+        if let Some(other) = issuers
+            .iter()
+            .find(|i| user_prefix(&i.issuer) == user_prefix(&issuer.issuer))
+        {
+            return Err(format!(
+                "issuers `{}` and `{}` differ only in scheme or a trailing `/`, so their workloads' users would collide",
+                other.issuer, issuer.issuer
+            ));
+        }
+        if let Some(domain) = &issuer.trust_domain
+            && issuers
+                .iter()
+                .any(|i| i.trust_domain.as_ref() == Some(domain))
+        {
+            return Err(format!(
+                "two issuers name trust domain `{domain}`, so their SPIFFE IDs would collide"
+            ));
+        }
         issuers.push(issuer);
     }
     Ok(issuers)
@@ -176,6 +198,18 @@ impl TryFrom<Raw> for Issuer {
             refresh,
         })
     }
+}
+
+/// The prefix of an issuer's workloads' users: its URL without the scheme and a
+/// trailing `/` (`token.actions.githubusercontent.com`,
+/// `oidc.eks.eu-west-1.amazonaws.com/id/ABC`). Issuer URLs are unique, so users of
+/// different issuers never collide, even on one host.
+pub fn user_prefix(issuer: &str) -> String {
+    let rest = issuer
+        .strip_prefix("https://")
+        .or_else(|| issuer.strip_prefix("http://"))
+        .unwrap_or(issuer);
+    rest.trim_end_matches('/').to_owned()
 }
 
 /// An asymmetric algorithm by its JOSE name.
@@ -302,10 +336,26 @@ mod tests {
                 r#"[{"issuer": "https://a.test", "audiences": ["x"]}, {"issuer": "https://a.test", "audiences": ["y"]}]"#,
                 "twice",
             ),
+            // Users are `<issuer without scheme>:<sub>`.
+            (
+                r#"[{"issuer": "https://a.test/x", "audiences": ["x"]}, {"issuer": "https://a.test/x/", "audiences": ["x"]}]"#,
+                "would collide",
+            ),
+            (
+                r#"[{"issuer": "https://a.test", "audiences": ["x"], "trust_domain": "td"}, {"issuer": "https://b.test", "audiences": ["x"], "trust_domain": "td"}]"#,
+                "trust domain `td`",
+            ),
         ] {
             let e = parse_issuers(json).unwrap_err();
             assert!(e.contains(needle), "{json}: {e}");
         }
+        // Two clusters' issuers on one host are two issuers, with two user prefixes.
+        let eks = parse_issuers(
+            r#"[{"issuer": "https://oidc.eks.test/id/AAA", "audiences": ["x"]}, {"issuer": "https://oidc.eks.test/id/BBB", "audiences": ["x"]}]"#,
+        )
+        .unwrap();
+        assert_eq!(user_prefix(&eks[0].issuer), "oidc.eks.test/id/AAA");
+        assert_ne!(user_prefix(&eks[0].issuer), user_prefix(&eks[1].issuer));
         // Cognito access tokens: client ids instead of audiences.
         assert!(
             parse_issuers(

@@ -1,7 +1,8 @@
 //! Verifying one token (SPEC §10): compact JWS only; `alg` from the issuer's allow-list
 //! and fitting the key's type; `kid` naming a key of the issuer's JWKS; `iss` exact;
-//! `aud` one of the issuer's audiences; `exp` required, `nbf` honoured, 30 s leeway;
-//! `exp - iat` within the issuer's `max_lifetime`; a SPIFFE ID in the trust domain.
+//! `aud` present and one of the issuer's audiences; `exp` and `iat` required, `nbf`
+//! honoured, 30 s leeway; `exp - iat` within the issuer's `max_lifetime`; a SPIFFE ID in
+//! the trust domain.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -92,17 +93,19 @@ impl Verified {
             .collect()
     }
 
-    /// The user SPEC §10 names: the SPIFFE ID itself for a SPIFFE issuer, else
-    /// `<issuer host>:<sub>`.
+    /// The user: the SPIFFE ID itself for a SPIFFE issuer, else `<issuer>:<sub>` with
+    /// the issuer's URL less its scheme (SPEC §10 says `<issuer host>:<sub>`; the path
+    /// and port are kept so two issuers on one host, such as two EKS clusters' OIDC
+    /// issuers, never name different workloads alike).
     pub fn user(&self, spiffe: bool) -> String {
         if spiffe {
             return self.subject.clone();
         }
-        let host = reqwest::Url::parse(&self.issuer)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| self.issuer.clone());
-        format!("{host}:{}", self.subject)
+        format!(
+            "{}:{}",
+            crate::issuer::user_prefix(&self.issuer),
+            self.subject
+        )
     }
 }
 
@@ -180,7 +183,14 @@ impl<F: Fetch> Verifier<F> {
         // Times are checked below against `now`, with this crate's leeway.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        validation.required_spec_claims = HashSet::from(["iss".to_owned(), "sub".to_owned()]);
+        // SECURITY: with audiences configured, `aud` must be present and parse: the
+        // library checks it only when it does, so a token for no one (or `"aud": 5`)
+        // would otherwise pass as a token for us.
+        let mut required = HashSet::from(["iss".to_owned(), "sub".to_owned()]);
+        if !issuer.audiences.is_empty() {
+            required.insert("aud".to_owned());
+        }
+        validation.required_spec_claims = required;
         let data = decode::<Map<String, Value>>(token, &key.decoding, &validation)
             .map_err(|e| TokenError::Rejected(e.to_string()))?;
         check(issuer, data.claims, now)
@@ -218,14 +228,12 @@ pub(crate) fn check(
     {
         return Err(TokenError::NotYetValid(nbf));
     }
-    let iat = number("iat")?;
-    if let Some(iat) = iat
-        && iat > now.saturating_add(LEEWAY_SECS)
-    {
+    // `iat` is required: without it a long-lived token would pass in its last hour.
+    let iat = number("iat")?.ok_or(TokenError::Claim("iat"))?;
+    if iat > now.saturating_add(LEEWAY_SECS) {
         return Err(TokenError::NotYetValid(iat));
     }
-    // Without `iat`, what is left of the token's life is what counts.
-    let lifetime = exp.saturating_sub(iat.unwrap_or(now));
+    let lifetime = exp.saturating_sub(iat);
     let max = i64::try_from(issuer.max_lifetime.as_secs()).unwrap_or(i64::MAX);
     if lifetime > max {
         return Err(TokenError::Lifetime(lifetime));

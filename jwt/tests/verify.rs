@@ -145,6 +145,16 @@ async fn every_forgery_and_every_bad_claim_is_refused() {
 }
 
 #[tokio::test]
+async fn a_token_without_a_usable_audience_or_iat_is_refused() {
+    let fake = FakeIssuer::new();
+    let v = verifier(&fake, SPIFFE);
+    for name in ["no_aud", "aud_number", "no_iat"] {
+        let result = v.verify(&token(name), at(10)).await;
+        assert!(result.is_err(), "{name} was accepted: {result:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_rotation_costs_one_refetch_and_unknown_kids_are_rate_limited() {
     let fake = FakeIssuer::new();
     let v = verifier(&fake, SPIFFE);

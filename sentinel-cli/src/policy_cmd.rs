@@ -329,15 +329,26 @@ fn workload_of(args: &TestArgs) -> Result<Option<TestWorkload>, Failure> {
             .or_default()
             .push(value.to_owned());
     }
-    // As the TVM names workloads: a SPIFFE ID is its own user, else `<issuer host>:<sub>`.
+    // As the TVM names workloads: a SPIFFE ID is its own user, else `<issuer>:<sub>`.
     let user = if subject.starts_with("spiffe://") {
         subject.clone()
     } else {
-        let host = reqwest::Url::parse(issuer)
+        // sentinel-jwt's rule: the issuer URL without its scheme and a trailing `/`.
+        if reqwest::Url::parse(issuer)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .ok_or_else(|| Failure::invalid(format!("`--issuer` value `{issuer}` is not a URL")))?;
-        format!("{host}:{subject}")
+            .and_then(|u| u.host_str().map(str::len))
+            .is_none()
+        {
+            return Err(Failure::invalid(format!(
+                "`--issuer` value `{issuer}` is not a URL"
+            )));
+        }
+        let prefix = issuer
+            .strip_prefix("https://")
+            .or_else(|| issuer.strip_prefix("http://"))
+            .unwrap_or(issuer)
+            .trim_end_matches('/');
+        format!("{prefix}:{subject}")
     };
     Ok(Some(TestWorkload {
         issuer: issuer.clone(),

@@ -241,7 +241,16 @@ impl TvmClient {
     }
 
     /// A client for a workload: its JWT as the bearer token of `POST /exchange`.
+    ///
+    /// SECURITY: a bearer token is the credential itself (SigV4 never sends the key), so
+    /// it goes over https only, or to a loopback `serve`.
     pub fn with_token(base: Url, token: String) -> Result<Self, TvmError> {
+        let loopback = matches!(base.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if base.scheme() != "https" && !loopback {
+            return Err(TvmError::BadUrl(format!(
+                "{base} (a bearer token is sent over https only)"
+            )));
+        }
         Self::build(base, Auth::Bearer(token))
     }
 
@@ -521,6 +530,15 @@ fn describe_foreign_body(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bearer_token_goes_over_https_or_to_loopback_only() {
+        let url = |raw: &str| Url::parse(raw).unwrap();
+        assert!(TvmClient::with_token(url("https://tvm.example.com"), "t".into()).is_ok());
+        assert!(TvmClient::with_token(url("http://127.0.0.1:8787"), "t".into()).is_ok());
+        let err = TvmClient::with_token(url("http://tvm.example.com"), "t".into()).unwrap_err();
+        assert!(err.to_string().contains("https only"), "{err}");
+    }
 
     fn scope(url: &str, region: Option<&str>) -> Result<SigningScope, TvmError> {
         signing_scope(&parse_url(url).unwrap(), region)

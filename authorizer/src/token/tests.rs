@@ -271,17 +271,17 @@ mod settings {
             (
                 with(&JWT_ENV, &[(JWKS_REFRESH, "5s")]),
                 JWKS_REFRESH,
-                "10s to 24h",
+                "10s to 1h",
             ),
             (
                 with(&JWT_ENV, &[(JWKS_REFRESH, "0")]),
                 JWKS_REFRESH,
-                "10s to 24h",
+                "10s to 1h",
             ),
             (
-                with(&JWT_ENV, &[(JWKS_REFRESH, "25h")]),
+                with(&JWT_ENV, &[(JWKS_REFRESH, "2h")]),
                 JWKS_REFRESH,
-                "10s to 24h",
+                "10s to 1h",
             ),
             (vec![(JWT_ISSUERS, "[]")], JWT_ISSUERS, "no issuer"),
             (vec![(JWT_ISSUERS, "{")], JWT_ISSUERS, "JSON"),
@@ -701,6 +701,22 @@ mod decisions {
 
     fn request(saved: &str, token: &str) -> Value {
         bearing(saved, "Authorization", &format!("Bearer {token}"))
+    }
+
+    #[tokio::test]
+    async fn only_an_issuer_with_a_trust_domain_vouches_for_a_spiffe_id() {
+        // The same token (its `sub` shaped like a SPIFFE ID) from an issuer configured
+        // without a trust domain: allowed, but with no `spiffe_id` in the context.
+        let fake = FakeIssuer::default();
+        let plain = with(&JWT_ENV, &[(REQUIRED_TRUST_DOMAIN, "")]);
+        let authorizer = TokenAuthorizer::new(TokenSettings::jwt(env(&plain)).unwrap(), &fake);
+        let v2 = authorizer
+            .authorize(&request("http-api-v2.json", &token("es256")), chrono_at(10))
+            .await;
+        assert_eq!(
+            v2.response(),
+            json!({"isAuthorized": true, "context": {"sub": SPIFFE_SUB, "issuer": ISSUER, "scopes": ""}})
+        );
     }
 
     #[tokio::test]

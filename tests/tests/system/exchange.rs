@@ -155,15 +155,9 @@ async fn a_workload_token_file_gives_the_aws_cli_the_role() {
         .unwrap()
         .item
         .unwrap();
-    let host = s
-        .issuer
-        .url
-        .trim_start_matches("http://")
-        .split(':')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert_eq!(row["user"].as_s().unwrap(), &format!("{host}:{SUB}"));
+    // `<issuer host>:<sub>`, the host with its port (not the scheme's default).
+    let authority = s.issuer.url.trim_start_matches("http://").to_owned();
+    assert_eq!(row["user"].as_s().unwrap(), &format!("{authority}:{SUB}"));
     assert_eq!(
         row["principal_arn"].as_s().unwrap(),
         &format!("{} {SUB}", s.issuer.url)
