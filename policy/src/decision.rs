@@ -343,9 +343,9 @@ mod tests {
 
     #[test]
     fn principals_and_accounts_never_hold_for_a_workload() {
-        let set = set(
-            "  - name: humans-out\n    effect: deny\n    conditions:\n      principals: [\"*\"]\n  - name: our-account-out\n    effect: deny\n    conditions:\n      accounts: [\"123456789012\"]\n  - name: workloads\n    effect: allow\n    conditions:\n      subjects: [\"*\"]\n",
-        );
+        let set = set(&format!(
+            "  - name: humans-out\n    effect: deny\n    conditions:\n      principals: [\"*\"]\n  - name: our-account-out\n    effect: deny\n    conditions:\n      accounts: [\"123456789012\"]\n  - name: workloads\n    effect: allow\n    conditions:\n      issuers: [\"{SPIRE}\"]\n      subjects: [\"*\"]\n",
+        ));
         let none = BTreeMap::new();
         // Even with ARN and account filled in: only AWS vouches for those.
         let spoofed = Request {
@@ -447,15 +447,18 @@ mod tests {
 
     #[test]
     fn every_listed_claim_needs_a_value_matching_one_of_its_globs() {
-        let set = set("  - name: release
+        let set = set(&format!(
+            "  - name: release
     effect: allow
     conditions:
+      issuers: [\"{GITHUB}\"]
       claims:
         repository: [org/app]
         ref: [\"refs/heads/main\", \"refs/tags/v*\"]
         groups: [deployers]
         run_attempt: [\"1\"]
-");
+"
+        ));
         let decide_with = |claims: &BTreeMap<String, Vec<String>>| {
             decide(&set, &token(GITHUB, "repo:org/app", claims), monday())
         };

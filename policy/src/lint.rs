@@ -209,48 +209,73 @@ mod tests {
         );
     }
 
+    /// Flow-YAML conditions: GitHub's issuer and `rest` (an allow for workloads names
+    /// its issuers).
+    fn from_github(rest: &str) -> String {
+        format!("{{issuers: [\"https://token.actions.githubusercontent.com\"], {rest}}}")
+    }
+
     #[test]
     fn workload_conditions_cover_like_globs_and_claims_conservatively() {
         assert_eq!(
             lints(&[
                 ("any-issuer", "allow", "{issuers: [\"*\"]}"),
                 ("ci", "allow", GITHUB),
-                ("prod", "allow", "{subjects: [\"spiffe://td/ns/prod/*\"]}"),
+                (
+                    "prod",
+                    "allow",
+                    "{issuers: [\"https://spire.td\"], subjects: [\"spiffe://td/ns/prod/*\"]}"
+                ),
                 (
                     "api",
                     "allow",
-                    "{subjects: [\"spiffe://td/ns/prod/api\"], users: [x]}"
+                    "{issuers: [\"https://spire.td\"], subjects: [\"spiffe://td/ns/prod/api\"], users: [x]}"
                 ),
             ]),
             [shadowed("ci"), shadowed("prod"), shadowed("api")]
         );
+        let org = from_github("claims: {repository: [\"org/*\"]}");
+        let app_main = from_github("claims: {repository: [org/app], ref: [main]}");
         assert_eq!(
-            lints(&[
-                ("org", "allow", "{claims: {repository: [\"org/*\"]}}"),
-                (
-                    "app-main",
-                    "allow",
-                    "{claims: {repository: [org/app], ref: [main]}}"
-                ),
-            ]),
+            lints(&[("org", "allow", &org), ("app-main", "allow", &app_main)]),
             [shadowed("app-main")],
             "extra claims only narrow a rule"
         );
         assert_eq!(
             lints(&[
+                ("app-main", "allow", &app_main),
+                ("org", "allow", &org),
                 (
-                    "app-main",
+                    "repo-claim",
                     "allow",
-                    "{claims: {repository: [org/app], ref: [main]}}"
+                    &from_github("claims: {repository: [\"*\"]}")
                 ),
-                ("org", "allow", "{claims: {repository: [\"org/*\"]}}"),
-                ("repo-claim", "allow", "{claims: {repository: [\"*\"]}}"),
-                ("other-claim", "allow", "{claims: {environment: [\"*\"]}}"),
-                ("any-subject", "allow", "{subjects: [\"*\"]}"),
-                ("late-claim", "allow", "{claims: {environment: [prod]}}"),
+                (
+                    "other-claim",
+                    "allow",
+                    &from_github("claims: {environment: [\"*\"]}")
+                ),
+                ("any-subject", "allow", &from_github("subjects: [\"*\"]")),
+                (
+                    "late-claim",
+                    "allow",
+                    &from_github("claims: {environment: [prod]}")
+                ),
             ]),
             [shadowed("late-claim")],
             "a token may lack a claim, and other claims prove nothing"
+        );
+        assert_eq!(
+            lints(&[
+                (
+                    "spire-any",
+                    "allow",
+                    "{issuers: [\"https://spire.td\"], subjects: [\"*\"]}"
+                ),
+                ("github-any", "allow", &from_github("subjects: [\"*\"]")),
+            ]),
+            [],
+            "the same subjects at another issuer are other workloads"
         );
     }
 

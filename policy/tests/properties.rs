@@ -1,9 +1,10 @@
 //! Invariants that hold for every policy and request, checked on generated
 //! ones: default deny, no panics on any input, a deny added in front never
 //! widens access, granted durations respect every cap, `explain` agrees
-//! with `evaluate`, a rule the lints call unreachable never decides, and an
-//! allow without workload conditions never admits a workload. Requests are
-//! IAM callers and workloads (a verified JWT).
+//! with `evaluate`, a rule the lints call unreachable never decides, an
+//! allow without workload conditions never admits a workload, and an allow
+//! with `subjects` or `claims` but no `issuers` is refused. Requests are IAM
+//! callers and workloads (a verified JWT).
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
@@ -193,7 +194,13 @@ fn rule() -> impl Strategy<Value = GenRule> {
                 }),
         ),
         proptest::option::of(duration()),
-        (some_of(ISSUERS), some_of(SUBJECTS), claims(), any::<bool>()),
+        (
+            some_of(ISSUERS),
+            some_of(SUBJECTS),
+            claims(),
+            any::<bool>(),
+            proptest::sample::subsequence(ISSUERS, 1..=2),
+        ),
     )
         .prop_map(
             |(
@@ -204,7 +211,7 @@ fn rule() -> impl Strategy<Value = GenRule> {
                 source_ips,
                 time,
                 max_duration,
-                (issuers, subjects, claims, workload_side),
+                (issuers, subjects, claims, workload_side, named_issuers),
             )| {
                 let rule = GenRule {
                     allow,
@@ -225,6 +232,7 @@ fn rule() -> impl Strategy<Value = GenRule> {
                         accounts: None,
                         ..rule
                     }
+                    .naming_issuers(named_issuers)
                 } else {
                     rule.without_workload_conditions()
                 }
@@ -244,6 +252,24 @@ impl GenRule {
 
     fn names_workload_conditions(&self) -> bool {
         self.issuers.is_some() || self.subjects.is_some() || self.claims.is_some()
+    }
+
+    /// Whether this is the shape the parser refuses: an allow with `subjects` or
+    /// `claims` but no `issuers`.
+    fn is_an_allow_for_workloads_without_issuers(&self) -> bool {
+        self.allow && (self.subjects.is_some() || self.claims.is_some()) && self.issuers.is_none()
+    }
+
+    /// The rule, with `issuers` where it would otherwise be refused.
+    fn naming_issuers(self, issuers: Vec<&'static str>) -> GenRule {
+        if self.is_an_allow_for_workloads_without_issuers() {
+            GenRule {
+                issuers: Some(issuers),
+                ..self
+            }
+        } else {
+            self
+        }
     }
 }
 
@@ -537,6 +563,38 @@ proptest! {
     }
 
     #[test]
+    fn an_allow_for_workloads_without_issuers_is_refused_and_a_deny_is_not(
+        p in policy(),
+        r in rule(),
+        fallback in select(SUBJECTS),
+    ) {
+        // A generated rule made a workload allow with `subjects` or `claims`, no `issuers`.
+        let subjects = if r.subjects.is_none() && r.claims.is_none() {
+            Some(vec![fallback])
+        } else {
+            r.subjects.clone()
+        };
+        let bare = GenRule {
+            allow: true,
+            principals: None,
+            accounts: None,
+            issuers: None,
+            subjects,
+            ..r
+        };
+        prop_assert!(bare.is_an_allow_for_workloads_without_issuers());
+        let text = p.render_with(Some(&bare));
+        let Err(e) = policy::parse(&text) else {
+            return Err(TestCaseError::fail(format!("accepted:\n{text}")));
+        };
+        prop_assert_eq!(e.rule(), Some("r0"));
+        prop_assert!(e.message().contains("an allow rule for workloads must name its `issuers`"), "{}", e);
+        // The same rule as a deny only takes away; with issuers it is a valid allow.
+        parse(&p.render_with(Some(&GenRule { allow: false, ..bare.clone() })));
+        parse(&p.render_with(Some(&bare.naming_issuers(vec![ISSUERS[1]]))));
+    }
+
+    #[test]
     fn only_allows_with_workload_conditions_admit_workloads(p in policy(), r in request()) {
         let set = parse(&p.render_with(None));
         let request = r.as_request();
@@ -547,6 +605,8 @@ proptest! {
             prop_assert_eq!(rule.names_workload_conditions(), request.workload.is_some());
             if request.workload.is_some() {
                 prop_assert!(rule.principals.is_none() && rule.accounts.is_none());
+                // `sub` and claims are an issuer's: an allow that admits by them names it.
+                prop_assert!(rule.issuers.is_some() || (rule.subjects.is_none() && rule.claims.is_none()));
             }
         }
     }

@@ -482,6 +482,37 @@ mod tests {
     }
 
     #[test]
+    fn an_allow_for_workloads_must_name_its_issuers() {
+        // `sub` and claims mean different things at different issuers (two clusters'
+        // service accounts, any repository on GitHub): an allow trusts issuers by name.
+        for conditions in [
+            "      subjects: [\"spiffe://company.internal/*\"]\n",
+            "      claims: {repository: [org/app]}\n",
+        ] {
+            let e = parse(&format!(
+                "{HEAD}  - name: w\n    effect: allow\n    conditions:\n{conditions}"
+            ))
+            .unwrap_err();
+            assert_eq!(e.rule(), Some("w"), "{e}");
+            assert!(e.message().contains("must name its `issuers`"), "{e}");
+            assert!(e.hint().unwrap_or_default().contains("issuers:"), "{e:?}");
+        }
+        // A deny needs none (it only takes away), and an allow with issuers is fine.
+        assert!(
+            parse(&format!(
+                "{HEAD}  - name: w\n    effect: deny\n    conditions:\n      subjects: [\"spiffe://company.internal/ns/dev/*\"]\n"
+            ))
+            .is_ok()
+        );
+        assert!(
+            parse(&format!(
+                "{HEAD}  - name: w\n    effect: allow\n    conditions:\n      issuers: [\"https://spire.company.internal\"]\n      subjects: [\"spiffe://company.internal/*\"]\n"
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn claims_are_a_non_empty_mapping_of_names_to_non_empty_glob_lists() {
         let empty = error("      claims: {}\n");
         assert_eq!(empty.message(), "conditions.claims: claims is empty");
@@ -546,8 +577,9 @@ mod tests {
             assert_eq!((e.line(), e.column()), (Some(9), Some(23)));
             assert!(e.hint().unwrap().contains("JSON text"), "{e:?}");
         }
-        let quoted =
-            conditions("      claims:\n        run_attempt: [\"1\"]\n        fork: [\"false\"]\n");
+        let quoted = conditions(
+            "      issuers: [\"https://token.actions.githubusercontent.com\"]\n      claims:\n        run_attempt: [\"1\"]\n        fork: [\"false\"]\n",
+        );
         assert_eq!(quoted.claims.map(|c| c.len()), Some(2));
     }
 

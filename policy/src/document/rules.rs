@@ -124,10 +124,21 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_, RawRule> {
                     return Err(Invalid::new("max_duration has no meaning on a deny rule")
                         .hint("remove max_duration, or make the rule an allow"));
                 }
+                let conditions = f.conditions.0.map(|c| c.0).unwrap_or_default();
+                // SECURITY: `sub` and claims mean different things at different issuers
+                // (two clusters' service accounts; any repository on GitHub), so an allow
+                // for workloads trusts its issuers by name. A deny only takes away.
+                let for_workloads = conditions.subjects.is_some() || conditions.claims.is_some();
+                if effect == Effect::Allow && for_workloads && conditions.issuers.is_none() {
+                    return Err(Invalid::new(
+                        "an allow rule for workloads must name its `issuers`",
+                    )
+                    .hint("add `issuers: [\"https://...\"]`: the same `sub` or claim at another trusted issuer is another workload"));
+                }
                 Ok(RawRule {
                     name,
                     effect,
-                    conditions: f.conditions.0.map(|c| c.0).unwrap_or_default(),
+                    conditions,
                     max_duration,
                     reason: f.reason.0.map(|r| r.0.0),
                 })
