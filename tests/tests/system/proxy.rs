@@ -21,11 +21,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use system_tests::{Moto, Venv, cargo_bin, free_port};
+use system_tests::{Moto, cargo_bin, free_port};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::tvm::{ACCOUNT, ALICE, Key, MALLORY, REGION, SECURITY, error_code, sign_headers_for};
+use crate::tvm::{
+    ACCOUNT, ALICE, Key, MALLORY, REGION, SECURITY, botocore, error_code, sign_headers_for,
+};
 
 pub const POLICY_PARAMETER: &str = "/sentinel/proxy/policy";
 pub const TOKEN_PARAMETER: &str = "/sentinel/proxy/upstream-token";
@@ -650,41 +652,12 @@ async fn botocore_and_curl_sign_for_lambda_and_are_forwarded() {
     seed_proxy(&moto).await;
     let upstream = Upstream::start().await;
     let proxy = Proxy::start(&moto, &upstream.base(), &[]);
-    let script = r#"
-import sys, urllib.request
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-url, method, body, ak, sk = sys.argv[1:6]
-request = AWSRequest(method=method, url=url, data=body.encode() if body else None,
-                     headers={"Content-Type": "application/json"} if body else {})
-SigV4Auth(Credentials(ak, sk), "lambda", "us-east-1").add_auth(request)
-prepared = request.prepare()
-req = urllib.request.Request(prepared.url, data=prepared.body, method=method, headers=dict(prepared.headers))
-try:
-    with urllib.request.urlopen(req) as r:
-        print(r.status); print(r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code); print(e.read().decode())
-"#;
-    let python = Venv::ensure().join("python");
     for (method, path, body) in [
         ("GET", "/v1/rates?from=EUR&to=USD", ""),
         ("POST", "/v1/orders", r#"{"sku": "B-2"}"#),
     ] {
         let url = format!("{}{path}", proxy.url);
-        let output = Command::new(&python)
-            .args([
-                "-c",
-                script,
-                &url,
-                method,
-                body,
-                ALICE.access_key_id,
-                ALICE.secret_access_key,
-            ])
-            .output()
-            .unwrap();
+        let output = botocore(&ALICE, "lambda", method, &url, body);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             stdout.starts_with("201\n")

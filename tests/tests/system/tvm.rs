@@ -514,20 +514,17 @@ async fn tampered_requests_are_refused() {
     );
 }
 
-#[tokio::test]
-async fn botocore_signed_requests_are_accepted() {
-    let moto = Moto::start();
-    seed(&moto).await;
-    let tvm = Tvm::start(&moto, &[]);
-    let script = r#"
-import json, sys, urllib.request
+/// botocore's SigV4Auth: the request it signs for `service` with `key`, sent with
+/// urllib; prints the status, then the body.
+const BOTOCORE: &str = r#"
+import sys, urllib.request
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-url, method, body, ak, sk = sys.argv[1:6]
+url, method, body, ak, sk, service = sys.argv[1:7]
 request = AWSRequest(method=method, url=url, data=body.encode() if body else None,
                      headers={"Content-Type": "application/json"} if body else {})
-SigV4Auth(Credentials(ak, sk), "execute-api", "us-east-1").add_auth(request)
+SigV4Auth(Credentials(ak, sk), service, "us-east-1").add_auth(request)
 prepared = request.prepare()
 req = urllib.request.Request(prepared.url, data=prepared.body, method=method, headers=dict(prepared.headers))
 try:
@@ -536,7 +533,35 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code); print(e.read().decode())
 "#;
-    let python = Venv::ensure().join("python");
+
+/// Sends `method url body` signed by botocore for `service` with `key`'s credentials.
+pub fn botocore(
+    key: &Key,
+    service: &str,
+    method: &str,
+    url: &str,
+    body: &str,
+) -> std::process::Output {
+    Command::new(Venv::ensure().join("python"))
+        .args([
+            "-c",
+            BOTOCORE,
+            url,
+            method,
+            body,
+            key.access_key_id,
+            key.secret_access_key,
+            service,
+        ])
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn botocore_signed_requests_are_accepted() {
+    let moto = Moto::start();
+    seed(&moto).await;
+    let tvm = Tvm::start(&moto, &[]);
     for (method, url, body) in [
         ("GET", format!("{}/?profile=dev&duration=900", tvm.url), ""),
         (
@@ -546,18 +571,7 @@ except urllib.error.HTTPError as e:
         ),
         ("GET", format!("{}/profiles", tvm.url), ""),
     ] {
-        let output = Command::new(&python)
-            .args([
-                "-c",
-                script,
-                &url,
-                method,
-                body,
-                ALICE.access_key_id,
-                ALICE.secret_access_key,
-            ])
-            .output()
-            .unwrap();
+        let output = botocore(&ALICE, "execute-api", method, &url, body);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             stdout.starts_with("200\n"),
