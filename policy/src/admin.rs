@@ -43,12 +43,9 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::condition::{Callers, Clock, Conditions, Predicate};
 use crate::decision::Request;
-use crate::explain::Skipped;
 use crate::glob::Glob;
-use crate::lint::{Lint, Ordered};
-use crate::set::{Effect, Rule};
+use crate::scoped::{self, ScopedDecision, ScopedExplanation, ScopedRule, ScopedSet};
 
 /// Every action the admin API asks the admin policy about, as `service:verb`.
 /// `actions` globs are checked against these when the document is parsed.
@@ -68,77 +65,39 @@ pub const ADMIN_ACTIONS: &[&str] = &[
 ];
 
 /// The admin policy, validated and compiled. Only [`crate::parse_admin`] makes one.
-#[derive(Debug, Clone)]
-pub struct AdminPolicySet {
-    pub(crate) rules: Vec<AdminRule>,
-    pub(crate) lints: Vec<Lint>,
-    /// The distinct conditions the rules' checks refer to.
-    pub(crate) predicates: Vec<Predicate>,
-}
-
-impl AdminPolicySet {
-    /// The rules in evaluation order.
-    pub fn rules(&self) -> &[AdminRule] {
-        &self.rules
-    }
-
-    /// Warnings about a document that is valid but probably not what its
-    /// author meant (shadowed rules, allows after a catch-all deny, no rules,
-    /// `actions` globs that match no admin action).
-    pub fn lints(&self) -> &[Lint] {
-        &self.lints
-    }
-}
+pub type AdminPolicySet = ScopedSet<Scope>;
 
 /// One admin rule, compiled: a rule's conditions plus what it covers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdminRule {
-    pub(crate) rule: Rule,
-    pub(crate) scope: Scope,
-}
+pub type AdminRule = ScopedRule<Scope>;
 
-impl AdminRule {
-    /// The rule's unique name.
-    pub fn name(&self) -> &str {
-        self.rule.name()
-    }
+/// The outcome of an admin request. A deny is a value, not an error
+/// (403 `ADMIN_DENY`).
+pub type AdminDecision<'s> = ScopedDecision<'s>;
 
-    /// What the rule decides when its conditions hold.
-    pub fn effect(&self) -> Effect {
-        self.rule.effect()
-    }
-
-    /// Why the rule exists, as its author wrote it.
-    pub fn reason(&self) -> Option<&str> {
-        self.rule.reason()
-    }
-
-    /// Whether the rule matches every admin request (every action, any
-    /// caller, with or without a profile).
-    pub fn is_catch_all(&self) -> bool {
-        Ordered::is_catch_all(self)
-    }
-
-    /// The 1-based line of the rule's `name:` in the source, when found.
-    pub fn line(&self) -> Option<usize> {
-        self.rule.line()
-    }
-
-    /// The 1-based column of the rule's `name` key, when found.
-    pub fn column(&self) -> Option<usize> {
-        self.rule.column()
-    }
-}
+/// [`evaluate_admin`]'s decision plus, for every rule before the deciding one
+/// (every rule when none matched), the conditions that did not hold.
+pub type AdminExplanation<'s> = ScopedExplanation<'s>;
 
 /// `actions` and `profiles`: what an admin rule covers.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Scope {
+pub struct Scope {
     pub(crate) actions: Vec<Glob>,
     /// `None`: any profile, and requests that name none.
     pub(crate) profiles: Option<Vec<Glob>>,
 }
 
-impl Scope {
+impl scoped::Scope for Scope {
+    type Request<'a> = AdminRequest<'a>;
+
+    fn caller<'r>(request: &'r AdminRequest<'_>) -> Request<'r> {
+        scoped::iam_caller(
+            request.principal_arn,
+            request.user,
+            request.account_id,
+            request.source_ip,
+        )
+    }
+
     fn holds(&self, request: &AdminRequest<'_>) -> bool {
         self.actions.iter().any(|g| g.matches(request.action))
             && match (&self.profiles, request.profile) {
@@ -174,7 +133,6 @@ impl Scope {
         reasons
     }
 
-    /// Whether every request `other` covers, `self` covers too (conservative).
     fn covers(&self, other: &Scope) -> bool {
         other
             .actions
@@ -189,27 +147,10 @@ impl Scope {
                 (Some(_), None) => false,
             }
     }
-}
 
-impl Ordered for AdminRule {
-    fn rule(&self) -> &Rule {
-        &self.rule
-    }
-
-    // Admin callers are IAM callers only (the document refuses workload conditions).
-    fn covers(&self, other: &Self) -> bool {
-        self.rule
-            .conditions
-            .covers(&other.rule.conditions, Callers::Iam)
-            && self.scope.covers(&other.scope)
-    }
-
-    fn is_catch_all(&self) -> bool {
-        self.rule
-            .conditions
-            .covers(&Conditions::default(), Callers::Iam)
-            && self.scope.profiles.is_none()
-            && self.scope.actions.iter().any(Glob::is_universal)
+    // Every action, with or without a profile.
+    fn is_universal(&self) -> bool {
+        self.profiles.is_none() && self.actions.iter().any(Glob::is_universal)
     }
 }
 
@@ -237,52 +178,6 @@ pub struct AdminRequest<'a> {
     pub profile: Option<&'a str>,
 }
 
-impl AdminRequest<'_> {
-    /// The caller's part, as the shared conditions read it.
-    fn caller(&self) -> Request<'_> {
-        Request {
-            principal_arn: self.principal_arn,
-            user: self.user,
-            account_id: self.account_id,
-            source_ip: self.source_ip,
-            requested_duration: None,
-            // Admin and proxy callers sign with AWS credentials.
-            workload: None,
-        }
-    }
-}
-
-/// The outcome of an admin request. A deny is a value, not an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdminDecision<'s> {
-    /// The action may proceed.
-    Allow {
-        /// The deciding rule.
-        rule: &'s str,
-        /// Its reason, if it has one.
-        reason: Option<&'s str>,
-    },
-    /// Refuse (403 `ADMIN_DENY`).
-    Deny {
-        /// The deciding deny rule; `None` when no rule matched.
-        rule: Option<&'s str>,
-        /// Its reason, if it has one.
-        reason: Option<&'s str>,
-    },
-}
-
-impl AdminDecision<'_> {
-    /// Whether the action may proceed.
-    pub fn is_allow(&self) -> bool {
-        matches!(self, AdminDecision::Allow { .. })
-    }
-}
-
-const NO_MATCH: AdminDecision<'static> = AdminDecision::Deny {
-    rule: None,
-    reason: None,
-};
-
 /// Decides `request` at `now`: the first rule whose conditions all hold
 /// decides; no match is a deny.
 pub fn evaluate_admin<'s>(
@@ -290,37 +185,7 @@ pub fn evaluate_admin<'s>(
     request: &AdminRequest<'_>,
     now: DateTime<Utc>,
 ) -> AdminDecision<'s> {
-    let caller = request.caller();
-    let mut clock = Clock::new(now, &caller);
-    set.rules
-        .iter()
-        .find(|r| {
-            r.scope.holds(request) && r.rule.checks.hold(&set.predicates, &caller, &mut clock)
-        })
-        .map_or(NO_MATCH, decide)
-}
-
-fn decide(rule: &AdminRule) -> AdminDecision<'_> {
-    match rule.rule.effect {
-        Effect::Allow => AdminDecision::Allow {
-            rule: &rule.rule.name,
-            reason: rule.rule.reason.as_deref(),
-        },
-        Effect::Deny => AdminDecision::Deny {
-            rule: Some(&rule.rule.name),
-            reason: rule.rule.reason.as_deref(),
-        },
-    }
-}
-
-/// [`evaluate_admin`]'s decision plus, for every rule before the deciding one
-/// (every rule when none matched), the conditions that did not hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminExplanation<'s> {
-    /// Exactly what [`evaluate_admin`] decides for the same input.
-    pub decision: AdminDecision<'s>,
-    /// The rules that did not match, in order.
-    pub skipped: Vec<Skipped<'s>>,
+    scoped::evaluate(set, request, now)
 }
 
 /// Decides `request` at `now` and says why earlier rules did not match.
@@ -329,28 +194,7 @@ pub fn explain_admin<'s>(
     request: &AdminRequest<'_>,
     now: DateTime<Utc>,
 ) -> AdminExplanation<'s> {
-    let caller = request.caller();
-    let mut clock = Clock::new(now, &caller);
-    let mut skipped = Vec::new();
-    for rule in &set.rules {
-        let mut mismatches = rule.rule.conditions.why_not(&caller, &mut clock);
-        mismatches.extend(rule.scope.why_not(request));
-        if mismatches.is_empty() {
-            return AdminExplanation {
-                decision: decide(rule),
-                skipped,
-            };
-        }
-        skipped.push(Skipped {
-            rule: &rule.rule.name,
-            effect: rule.rule.effect,
-            mismatches,
-        });
-    }
-    AdminExplanation {
-        decision: NO_MATCH,
-        skipped,
-    }
+    scoped::explain(set, request, now)
 }
 
 #[cfg(test)]

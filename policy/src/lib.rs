@@ -73,6 +73,7 @@ mod lint;
 mod network;
 mod proxy;
 mod route;
+mod scoped;
 mod set;
 mod window;
 
@@ -87,4 +88,5 @@ pub use explain::{Explanation, Skipped, explain};
 pub use lint::{Lint, LintKind};
 pub use proxy::{ProxyDecision, ProxyPolicySet, ProxyRequest, ProxyRule, evaluate_proxy};
 pub use route::{METHODS as ROUTE_METHODS, Route};
+pub use scoped::{ScopedDecision, ScopedExplanation, ScopedRule, ScopedSet};
 pub use set::{Effect, PolicySet, Profile, Rule};

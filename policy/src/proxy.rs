@@ -42,117 +42,81 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::condition::{Callers, Clock, Conditions, Predicate};
 use crate::decision::Request;
-use crate::lint::{Lint, Ordered};
 use crate::route::Route;
-use crate::set::{Effect, Rule};
+#[cfg(test)]
+use crate::scoped::NO_MATCH;
+use crate::scoped::{self, ScopedDecision, ScopedRule, ScopedSet};
 
 /// The proxy policy, validated and compiled. Only [`crate::parse_proxy`] makes one.
-#[derive(Debug, Clone)]
-pub struct ProxyPolicySet {
-    pub(crate) rules: Vec<ProxyRule>,
-    pub(crate) lints: Vec<Lint>,
-    /// The distinct conditions the rules' checks refer to.
-    pub(crate) predicates: Vec<Predicate>,
-}
-
-impl ProxyPolicySet {
-    /// The rules in evaluation order.
-    pub fn rules(&self) -> &[ProxyRule] {
-        &self.rules
-    }
-
-    /// Warnings about a document that is valid but probably not what its
-    /// author meant (shadowed rules, allows after a catch-all deny, no rules).
-    pub fn lints(&self) -> &[Lint] {
-        &self.lints
-    }
-}
+pub type ProxyPolicySet = ScopedSet<Routes>;
 
 /// One proxy rule, compiled: a rule's conditions plus the routes it covers.
+pub type ProxyRule = ScopedRule<Routes>;
+
+/// The outcome of a proxy request. A deny is a value, not an error
+/// (403 `POLICY_DENY`).
+pub type ProxyDecision<'s> = ScopedDecision<'s>;
+
+/// `routes`: what a proxy rule covers; `None`: every route the proxy admits.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ProxyRule {
-    pub(crate) rule: Rule,
-    /// `None`: every route the proxy admits.
-    pub(crate) routes: Option<Vec<Route>>,
-}
+pub struct Routes(pub(crate) Option<Vec<Route>>);
 
 impl ProxyRule {
-    /// The rule's unique name.
-    pub fn name(&self) -> &str {
-        self.rule.name()
-    }
-
-    /// What the rule decides when its conditions hold.
-    pub fn effect(&self) -> Effect {
-        self.rule.effect()
-    }
-
-    /// Why the rule exists, as its author wrote it.
-    pub fn reason(&self) -> Option<&str> {
-        self.rule.reason()
-    }
-
     /// The routes the rule is limited to; `None` when it covers every route
     /// the proxy admits.
     pub fn routes(&self) -> Option<&[Route]> {
-        self.routes.as_deref()
+        self.scope.0.as_deref()
     }
+}
 
-    /// Whether the rule matches every proxy request (any caller, any route).
-    pub fn is_catch_all(&self) -> bool {
-        Ordered::is_catch_all(self)
-    }
+impl scoped::Scope for Routes {
+    type Request<'a> = ProxyRequest<'a>;
 
-    /// The 1-based line of the rule's `name:` in the source, when found.
-    pub fn line(&self) -> Option<usize> {
-        self.rule.line()
-    }
-
-    /// The 1-based column of the rule's `name` key, when found.
-    pub fn column(&self) -> Option<usize> {
-        self.rule.column()
+    fn caller<'r>(request: &'r ProxyRequest<'_>) -> Request<'r> {
+        scoped::iam_caller(
+            request.principal_arn,
+            request.user,
+            request.account_id,
+            request.source_ip,
+        )
     }
 
     /// Whether the request's method and path are among the rule's routes.
-    fn covers_route(&self, request: &ProxyRequest<'_>) -> bool {
-        self.routes.as_ref().is_none_or(|routes| {
+    fn holds(&self, request: &ProxyRequest<'_>) -> bool {
+        self.0.as_ref().is_none_or(|routes| {
             routes
                 .iter()
                 .any(|r| r.matches(request.method, request.path))
         })
     }
-}
 
-impl Ordered for ProxyRule {
-    fn rule(&self) -> &Rule {
-        &self.rule
+    fn why_not(&self, request: &ProxyRequest<'_>) -> Vec<String> {
+        if self.holds(request) {
+            return Vec::new();
+        }
+        let routes: Vec<String> = self.0.iter().flatten().map(ToString::to_string).collect();
+        vec![format!(
+            "routes: `{} {}` matches none of [{}]",
+            request.method,
+            request.path,
+            routes.join(", ")
+        )]
     }
 
-    // Proxy callers are IAM callers only (the document refuses workload conditions).
-    fn covers(&self, other: &Self) -> bool {
-        self.rule
-            .conditions
-            .covers(&other.rule.conditions, Callers::Iam)
-            && match (&self.routes, &other.routes) {
-                (None, _) => true,
-                (Some(mine), Some(theirs)) => {
-                    theirs.iter().all(|t| mine.iter().any(|m| m.covers(t)))
-                }
-                // `other` covers every route; `self` only some, unless one is `* /*`.
-                (Some(mine), None) => mine.iter().any(Route::is_universal),
-            }
+    fn covers(&self, other: &Routes) -> bool {
+        match (&self.0, &other.0) {
+            (None, _) => true,
+            (Some(mine), Some(theirs)) => theirs.iter().all(|t| mine.iter().any(|m| m.covers(t))),
+            // `other` covers every route; `self` only some, unless one is `* /*`.
+            (Some(mine), None) => mine.iter().any(Route::is_universal),
+        }
     }
 
-    fn is_catch_all(&self) -> bool {
-        self.rule
-            .conditions
-            .covers(&Conditions::default(), Callers::Iam)
-            && self
-                .routes
-                .as_ref()
-                .is_none_or(|routes| routes.iter().any(Route::is_universal))
+    fn is_universal(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|routes| routes.iter().any(Route::is_universal))
     }
 }
 
@@ -173,52 +137,6 @@ pub struct ProxyRequest<'a> {
     pub path: &'a str,
 }
 
-impl ProxyRequest<'_> {
-    /// The caller's part, as the shared conditions read it.
-    fn caller(&self) -> Request<'_> {
-        Request {
-            principal_arn: self.principal_arn,
-            user: self.user,
-            account_id: self.account_id,
-            source_ip: self.source_ip,
-            requested_duration: None,
-            // Admin and proxy callers sign with AWS credentials.
-            workload: None,
-        }
-    }
-}
-
-/// The outcome of a proxy request. A deny is a value, not an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProxyDecision<'s> {
-    /// Forward the request.
-    Allow {
-        /// The deciding rule.
-        rule: &'s str,
-        /// Its reason, if it has one.
-        reason: Option<&'s str>,
-    },
-    /// Refuse (403 `POLICY_DENY`).
-    Deny {
-        /// The deciding deny rule; `None` when no rule matched.
-        rule: Option<&'s str>,
-        /// Its reason, if it has one.
-        reason: Option<&'s str>,
-    },
-}
-
-impl ProxyDecision<'_> {
-    /// Whether the request may be forwarded.
-    pub fn is_allow(&self) -> bool {
-        matches!(self, ProxyDecision::Allow { .. })
-    }
-}
-
-const NO_MATCH: ProxyDecision<'static> = ProxyDecision::Deny {
-    rule: None,
-    reason: None,
-};
-
 /// Decides `request` at `now`: the first rule whose conditions (its routes
 /// included) all hold decides; no match is a deny. Does not allocate.
 pub fn evaluate_proxy<'s>(
@@ -226,27 +144,7 @@ pub fn evaluate_proxy<'s>(
     request: &ProxyRequest<'_>,
     now: DateTime<Utc>,
 ) -> ProxyDecision<'s> {
-    let caller = request.caller();
-    let mut clock = Clock::new(now, &caller);
-    set.rules
-        .iter()
-        .find(|r| {
-            r.covers_route(request) && r.rule.checks.hold(&set.predicates, &caller, &mut clock)
-        })
-        .map_or(NO_MATCH, decide)
-}
-
-fn decide(rule: &ProxyRule) -> ProxyDecision<'_> {
-    match rule.rule.effect {
-        Effect::Allow => ProxyDecision::Allow {
-            rule: &rule.rule.name,
-            reason: rule.rule.reason.as_deref(),
-        },
-        Effect::Deny => ProxyDecision::Deny {
-            rule: Some(&rule.rule.name),
-            reason: rule.rule.reason.as_deref(),
-        },
-    }
+    scoped::evaluate(set, request, now)
 }
 
 #[cfg(test)]

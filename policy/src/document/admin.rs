@@ -3,21 +3,20 @@
 //! conditions add `actions` (required) and `profiles`.
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer};
+use serde::de::Deserializer;
 
 use super::conditions::{
     Account, ConditionFields, NetworkText, NoWorkloadCondition, PrincipalGlob, UserGlob,
 };
 use super::diagnostics::{edit_distance, translate};
 use super::fields::{FromText, NonEmpty, Present, Text, checked_map};
-use super::rules::{EffectField, Named, RawRule, Reason, RuleList, RuleName, RuleSeed, unique};
+use super::scoped::{Kind, ScopedDocument};
 use super::time::TimeSection;
-use super::{Version, compile_rules};
-use crate::admin::{ADMIN_ACTIONS, AdminPolicySet, AdminRule, Scope};
+use crate::admin::{ADMIN_ACTIONS, AdminPolicySet, Scope};
+use crate::condition::Conditions;
 use crate::error::{Invalid, PolicyError};
 use crate::glob::{GLOB_HINT, Glob};
-use crate::lint::{self, Lint, LintKind};
-use crate::set::Effect;
+use crate::lint::{Lint, LintKind};
 use sentinel_types::ProfileName;
 
 /// Parses and validates the admin policy (docs/policy.md, "Admin policy").
@@ -26,126 +25,49 @@ use sentinel_types::ProfileName;
 /// inside a rule, the rule. The result carries its lints
 /// ([`AdminPolicySet::lints`]).
 pub fn parse_admin(yaml: &str) -> Result<AdminPolicySet, PolicyError> {
-    let document: AdminDocument =
+    let document: ScopedDocument<Scope> =
         yaml_serde::from_str(yaml).map_err(|error| translate(&error, yaml))?;
-    Ok(document.compile(yaml))
-}
-
-struct AdminDocument {
-    rules: Vec<AdminRawRule>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminDocumentFields {
-    #[expect(dead_code, reason = "checked while deserializing; only \"1\" exists")]
-    version: Version,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    profile: Present<NoProfile>,
-    rules: RuleList<AdminRawRule>,
-}
-
-impl<'de> Deserialize<'de> for AdminDocument {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_map(
-            d,
-            "an admin policy: a mapping with `version` and `rules`",
-            |fields: AdminDocumentFields| {
-                Ok(AdminDocument {
-                    rules: fields.rules.0,
-                })
-            },
-        )
+    let mut set = document.compile(yaml);
+    for rule in &set.rules {
+        for glob in &rule.scope.actions {
+            if !ADMIN_ACTIONS.iter().any(|a| glob.matches(a)) {
+                set.lints.push(Lint::on_rule(
+                    LintKind::UnknownAction,
+                    &rule.rule,
+                    format!("actions: `{glob}` matches no admin action, so it never applies"),
+                ));
+            }
+        }
     }
-}
-
-/// `profile:` in the admin document: always refused, where it is.
-struct NoProfile;
-
-impl<'de> Deserialize<'de> for NoProfile {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_map(d, "no `profile` block", |_: de::IgnoredAny| {
-            Err(Invalid::new("the admin policy has no `profile` block")
-                .hint("the admin policy decides admin actions, not credentials: remove `profile`"))
-        })
-    }
-}
-
-/// `max_duration:` on an admin rule: always refused, where it is.
-struct NoMaxDuration;
-
-impl<'de> Deserialize<'de> for NoMaxDuration {
-    fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
-        Err(de::Error::custom(
-            Invalid::new("max_duration has no meaning in the admin policy")
-                .hint("admin rules allow actions, not credentials: remove max_duration"),
-        ))
-    }
-}
-
-struct AdminRawRule {
-    rule: RawRule,
-    scope: Scope,
-}
-
-impl Named for AdminRawRule {
-    fn name(&self) -> &str {
-        &self.rule.name
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminRuleFields {
-    name: Text<RuleName>,
-    effect: EffectField,
-    #[serde(default)]
-    conditions: Present<AdminConditionsSection>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    max_duration: Present<NoMaxDuration>,
-    #[serde(default)]
-    reason: Present<Text<Reason>>,
+    Ok(set)
 }
 
 const ACTIONS_HINT: &str = "list the actions the rule covers, e.g. `actions: [sessions:list]`, or `actions: [\"*\"]` for every action";
 
-impl<'de> DeserializeSeed<'de> for RuleSeed<'_, AdminRawRule> {
-    type Value = AdminRawRule;
+impl Kind for Scope {
+    const NAME: &'static str = "admin";
+    const DOCUMENT: &'static str = "an admin policy: a mapping with `version` and `rules`";
+    const RULE: &'static str = "an admin rule: a mapping with `name`, `effect`, `conditions` (with `actions`) and optional `reason`";
+    const NO_PROFILE_HINT: &'static str =
+        "the admin policy decides admin actions, not credentials: remove `profile`";
+    const NO_MAX_DURATION_HINT: &'static str =
+        "admin rules allow actions, not credentials: remove max_duration";
+    type Section = AdminConditionsSection;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<AdminRawRule, D::Error> {
-        checked_map(
-            d,
-            "an admin rule: a mapping with `name`, `effect`, `conditions` (with `actions`) and optional `reason`",
-            |f: AdminRuleFields| {
-                let name = f.name.0.0;
-                unique(&name, self.earlier)?;
-                // SECURITY: a rule that named no actions would grant (or
-                // refuse) every action, including ones added later.
-                let Some(AdminConditionsSection(conditions, scope)) = f.conditions.0 else {
-                    return Err(
-                        Invalid::new("an admin rule needs `conditions` with `actions`")
-                            .hint(ACTIONS_HINT),
-                    );
-                };
-                Ok(AdminRawRule {
-                    rule: RawRule {
-                        name,
-                        effect: Effect::from(f.effect),
-                        conditions,
-                        max_duration: None,
-                        reason: f.reason.0.map(|r| r.0.0),
-                    },
-                    scope,
-                })
-            },
-        )
+    fn split(section: Option<AdminConditionsSection>) -> Result<(Conditions, Scope), Invalid> {
+        // SECURITY: a rule that named no actions would grant (or refuse)
+        // every action, including ones added later.
+        let Some(AdminConditionsSection(conditions, scope)) = section else {
+            return Err(
+                Invalid::new("an admin rule needs `conditions` with `actions`").hint(ACTIONS_HINT),
+            );
+        };
+        Ok((conditions, scope))
     }
 }
 
 /// An admin rule's `conditions`: a profile rule's, plus `actions` and `profiles`.
-struct AdminConditionsSection(crate::condition::Conditions, Scope);
+pub(super) struct AdminConditionsSection(Conditions, Scope);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,36 +190,6 @@ impl FromText for ProfileGlob {
             ProfileName::parse(text)?;
         }
         Ok(ProfileGlob(glob))
-    }
-}
-
-impl AdminDocument {
-    fn compile(self, yaml: &str) -> AdminPolicySet {
-        let (raws, scopes): (Vec<RawRule>, Vec<Scope>) =
-            self.rules.into_iter().map(|r| (r.rule, r.scope)).unzip();
-        let (rules, predicates, rules_at) = compile_rules(raws, yaml);
-        let rules: Vec<AdminRule> = rules
-            .into_iter()
-            .zip(scopes)
-            .map(|(rule, scope)| AdminRule { rule, scope })
-            .collect();
-        let mut lints = lint::check(&rules, rules_at);
-        for rule in &rules {
-            for glob in &rule.scope.actions {
-                if !ADMIN_ACTIONS.iter().any(|a| glob.matches(a)) {
-                    lints.push(Lint::on_rule(
-                        LintKind::UnknownAction,
-                        &rule.rule,
-                        format!("actions: `{glob}` matches no admin action, so it never applies"),
-                    ));
-                }
-            }
-        }
-        AdminPolicySet {
-            rules,
-            lints,
-            predicates,
-        }
     }
 }
 

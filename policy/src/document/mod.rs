@@ -18,6 +18,7 @@ mod positions;
 mod profile;
 mod proxy;
 mod rules;
+mod scoped;
 mod time;
 
 use std::fmt;

@@ -3,22 +3,19 @@
 //! optional `routes`.
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer};
+use serde::de::Deserializer;
 
 use super::conditions::{
     Account, ConditionFields, NetworkText, NoWorkloadCondition, PrincipalGlob, UserGlob,
 };
 use super::diagnostics::translate;
 use super::fields::{FromText, NonEmpty, Present, Text, checked_map};
-use super::rules::{EffectField, Named, RawRule, Reason, RuleList, RuleName, RuleSeed, unique};
+use super::scoped::{Kind, ScopedDocument};
 use super::time::TimeSection;
-use super::{Version, compile_rules};
 use crate::condition::Conditions;
 use crate::error::{Invalid, PolicyError};
-use crate::lint;
-use crate::proxy::{ProxyPolicySet, ProxyRule};
+use crate::proxy::{ProxyPolicySet, Routes};
 use crate::route::Route;
-use crate::set::Effect;
 
 /// Parses and validates the proxy policy (docs/policy.md, "Proxy policy").
 ///
@@ -26,121 +23,32 @@ use crate::set::Effect;
 /// inside a rule, the rule. The result carries its lints
 /// ([`ProxyPolicySet::lints`]).
 pub fn parse_proxy(yaml: &str) -> Result<ProxyPolicySet, PolicyError> {
-    let document: ProxyDocument =
+    let document: ScopedDocument<Routes> =
         yaml_serde::from_str(yaml).map_err(|error| translate(&error, yaml))?;
     Ok(document.compile(yaml))
 }
 
-struct ProxyDocument {
-    rules: Vec<ProxyRawRule>,
-}
+impl Kind for Routes {
+    const NAME: &'static str = "proxy";
+    const DOCUMENT: &'static str = "a proxy policy: a mapping with `version` and `rules`";
+    const RULE: &'static str =
+        "a proxy rule: a mapping with `name`, `effect` and optional `conditions`, `reason`";
+    const NO_PROFILE_HINT: &'static str =
+        "the proxy policy decides who may call which route, not credentials: remove `profile`";
+    const NO_MAX_DURATION_HINT: &'static str =
+        "proxy rules allow requests, not credentials: remove max_duration";
+    type Section = ProxyConditionsSection;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProxyDocumentFields {
-    #[expect(dead_code, reason = "checked while deserializing; only \"1\" exists")]
-    version: Version,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    profile: Present<NoProfile>,
-    rules: RuleList<ProxyRawRule>,
-}
-
-impl<'de> Deserialize<'de> for ProxyDocument {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_map(
-            d,
-            "a proxy policy: a mapping with `version` and `rules`",
-            |fields: ProxyDocumentFields| {
-                Ok(ProxyDocument {
-                    rules: fields.rules.0,
-                })
-            },
-        )
-    }
-}
-
-/// `profile:` in the proxy document: always refused, where it is.
-struct NoProfile;
-
-impl<'de> Deserialize<'de> for NoProfile {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_map(d, "no `profile` block", |_: de::IgnoredAny| {
-            Err(Invalid::new("the proxy policy has no `profile` block").hint(
-                "the proxy policy decides who may call which route, not credentials: remove `profile`",
-            ))
-        })
-    }
-}
-
-/// `max_duration:` on a proxy rule: always refused, where it is.
-struct NoMaxDuration;
-
-impl<'de> Deserialize<'de> for NoMaxDuration {
-    fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
-        Err(de::Error::custom(
-            Invalid::new("max_duration has no meaning in the proxy policy")
-                .hint("proxy rules allow requests, not credentials: remove max_duration"),
+    fn split(section: Option<ProxyConditionsSection>) -> Result<(Conditions, Routes), Invalid> {
+        Ok(section.map_or_else(
+            || (Conditions::default(), Routes(None)),
+            |c| (c.0, Routes(c.1)),
         ))
     }
 }
 
-struct ProxyRawRule {
-    rule: RawRule,
-    routes: Option<Vec<Route>>,
-}
-
-impl Named for ProxyRawRule {
-    fn name(&self) -> &str {
-        &self.rule.name
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProxyRuleFields {
-    name: Text<RuleName>,
-    effect: EffectField,
-    #[serde(default)]
-    conditions: Present<ProxyConditionsSection>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    max_duration: Present<NoMaxDuration>,
-    #[serde(default)]
-    reason: Present<Text<Reason>>,
-}
-
-impl<'de> DeserializeSeed<'de> for RuleSeed<'_, ProxyRawRule> {
-    type Value = ProxyRawRule;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ProxyRawRule, D::Error> {
-        checked_map(
-            d,
-            "a proxy rule: a mapping with `name`, `effect` and optional `conditions`, `reason`",
-            |f: ProxyRuleFields| {
-                let name = f.name.0.0;
-                unique(&name, self.earlier)?;
-                let (conditions, routes) = f
-                    .conditions
-                    .0
-                    .map_or_else(|| (Conditions::default(), None), |c| (c.0, c.1));
-                Ok(ProxyRawRule {
-                    rule: RawRule {
-                        name,
-                        effect: Effect::from(f.effect),
-                        conditions,
-                        max_duration: None,
-                        reason: f.reason.0.map(|r| r.0.0),
-                    },
-                    routes,
-                })
-            },
-        )
-    }
-}
-
 /// A proxy rule's `conditions`: a profile rule's, plus `routes`.
-struct ProxyConditionsSection(Conditions, Option<Vec<Route>>);
+pub(super) struct ProxyConditionsSection(Conditions, Option<Vec<Route>>);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,29 +113,11 @@ impl FromText for Route {
     }
 }
 
-impl ProxyDocument {
-    fn compile(self, yaml: &str) -> ProxyPolicySet {
-        let (raws, routes): (Vec<RawRule>, Vec<Option<Vec<Route>>>) =
-            self.rules.into_iter().map(|r| (r.rule, r.routes)).unzip();
-        let (rules, predicates, rules_at) = compile_rules(raws, yaml);
-        let rules: Vec<ProxyRule> = rules
-            .into_iter()
-            .zip(routes)
-            .map(|(rule, routes)| ProxyRule { rule, routes })
-            .collect();
-        let lints = lint::check(&rules, rules_at);
-        ProxyPolicySet {
-            rules,
-            lints,
-            predicates,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lint::LintKind;
+    use crate::set::Effect;
 
     const HEAD: &str = "version: \"1\"\nrules:\n";
 
