@@ -5,13 +5,9 @@
 use serde::Deserialize;
 use serde::de::Deserializer;
 
-use super::conditions::{
-    Account, ConditionFields, NetworkText, NoWorkloadCondition, PrincipalGlob, UserGlob,
-};
 use super::diagnostics::{edit_distance, translate};
 use super::fields::{FromText, NonEmpty, Present, Text, checked_map};
-use super::scoped::{Kind, ScopedDocument};
-use super::time::TimeSection;
+use super::scoped::{Kind, ScopedDocument, scoped_condition_fields};
 use crate::admin::{ADMIN_ACTIONS, AdminPolicySet, Scope};
 use crate::condition::Conditions;
 use crate::error::{Invalid, PolicyError};
@@ -69,54 +65,21 @@ impl Kind for Scope {
 /// An admin rule's `conditions`: a profile rule's, plus `actions` and `profiles`.
 pub(super) struct AdminConditionsSection(Conditions, Scope);
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminConditionFields {
-    #[serde(default)]
-    users: Present<NonEmpty<Text<UserGlob>>>,
-    #[serde(default)]
-    principals: Present<NonEmpty<Text<PrincipalGlob>>>,
-    #[serde(default)]
-    accounts: Present<NonEmpty<Account>>,
-    #[serde(default)]
-    source_ips: Present<NonEmpty<Text<NetworkText>>>,
-    #[serde(default)]
-    time: Present<TimeSection>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    issuers: Present<NoWorkloadCondition>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    subjects: Present<NoWorkloadCondition>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    claims: Present<NoWorkloadCondition>,
-    #[serde(default)]
+scoped_condition_fields!(AdminConditionFields {
     actions: Present<NonEmpty<Text<ActionGlob>>>,
-    #[serde(default)]
     profiles: Present<NonEmpty<Text<ProfileGlob>>>,
-}
+});
 
 impl<'de> Deserialize<'de> for AdminConditionsSection {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         checked_map(
             d,
             "conditions: a mapping with `actions` and optional `users`, `principals`, `accounts`, `source_ips`, `time`, `profiles`",
-            |f: AdminConditionFields| {
+            |mut f: AdminConditionFields| {
+                let conditions = f.take_conditions();
                 let Some(actions) = f.actions.0 else {
                     return Err(Invalid::new("an admin rule needs `actions`").hint(ACTIONS_HINT));
                 };
-                let conditions = ConditionFields {
-                    users: f.users,
-                    principals: f.principals,
-                    accounts: f.accounts,
-                    source_ips: f.source_ips,
-                    time: f.time,
-                    issuers: Present::default(),
-                    subjects: Present::default(),
-                    claims: Present::default(),
-                }
-                .into_conditions();
                 let scope = Scope {
                     actions: actions.0.into_iter().map(|a| a.0.0).collect(),
                     profiles: f

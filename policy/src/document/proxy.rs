@@ -5,13 +5,9 @@
 use serde::Deserialize;
 use serde::de::Deserializer;
 
-use super::conditions::{
-    Account, ConditionFields, NetworkText, NoWorkloadCondition, PrincipalGlob, UserGlob,
-};
 use super::diagnostics::translate;
 use super::fields::{FromText, NonEmpty, Present, Text, checked_map};
-use super::scoped::{Kind, ScopedDocument};
-use super::time::TimeSection;
+use super::scoped::{Kind, ScopedDocument, scoped_condition_fields};
 use crate::condition::Conditions;
 use crate::error::{Invalid, PolicyError};
 use crate::proxy::{ProxyPolicySet, Routes};
@@ -50,49 +46,17 @@ impl Kind for Routes {
 /// A proxy rule's `conditions`: a profile rule's, plus `routes`.
 pub(super) struct ProxyConditionsSection(Conditions, Option<Vec<Route>>);
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProxyConditionFields {
-    #[serde(default)]
-    users: Present<NonEmpty<Text<UserGlob>>>,
-    #[serde(default)]
-    principals: Present<NonEmpty<Text<PrincipalGlob>>>,
-    #[serde(default)]
-    accounts: Present<NonEmpty<Account>>,
-    #[serde(default)]
-    source_ips: Present<NonEmpty<Text<NetworkText>>>,
-    #[serde(default)]
-    time: Present<TimeSection>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    issuers: Present<NoWorkloadCondition>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    subjects: Present<NoWorkloadCondition>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "refused while deserializing")]
-    claims: Present<NoWorkloadCondition>,
-    #[serde(default)]
+scoped_condition_fields!(ProxyConditionFields {
     routes: Present<NonEmpty<Text<Route>>>,
-}
+});
 
 impl<'de> Deserialize<'de> for ProxyConditionsSection {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         checked_map(
             d,
             "conditions: a mapping with `users`, `principals`, `accounts`, `source_ips`, `time` or `routes`",
-            |f: ProxyConditionFields| {
-                let conditions = ConditionFields {
-                    users: f.users,
-                    principals: f.principals,
-                    accounts: f.accounts,
-                    source_ips: f.source_ips,
-                    time: f.time,
-                    issuers: Present::default(),
-                    subjects: Present::default(),
-                    claims: Present::default(),
-                }
-                .into_conditions();
+            |mut f: ProxyConditionFields| {
+                let conditions = f.take_conditions();
                 let routes: Option<Vec<Route>> =
                     f.routes.0.map(|l| l.0.into_iter().map(|r| r.0).collect());
                 if routes.is_none() && conditions == Conditions::default() {

@@ -158,3 +158,57 @@ impl<S: Kind> ScopedDocument<S> {
         }
     }
 }
+
+/// Declares a scoped rule's `conditions` fields: a profile rule's, with the
+/// workload conditions refused, followed by the scope's own fields; and
+/// `take_conditions`, which moves the profile rule's part out as
+/// [`Conditions`].
+macro_rules! scoped_condition_fields {
+    ($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $name {
+            #[serde(default)]
+            users: Present<NonEmpty<Text<super::conditions::UserGlob>>>,
+            #[serde(default)]
+            principals: Present<NonEmpty<Text<super::conditions::PrincipalGlob>>>,
+            #[serde(default)]
+            accounts: Present<NonEmpty<super::conditions::Account>>,
+            #[serde(default)]
+            source_ips: Present<NonEmpty<Text<super::conditions::NetworkText>>>,
+            #[serde(default)]
+            time: Present<super::time::TimeSection>,
+            #[serde(default)]
+            #[expect(dead_code, reason = "refused while deserializing")]
+            issuers: Present<super::conditions::NoWorkloadCondition>,
+            #[serde(default)]
+            #[expect(dead_code, reason = "refused while deserializing")]
+            subjects: Present<super::conditions::NoWorkloadCondition>,
+            #[serde(default)]
+            #[expect(dead_code, reason = "refused while deserializing")]
+            claims: Present<super::conditions::NoWorkloadCondition>,
+            $(
+                #[serde(default)]
+                $field: $ty,
+            )*
+        }
+
+        impl $name {
+            /// The profile rule's conditions, moved out.
+            fn take_conditions(&mut self) -> Conditions {
+                super::conditions::ConditionFields {
+                    users: std::mem::take(&mut self.users),
+                    principals: std::mem::take(&mut self.principals),
+                    accounts: std::mem::take(&mut self.accounts),
+                    source_ips: std::mem::take(&mut self.source_ips),
+                    time: std::mem::take(&mut self.time),
+                    issuers: Present::default(),
+                    subjects: Present::default(),
+                    claims: Present::default(),
+                }
+                .into_conditions()
+            }
+        }
+    };
+}
+pub(super) use scoped_condition_fields;
