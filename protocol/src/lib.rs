@@ -335,6 +335,39 @@ impl FromStr for ErrorCode {
     }
 }
 
+/// The outcome class of a request in a decision log line (docs/api.md, "Decision
+/// log"; the proxy's lines in docs/proxy.md use it too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// What was asked for was done (credentials, a list, a forwarded request).
+    Allow,
+    /// The caller or request was refused (4xx).
+    Deny,
+    /// The service failed closed (5xx).
+    Error,
+}
+
+impl Effect {
+    /// A refusal's class: a 5xx code is the service failing closed, any other a denial.
+    pub fn of_refusal(code: ErrorCode) -> Self {
+        if code.status() >= 500 {
+            Self::Error
+        } else {
+            Self::Deny
+        }
+    }
+
+    /// The level of a log line with this effect.
+    pub fn level(self) -> &'static str {
+        match self {
+            Self::Allow => "info",
+            Self::Deny => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// Error body of docs/api.md. `code` stays a string on the way in so that a client
 /// still shows a code a newer server invented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -469,6 +502,22 @@ mod tests {
             json(&serde_json::to_string(&parsed).unwrap()),
             json(PROFILES)
         );
+    }
+
+    #[test]
+    fn refusals_are_denials_unless_the_service_failed() {
+        assert_eq!(Effect::of_refusal(ErrorCode::PolicyDeny), Effect::Deny);
+        assert_eq!(Effect::of_refusal(ErrorCode::InvalidToken), Effect::Deny);
+        assert_eq!(
+            Effect::of_refusal(ErrorCode::UpstreamTimeout),
+            Effect::Error
+        );
+        assert_eq!(Effect::of_refusal(ErrorCode::ConfigError), Effect::Error);
+        assert_eq!(
+            [Effect::Allow, Effect::Deny, Effect::Error].map(Effect::level),
+            ["info", "warn", "error"]
+        );
+        assert_eq!(serde_json::to_string(&Effect::Deny).unwrap(), r#""deny""#);
     }
 
     #[test]

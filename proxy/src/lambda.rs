@@ -72,7 +72,7 @@ pub async fn collect(handled: Handled) -> (u16, HeaderMap, Vec<u8>, crate::log::
                 Some(why) => {
                     let code = ErrorCode::UpstreamError;
                     log.effect = Effect::Error;
-                    log.level = "error";
+                    log.level = Effect::Error.level();
                     log.code = Some(code.as_str());
                     log.reason = Some("the upstream's answer could not be returned".into());
                     log.detail = Some(why);

@@ -5,17 +5,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-/// The outcome class of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Effect {
-    /// Forwarded (whatever the upstream answered).
-    Allow,
-    /// Refused before the upstream saw anything (4xx).
-    Deny,
-    /// The proxy or the upstream failed (5xx of the proxy's own).
-    Error,
-}
+/// The outcome class of a request: forwarded (whatever the upstream answered), refused
+/// before the upstream saw anything, or failed (the TVM's decision log's).
+pub use protocol::Effect;
 
 /// One `"event": "proxy"` line.
 #[derive(Debug, Clone, Serialize)]

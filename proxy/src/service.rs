@@ -135,12 +135,8 @@ impl<P: Parameters, U: Upstream> Proxy<P, U> {
             Ok(reply) => reply,
             Err(refused) => {
                 let status = refused.code.status();
-                log.effect = if status >= 500 {
-                    Effect::Error
-                } else {
-                    Effect::Deny
-                };
-                log.level = if status >= 500 { "error" } else { "warn" };
+                log.effect = Effect::of_refusal(refused.code);
+                log.level = log.effect.level();
                 log.code = Some(refused.code.as_str());
                 if log.reason.is_none() {
                     log.reason = Some(refused.message.clone());

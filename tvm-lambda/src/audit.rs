@@ -11,17 +11,8 @@ use serde_json::json;
 /// The `Stack` metric dimension when the front door sets none (`SENTINEL_STACK_NAME` unset).
 pub const DEFAULT_STACK: &str = "sentinel";
 
-/// The outcome class of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Effect {
-    /// Credentials (or the profile list) were returned.
-    Allow,
-    /// The caller or request was refused (4xx).
-    Deny,
-    /// The TVM failed closed (5xx).
-    Error,
-}
+/// The outcome class of a request (shared with `sentinel-proxy`'s log).
+pub use protocol::Effect;
 
 /// One `"event": "decision"` JSON line.
 #[derive(Debug, Clone, Serialize)]

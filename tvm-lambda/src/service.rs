@@ -244,12 +244,8 @@ where
             }
             Err(error) => {
                 let status = error.code.status();
-                log.effect = if status >= 500 {
-                    Effect::Error
-                } else {
-                    Effect::Deny
-                };
-                log.level = if status >= 500 { "error" } else { "warn" };
+                log.effect = Effect::of_refusal(error.code);
+                log.level = log.effect.level();
                 log.code = Some(error.code.as_str());
                 if log.reason.is_none() {
                     log.reason = Some(error.message.clone());
