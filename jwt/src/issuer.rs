@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use sentinel_types::workload_user_prefix;
 use serde::Deserialize;
 
 /// Longest accepted `exp - iat` when an issuer does not say.
@@ -99,7 +100,7 @@ pub fn parse_issuers(json: &str) -> Result<Vec<Issuer>, String> {
         // The same goes for two issuers whose URLs differ only in a trailing `/`.
         if let Some(other) = issuers
             .iter()
-            .find(|i| user_prefix(&i.issuer) == user_prefix(&issuer.issuer))
+            .find(|i| workload_user_prefix(&i.issuer) == workload_user_prefix(&issuer.issuer))
         {
             return Err(format!(
                 "issuers `{}` and `{}` differ only in scheme or a trailing `/`, so their workloads' users would collide",
@@ -198,18 +199,6 @@ impl TryFrom<Raw> for Issuer {
             refresh,
         })
     }
-}
-
-/// The prefix of an issuer's workloads' users: its URL without the scheme and a
-/// trailing `/` (`token.actions.githubusercontent.com`,
-/// `oidc.eks.eu-west-1.amazonaws.com/id/ABC`). Issuer URLs are unique, so users of
-/// different issuers never collide, even on one host.
-pub fn user_prefix(issuer: &str) -> String {
-    let rest = issuer
-        .strip_prefix("https://")
-        .or_else(|| issuer.strip_prefix("http://"))
-        .unwrap_or(issuer);
-    rest.trim_end_matches('/').to_owned()
 }
 
 /// An asymmetric algorithm by its JOSE name.
@@ -354,8 +343,11 @@ mod tests {
             r#"[{"issuer": "https://oidc.eks.test/id/AAA", "audiences": ["x"]}, {"issuer": "https://oidc.eks.test/id/BBB", "audiences": ["x"]}]"#,
         )
         .unwrap();
-        assert_eq!(user_prefix(&eks[0].issuer), "oidc.eks.test/id/AAA");
-        assert_ne!(user_prefix(&eks[0].issuer), user_prefix(&eks[1].issuer));
+        assert_eq!(workload_user_prefix(&eks[0].issuer), "oidc.eks.test/id/AAA");
+        assert_ne!(
+            workload_user_prefix(&eks[0].issuer),
+            workload_user_prefix(&eks[1].issuer)
+        );
         // Cognito access tokens: client ids instead of audiences.
         assert!(
             parse_issuers(

@@ -98,14 +98,7 @@ impl Verified {
     /// and port are kept so two issuers on one host, such as two EKS clusters' OIDC
     /// issuers, never name different workloads alike).
     pub fn user(&self, spiffe: bool) -> String {
-        if spiffe {
-            return self.subject.clone();
-        }
-        format!(
-            "{}:{}",
-            crate::issuer::user_prefix(&self.issuer),
-            self.subject
-        )
+        sentinel_types::workload_user(&self.issuer, &self.subject, spiffe)
     }
 }
 

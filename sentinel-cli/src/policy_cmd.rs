@@ -329,27 +329,17 @@ fn workload_of(args: &TestArgs) -> Result<Option<TestWorkload>, Failure> {
             .or_default()
             .push(value.to_owned());
     }
-    // As the TVM names workloads: a SPIFFE ID is its own user, else `<issuer>:<sub>`.
-    let user = if subject.starts_with("spiffe://") {
-        subject.clone()
-    } else {
-        // sentinel-jwt's rule: the issuer URL without its scheme and a trailing `/`.
-        if reqwest::Url::parse(issuer)
-            .ok()
-            .and_then(|u| u.host_str().map(str::len))
-            .is_none()
-        {
-            return Err(Failure::invalid(format!(
-                "`--issuer` value `{issuer}` is not a URL"
-            )));
-        }
-        let prefix = issuer
-            .strip_prefix("https://")
-            .or_else(|| issuer.strip_prefix("http://"))
-            .unwrap_or(issuer)
-            .trim_end_matches('/');
-        format!("{prefix}:{subject}")
-    };
+    if reqwest::Url::parse(issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::len))
+        .is_none()
+    {
+        return Err(Failure::invalid(format!(
+            "`--issuer` value `{issuer}` is not a URL"
+        )));
+    }
+    // As the TVM names workloads (a SPIFFE ID is its own user).
+    let user = sentinel_types::workload_user(issuer, subject, subject.starts_with("spiffe://"));
     Ok(Some(TestWorkload {
         issuer: issuer.clone(),
         subject: subject.clone(),

@@ -37,6 +37,7 @@ mod report;
 mod session_id;
 mod sts_identity;
 pub mod tags;
+mod workload;
 
 pub use account::{AccountId, OrgId};
 pub use arn::{Arn, RoleArn, is_iam_name_char, is_partition};
@@ -48,6 +49,7 @@ pub use profile::ProfileName;
 pub use report::error_chain;
 pub use session_id::{SESSION_ID_BYTES, SessionId};
 pub use sts_identity::{RoleSessionName, SourceIdentity, is_sts_identity_char};
+pub use workload::{workload_user, workload_user_prefix};
 
 /// Implements `Display`, `FromStr` (through `parse`), `AsRef<str>` and string serde
 /// for a newtype over `String` with a `parse(&str) -> Result<Self, InvalidValue>`.
