@@ -26,7 +26,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::tvm::{
-    ACCOUNT, ALICE, Key, MALLORY, REGION, SECURITY, botocore, error_code, sign_headers_for,
+    ACCOUNT, ALICE, Key, MALLORY, REGION, SECURITY, auth_keys, botocore, error_code,
+    sign_headers_for,
 };
 
 pub const POLICY_PARAMETER: &str = "/sentinel/proxy/policy";
@@ -215,15 +216,7 @@ impl Drop for Proxy {
 impl Proxy {
     pub fn start(moto: &Moto, upstream: &str, extra: &[&str]) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
-        let keys: Vec<_> = [ALICE, MALLORY, SECURITY]
-            .iter()
-            .map(|k| {
-                serde_json::json!({"access_key_id": k.access_key_id, "secret_access_key": k.secret_access_key,
-                    "arn": k.arn, "account_id": ACCOUNT})
-            })
-            .collect();
-        let keys_path = dir.path().join("auth-keys.json");
-        std::fs::write(&keys_path, serde_json::to_string(&keys).unwrap()).unwrap();
+        let keys_path = auth_keys(dir.path());
         let port = free_port();
         let mut child = Command::new(cargo_bin("sentinel-proxy"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

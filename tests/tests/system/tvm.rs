@@ -119,6 +119,21 @@ pub async fn seed_with(config: &aws_config::SdkConfig, trusted: &str) {
         .unwrap();
 }
 
+/// Writes the `--auth-keys` file of alice, mallory and the security team into `dir`
+/// (both `serve`s, the TVM's and the proxy's, read the same format).
+pub fn auth_keys(dir: &std::path::Path) -> PathBuf {
+    let keys: Vec<_> = [ALICE, MALLORY, SECURITY]
+        .iter()
+        .map(|k| {
+            serde_json::json!({"access_key_id": k.access_key_id, "secret_access_key": k.secret_access_key,
+                "arn": k.arn, "account_id": ACCOUNT})
+        })
+        .collect();
+    let path = dir.join("auth-keys.json");
+    std::fs::write(&path, serde_json::to_string(&keys).unwrap()).unwrap();
+    path
+}
+
 /// A running `sentinel-tvm serve`, killed on drop.
 pub struct Tvm {
     child: Child,
@@ -142,15 +157,7 @@ impl Tvm {
     /// [`Tvm::start`] with more `serve` arguments (`--host`, `--account-id`).
     pub fn start_with_args(moto: &Moto, args: &[&str], extra: &[(&str, &str)]) -> Tvm {
         let dir = tempfile::tempdir().unwrap();
-        let keys: Vec<_> = [ALICE, MALLORY, SECURITY]
-            .iter()
-            .map(|k| {
-                serde_json::json!({"access_key_id": k.access_key_id, "secret_access_key": k.secret_access_key,
-                    "arn": k.arn, "account_id": ACCOUNT})
-            })
-            .collect();
-        let keys_path = dir.path().join("auth-keys.json");
-        std::fs::write(&keys_path, serde_json::to_string(&keys).unwrap()).unwrap();
+        let keys_path = auth_keys(dir.path());
         let port = free_port();
         let mut command = Command::new(cargo_bin("sentinel-tvm"));
         command
