@@ -238,11 +238,22 @@ pub enum ErrorCode {
     UpstreamError,
     /// 504 (`sentinel-proxy`): the upstream did not answer in time.
     UpstreamTimeout,
+    /// 403: the deciding rule is `require_approval` and the caller holds no approved,
+    /// unexpired request for the profile.
+    ApprovalRequired,
+    /// 403: the caller may not approve, deny or see this request.
+    ApprovalDeny,
+    /// 409: the request's state does not allow the transition.
+    RequestConflict,
+    /// 400: the reason breaks the rule's `reason` constraints.
+    InvalidReason,
+    /// 429: a break-glass use inside the rule's cooldown.
+    Cooldown,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::MissingProfile,
         Self::InvalidProfile,
         Self::InvalidDuration,
@@ -264,6 +275,11 @@ impl ErrorCode {
         Self::UpstreamError,
         Self::UpstreamTimeout,
         Self::InvalidToken,
+        Self::ApprovalRequired,
+        Self::ApprovalDeny,
+        Self::RequestConflict,
+        Self::InvalidReason,
+        Self::Cooldown,
     ];
 
     /// The wire name, e.g. `POLICY_DENY`.
@@ -290,6 +306,11 @@ impl ErrorCode {
             Self::UpstreamError => "UPSTREAM_ERROR",
             Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             Self::InvalidToken => "INVALID_TOKEN",
+            Self::ApprovalRequired => "APPROVAL_REQUIRED",
+            Self::ApprovalDeny => "APPROVAL_DENY",
+            Self::RequestConflict => "REQUEST_CONFLICT",
+            Self::InvalidReason => "INVALID_REASON",
+            Self::Cooldown => "COOLDOWN",
         }
     }
 
@@ -299,16 +320,21 @@ impl ErrorCode {
             Self::MissingProfile
             | Self::InvalidProfile
             | Self::InvalidDuration
-            | Self::InvalidRequest => 400,
+            | Self::InvalidRequest
+            | Self::InvalidReason => 400,
             Self::InvalidToken => 401,
             Self::IamAuthRequired
             | Self::InvalidIdentity
             | Self::AccountNotAllowed
             | Self::PolicyDeny
-            | Self::AdminDeny => 403,
+            | Self::AdminDeny
+            | Self::ApprovalRequired
+            | Self::ApprovalDeny => 403,
             Self::ProfileNotFound | Self::NotFound | Self::RouteNotAllowed => 404,
             Self::MethodNotAllowed => 405,
+            Self::RequestConflict => 409,
             Self::BodyTooLarge => 413,
+            Self::Cooldown => 429,
             Self::PolicyError
             | Self::ConfigError
             | Self::CredentialError
@@ -524,8 +550,9 @@ mod tests {
     fn every_code_has_its_spec_status_and_parses_back() {
         let expected = [
             400, 400, 400, 400, 403, 403, 403, 403, 403, 404, 404, 405, 500, 500, 500, 500, 404,
-            413, 502, 504, 401,
+            413, 502, 504, 401, 403, 403, 409, 400, 429,
         ];
+        assert_eq!(expected.len(), ErrorCode::ALL.len());
         for (code, status) in ErrorCode::ALL.into_iter().zip(expected) {
             assert_eq!(code.status(), status, "{code}");
             assert_eq!(code.as_str().parse::<ErrorCode>().unwrap(), code);
