@@ -1,4 +1,5 @@
 mod admin_api;
+mod approvals_store;
 mod authorizer_jwt;
 mod cli_admin;
 mod cli_e2e;
@@ -7,6 +8,7 @@ mod enforcing;
 mod exchange;
 mod exec_refresh;
 mod lambda_binaries;
+mod notify;
 mod proof;
 mod proxy;
 mod revocation;

@@ -1,0 +1,2 @@
+#![cfg(test)]
+//! The approval and break-glass stores against moto and DynamoDB Local (to be filled).

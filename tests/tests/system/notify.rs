@@ -1,0 +1,2 @@
+#![cfg(test)]
+//! Notifications against moto SNS and a local webhook receiver (to be filled).
