@@ -340,6 +340,35 @@ impl Conditions {
         reasons
     }
 
+    /// The conditions as people read them (`principals: [...]; users: [...]`), for an
+    /// approver group in `sentinel policy test` and the TVM's hints.
+    pub(crate) fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(users) = &self.users {
+            parts.push(format!("users: {}", list(users)));
+        }
+        if let Some(principals) = &self.principals {
+            parts.push(format!("principals: {}", list(principals)));
+        }
+        if let Some(accounts) = &self.accounts {
+            parts.push(format!("accounts: {}", list(accounts)));
+        }
+        if let Some(networks) = &self.source_ips {
+            parts.push(format!("source_ips: {}", list(networks)));
+        }
+        if let Some(window) = &self.time {
+            let days = window.days.map(|d| d.to_string());
+            let hours = window.hours.map(|h| h.to_string());
+            let text: Vec<String> = days.into_iter().chain(hours).collect();
+            parts.push(format!("time: {} {}", text.join(" "), window.zone.name()));
+        }
+        if parts.is_empty() {
+            "anyone".to_owned()
+        } else {
+            parts.join("; ")
+        }
+    }
+
     /// Names `principals` or `accounts`, which hold for IAM callers only.
     pub(crate) fn names_iam(&self) -> bool {
         self.principals.is_some() || self.accounts.is_some()

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
+use crate::approval::{Approval, BreakGlass, Mode};
 use crate::condition::Clock;
 use crate::set::{Effect, PolicySet, Rule};
 use sentinel_types::SessionDuration;
@@ -123,6 +124,32 @@ pub enum Decision<'s> {
         /// Its reason, if it has one.
         reason: Option<&'s str>,
     },
+    /// Issue credentials only under an approved request ([`Mode::Vend`]).
+    RequireApproval {
+        /// The deciding `require_approval` rule.
+        rule: &'s str,
+        /// Its reason, if it has one.
+        reason: Option<&'s str>,
+        /// Who may approve, how many, and what a request's reason must be.
+        approval: &'s Approval,
+        /// Seconds to grant once approved: the request (or the profile default) within `cap`.
+        duration: u32,
+        /// min(approval max, profile max, 43200).
+        cap: u32,
+    },
+    /// Issue credentials without an approver, loudly ([`Mode::BreakGlass`]).
+    BreakGlass {
+        /// The deciding `break_glass` rule.
+        rule: &'s str,
+        /// Its reason, if it has one.
+        reason: Option<&'s str>,
+        /// Its cooldown and reason constraints.
+        break_glass: &'s BreakGlass,
+        /// Seconds to grant: the request (or the profile default) within `cap`.
+        duration: u32,
+        /// min(rule max or 1h, profile max).
+        cap: u32,
+    },
 }
 
 impl Decision<'_> {
@@ -130,13 +157,35 @@ impl Decision<'_> {
     pub fn is_allow(&self) -> bool {
         matches!(self, Decision::Allow { .. })
     }
+
+    /// The deciding rule; `None` when no rule matched.
+    pub fn rule(&self) -> Option<&str> {
+        match self {
+            Decision::Allow { rule, .. }
+            | Decision::RequireApproval { rule, .. }
+            | Decision::BreakGlass { rule, .. } => Some(rule),
+            Decision::Deny { rule, .. } => *rule,
+        }
+    }
 }
 
-/// Decides `request` at `now`. Does not allocate.
+/// Decides a vend `request` at `now` ([`Mode::Vend`]). Does not allocate.
 pub fn evaluate<'s>(set: &'s PolicySet, request: &Request<'_>, now: DateTime<Utc>) -> Decision<'s> {
+    evaluate_in(set, request, now, Mode::Vend)
+}
+
+/// Decides `request` at `now` looking only at the rules `mode` sees
+/// ([`Effect::seen_in`]): the first of them whose conditions all hold decides.
+pub fn evaluate_in<'s>(
+    set: &'s PolicySet,
+    request: &Request<'_>,
+    now: DateTime<Utc>,
+    mode: Mode,
+) -> Decision<'s> {
     let mut clock = Clock::new(now, request);
     set.rules
         .iter()
+        .filter(|rule| rule.effect.seen_in(mode))
         .find(|rule| rule.checks.hold(&set.predicates, request, &mut clock))
         .map_or(
             Decision::Deny {
@@ -159,16 +208,7 @@ pub(crate) fn decide<'s>(
             reason: rule.reason.as_deref(),
         },
         Effect::Allow => {
-            let cap = [rule.max_duration, set.profile.max_duration]
-                .into_iter()
-                .flatten()
-                .fold(SessionDuration::MAX.secs(), u32::min);
-            let wanted = request
-                .requested_duration
-                .unwrap_or(set.profile.default_duration);
-            // `cap` is at least SessionDuration::MIN because every configured
-            // duration was validated to be, so this cannot invert.
-            let duration = wanted.max(SessionDuration::MIN.secs()).min(cap);
+            let (duration, cap) = grant(set, request, rule.max_duration);
             Decision::Allow {
                 rule: &rule.name,
                 reason: rule.reason.as_deref(),
@@ -176,7 +216,58 @@ pub(crate) fn decide<'s>(
                 cap,
             }
         }
+        Effect::RequireApproval => match &rule.approval {
+            Some(approval) => {
+                let (duration, cap) = grant(set, request, approval.max_duration);
+                Decision::RequireApproval {
+                    rule: &rule.name,
+                    reason: rule.reason.as_deref(),
+                    approval,
+                    duration,
+                    cap,
+                }
+            }
+            // The parser never makes one without its block; fail closed.
+            None => Decision::Deny {
+                rule: Some(&rule.name),
+                reason: rule.reason.as_deref(),
+            },
+        },
+        Effect::BreakGlass => match &rule.break_glass {
+            Some(break_glass) => {
+                let max = rule
+                    .max_duration
+                    .unwrap_or(SessionDuration::CHAINED_MAX.secs());
+                let (duration, cap) = grant(set, request, Some(max));
+                Decision::BreakGlass {
+                    rule: &rule.name,
+                    reason: rule.reason.as_deref(),
+                    break_glass,
+                    duration,
+                    cap,
+                }
+            }
+            None => Decision::Deny {
+                rule: Some(&rule.name),
+                reason: rule.reason.as_deref(),
+            },
+        },
     }
+}
+
+/// The seconds to grant and the cap: the request (or the profile default) within
+/// min(`rule_max`, profile max, 43200).
+fn grant(set: &PolicySet, request: &Request<'_>, rule_max: Option<u32>) -> (u32, u32) {
+    let cap = [rule_max, set.profile.max_duration]
+        .into_iter()
+        .flatten()
+        .fold(SessionDuration::MAX.secs(), u32::min);
+    let wanted = request
+        .requested_duration
+        .unwrap_or(set.profile.default_duration);
+    // `cap` is at least SessionDuration::MIN because every configured
+    // duration was validated to be, so this cannot invert.
+    (wanted.max(SessionDuration::MIN.secs()).min(cap), cap)
 }
 
 #[cfg(test)]
@@ -259,6 +350,8 @@ mod tests {
         match decision {
             Decision::Allow { rule, .. } => ("allow", Some(rule)),
             Decision::Deny { rule, .. } => ("deny", rule),
+            Decision::RequireApproval { rule, .. } => ("require_approval", Some(rule)),
+            Decision::BreakGlass { rule, .. } => ("break_glass", Some(rule)),
         }
     }
 

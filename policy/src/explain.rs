@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::approval::Mode;
 use crate::condition::Clock;
 use crate::decision::{Decision, Request, decide};
 use crate::set::{Effect, PolicySet, sees_workloads};
@@ -32,15 +33,25 @@ pub struct Skipped<'s> {
 const NOT_FOR_WORKLOADS: &str =
     "allow rules without issuers/subjects/claims never match a workload";
 
-/// Decides `request` at `now` and says why earlier rules did not match.
+/// Decides a vend `request` at `now` and says why earlier rules did not match.
 pub fn explain<'s>(
     set: &'s PolicySet,
     request: &Request<'_>,
     now: DateTime<Utc>,
 ) -> Explanation<'s> {
+    explain_in(set, request, now, Mode::Vend)
+}
+
+/// [`crate::evaluate_in`] with its working; the rules `mode` does not see are left out.
+pub fn explain_in<'s>(
+    set: &'s PolicySet,
+    request: &Request<'_>,
+    now: DateTime<Utc>,
+    mode: Mode,
+) -> Explanation<'s> {
     let mut clock = Clock::new(now, request);
     let mut skipped = Vec::new();
-    for rule in &set.rules {
+    for rule in set.rules.iter().filter(|r| r.effect.seen_in(mode)) {
         let mut mismatches = rule.conditions.why_not(request, &mut clock);
         if request.workload.is_some() && !sees_workloads(rule.effect, &rule.conditions) {
             mismatches.insert(0, NOT_FOR_WORKLOADS.to_owned());

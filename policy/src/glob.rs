@@ -88,6 +88,16 @@ impl Glob {
         }
     }
 
+    /// The glob as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The one string the glob matches, when it has no wildcards.
+    pub(crate) fn literal(&self) -> Option<&str> {
+        (self.matcher == Matcher::Literal).then_some(self.source.as_str())
+    }
+
     /// Matches every string.
     pub(crate) fn is_universal(&self) -> bool {
         self.matcher == Matcher::Any

@@ -62,6 +62,7 @@
 //! ```
 
 mod admin;
+mod approval;
 mod condition;
 mod decision;
 mod document;
@@ -81,10 +82,11 @@ pub use admin::{
     ADMIN_ACTIONS, AdminDecision, AdminExplanation, AdminPolicySet, AdminRequest, AdminRule,
     evaluate_admin, explain_admin,
 };
-pub use decision::{Decision, Request, Workload, evaluate};
+pub use approval::{Approval, BreakGlass, MAX_REASON_CHARS, Mode, ReasonRule};
+pub use decision::{Decision, Request, Workload, evaluate, evaluate_in};
 pub use document::{parse, parse_admin, parse_proxy};
 pub use error::PolicyError;
-pub use explain::{Explanation, Skipped, explain};
+pub use explain::{Explanation, Skipped, explain, explain_in};
 pub use lint::{Lint, LintKind};
 pub use proxy::{ProxyDecision, ProxyPolicySet, ProxyRequest, ProxyRule, evaluate_proxy};
 pub use route::{METHODS as ROUTE_METHODS, Route};

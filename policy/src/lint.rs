@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::approval::Mode;
 use crate::condition::Callers;
 use crate::set::{Effect, Rule};
 
@@ -17,6 +18,11 @@ pub enum LintKind {
     NoRules,
     /// An admin rule's `actions` glob that matches no admin action.
     UnknownAction,
+    /// A `require_approval` rule's approver group that can never give its `required`
+    /// approvals (too few named users, or only the requester).
+    ApproversNeverMatch,
+    /// A `break_glass` rule without a `cooldown`: one user can open it again and again.
+    NoCooldown,
 }
 
 /// A warning, with the rule and its place in the document when known.
@@ -78,14 +84,19 @@ impl Ordered for Rule {
     }
 
     fn covers(&self, other: &Self) -> bool {
-        // For each kind of caller `other` can match, `self` must match it too.
-        [Callers::Iam, Callers::Workloads]
+        // Every evaluation that looks at `other` must look at `self` (a vend never
+        // sees break_glass rules, a break-glass call sees only deny and break_glass
+        // rules), and for each kind of caller `other` can match, `self` must match it too.
+        [Mode::Vend, Mode::BreakGlass]
             .into_iter()
-            .all(|callers| {
-                !other.can_match(callers)
-                    || (self.can_match(callers)
-                        && self.conditions.covers(&other.conditions, callers))
-            })
+            .all(|mode| !other.effect.seen_in(mode) || self.effect.seen_in(mode))
+            && [Callers::Iam, Callers::Workloads]
+                .into_iter()
+                .all(|callers| {
+                    !other.can_match(callers)
+                        || (self.can_match(callers)
+                            && self.conditions.covers(&other.conditions, callers))
+                })
     }
 
     fn is_catch_all(&self) -> bool {
@@ -104,6 +115,89 @@ impl Lint {
             column: rule.column,
         }
     }
+}
+
+/// The lints of `require_approval` and `break_glass` rules.
+pub(crate) fn gates(rules: &[Rule]) -> Vec<Lint> {
+    let mut lints = Vec::new();
+    for rule in rules {
+        if rule.effect == Effect::BreakGlass
+            && rule
+                .break_glass
+                .as_ref()
+                .is_none_or(|b| b.cooldown.is_none())
+        {
+            lints.push(Lint::on_rule(
+                LintKind::NoCooldown,
+                rule,
+                "break_glass without a cooldown: one user can open it again at once; add `break_glass: {cooldown: 4h}`".to_owned(),
+            ));
+        }
+        let Some(approval) = &rule.approval else {
+            continue;
+        };
+        // The requesters the rule names, when it names them all literally.
+        let requesters: Option<Vec<&str>> = rule
+            .conditions
+            .users
+            .as_ref()
+            .and_then(|globs| globs.iter().map(|g| g.literal()).collect());
+        for (index, group) in approval.approvers.iter().enumerate() {
+            if group
+                .principals
+                .as_ref()
+                .is_some_and(|globs| globs.iter().all(|g| names_a_role(g.source())))
+            {
+                lints.push(Lint::on_rule(
+                    LintKind::ApproversNeverMatch,
+                    rule,
+                    format!(
+                        "approver group {}'s principals are role ARNs, which no caller signs as: roles sign as `arn:aws:sts::<account>:assumed-role/<role>/<session>`",
+                        index + 1
+                    ),
+                ));
+                continue;
+            }
+            let only_users = group.principals.is_none() && group.accounts.is_none();
+            let named: Option<Vec<&str>> = group
+                .users
+                .as_ref()
+                .filter(|_| only_users)
+                .and_then(|globs| globs.iter().map(|g| g.literal()).collect());
+            let Some(mut named) = named else { continue };
+            named.sort_unstable();
+            named.dedup();
+            let count = u32::try_from(named.len()).unwrap_or(u32::MAX);
+            let message = if count < approval.required {
+                format!(
+                    "approver group {} names {count} user(s) but needs {} approvals: it can never approve",
+                    index + 1,
+                    approval.required
+                )
+            } else if requesters
+                .as_deref()
+                .is_some_and(|r| count <= 1 && r == named.as_slice())
+            {
+                format!(
+                    "approver group {}'s only approver is the rule's only requester, who can never approve their own request",
+                    index + 1
+                )
+            } else {
+                continue;
+            };
+            lints.push(Lint::on_rule(LintKind::ApproversNeverMatch, rule, message));
+        }
+    }
+    lints
+}
+
+/// Whether a principal glob is an IAM role ARN (`arn:<p>:iam::<a>:role/...`), never
+/// a caller's ARN.
+fn names_a_role(glob: &str) -> bool {
+    let mut parts = glob.splitn(6, ':');
+    let fields: Vec<&str> = parts.by_ref().collect();
+    matches!(fields.as_slice(), ["arn", partition, "iam", "", _, resource]
+        if !partition.contains('*') && resource.starts_with("role/"))
 }
 
 /// The order lints of a rule list; `rules_at` is where the `rules` key is.

@@ -172,7 +172,8 @@ fn decide<S>(rule: &ScopedRule<S>) -> ScopedDecision<'_> {
             rule: &rule.rule.name,
             reason: rule.rule.reason.as_deref(),
         },
-        Effect::Deny => ScopedDecision::Deny {
+        // Scoped documents refuse the other effects; were one there, it would deny.
+        Effect::Deny | Effect::RequireApproval | Effect::BreakGlass => ScopedDecision::Deny {
             rule: Some(&rule.rule.name),
             reason: rule.rule.reason.as_deref(),
         },

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::approval::{Approval, BreakGlass, Mode};
 use crate::condition::{Callers, Checks, Conditions, Predicate};
 
 use crate::lint::Lint;
@@ -48,13 +49,19 @@ pub struct Profile {
     pub session_tags: Vec<(String, String)>,
 }
 
-/// `allow` or `deny`: nothing else issues credentials.
+/// What a rule decides. Only `allow` issues credentials by itself; `require_approval`
+/// issues them under an approved request, `break_glass` through `POST /breakglass`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Effect {
     /// Issue credentials.
     Allow,
     /// Refuse, and stop looking at later rules.
     Deny,
+    /// Issue credentials only under an approved request (profile policies only).
+    RequireApproval,
+    /// Issue credentials without an approver, loudly, through `POST /breakglass` only
+    /// (profile policies only).
+    BreakGlass,
 }
 
 impl Effect {
@@ -63,6 +70,17 @@ impl Effect {
         match self {
             Effect::Allow => "allow",
             Effect::Deny => "deny",
+            Effect::RequireApproval => "require_approval",
+            Effect::BreakGlass => "break_glass",
+        }
+    }
+
+    /// Whether an evaluation in `mode` looks at rules with this effect: a vend never
+    /// at `break_glass` rules, a break-glass call only at `deny` and `break_glass` ones.
+    pub fn seen_in(self, mode: Mode) -> bool {
+        match mode {
+            Mode::Vend => self != Effect::BreakGlass,
+            Mode::BreakGlass => matches!(self, Effect::Deny | Effect::BreakGlass),
         }
     }
 }
@@ -91,6 +109,8 @@ pub struct Rule {
     pub(crate) checks: Checks,
     pub(crate) max_duration: Option<u32>,
     pub(crate) reason: Option<String>,
+    pub(crate) approval: Option<Approval>,
+    pub(crate) break_glass: Option<BreakGlass>,
     pub(crate) line: Option<usize>,
     pub(crate) column: Option<usize>,
 }
@@ -114,6 +134,16 @@ impl Rule {
     /// Why the rule exists, as its author wrote it.
     pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
+    }
+
+    /// A `require_approval` rule's approval block.
+    pub fn approval(&self) -> Option<&Approval> {
+        self.approval.as_ref()
+    }
+
+    /// A `break_glass` rule's block (its defaults when the document has none).
+    pub fn break_glass(&self) -> Option<&BreakGlass> {
+        self.break_glass.as_ref()
     }
 
     /// Whether the rule has no conditions that could fail: it matches every

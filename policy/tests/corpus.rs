@@ -172,9 +172,17 @@ fn run(case: &Case) -> Result<(), String> {
     let (effect, rule, reason) = match decision {
         Decision::Allow { rule, reason, .. } => ("allow", Some(rule), reason),
         Decision::Deny { rule, reason } => ("deny", rule, reason),
+        Decision::RequireApproval { rule, reason, .. } => ("require_approval", Some(rule), reason),
+        Decision::BreakGlass { rule, reason, .. } => ("break_glass", Some(rule), reason),
     };
     check_decision(expect, effect, rule, reason, &mut problems)?;
-    if let Decision::Allow { duration, cap, .. } = decision {
+    let granted = match decision {
+        Decision::Allow { duration, cap, .. }
+        | Decision::RequireApproval { duration, cap, .. }
+        | Decision::BreakGlass { duration, cap, .. } => Some((duration, cap)),
+        Decision::Deny { .. } => None,
+    };
+    if let Some((duration, cap)) = granted {
         if expect.duration.is_some_and(|d| d != duration) {
             problems.push(format!(
                 "duration {duration}, expected {:?}",

@@ -42,14 +42,14 @@ fn decide<'s>(set: &'s PolicySet, principal: &str, at: &str, ip: Option<&str>) -
 fn allowed_by(decision: Decision<'_>) -> Option<&str> {
     match decision {
         Decision::Allow { rule, .. } => Some(rule),
-        Decision::Deny { .. } => None,
+        _ => None,
     }
 }
 
 fn denied_by(decision: Decision<'_>) -> Option<Option<&str>> {
     match decision {
         Decision::Deny { rule, .. } => Some(rule),
-        Decision::Allow { .. } => None,
+        _ => None,
     }
 }
 

@@ -538,11 +538,9 @@ proptest! {
         let decision = policy::evaluate(&set, &request, r.at);
         let explanation = policy::explain(&set, &request, r.at);
         prop_assert_eq!(explanation.decision, decision);
-        let decided_at = match decision {
-            Decision::Allow { rule, .. } | Decision::Deny { rule: Some(rule), .. } => {
-                set.rules().iter().position(|x| x.name() == rule).unwrap()
-            }
-            Decision::Deny { rule: None, .. } => set.rules().len(),
+        let decided_at = match decision.rule() {
+            Some(rule) => set.rules().iter().position(|x| x.name() == rule).unwrap(),
+            None => set.rules().len(),
         };
         prop_assert_eq!(explanation.skipped.len(), decided_at);
         prop_assert!(explanation.skipped.iter().all(|s| !s.mismatches.is_empty()));
@@ -551,9 +549,9 @@ proptest! {
     #[test]
     fn a_rule_the_lints_call_unreachable_never_decides(p in policy(), r in request()) {
         let set = parse(&p.render_with(None));
-        let decided = match policy::evaluate(&set, &r.as_request(), r.at) {
-            Decision::Allow { rule, .. } | Decision::Deny { rule: Some(rule), .. } => rule,
-            Decision::Deny { rule: None, .. } => return Ok(()),
+        let decision = policy::evaluate(&set, &r.as_request(), r.at);
+        let Some(decided) = decision.rule() else {
+            return Ok(());
         };
         for lint in set.lints() {
             if matches!(lint.kind, LintKind::Shadowed | LintKind::AllowAfterCatchAllDeny) {
@@ -823,6 +821,9 @@ fn generated_cases_reach_allows_rule_denies_and_default_denies() {
                 workload_rule_denies += workload;
             }
             Decision::Deny { rule: None, .. } => default_denies += 1,
+            Decision::RequireApproval { .. } | Decision::BreakGlass { .. } => {
+                unreachable!("the generated policies hold allow and deny rules only")
+            }
         }
     }
     assert!(

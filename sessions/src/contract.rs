@@ -38,6 +38,8 @@ pub fn record(n: u32, user: &str, profile: &str) -> SessionRecord {
         issued_at,
         expires_at,
         source_ip: Some("203.0.113.7".into()),
+        approval_id: (n % 2 == 1).then(|| format!("{n:032x}")),
+        breakglass_id: None,
         user_agent: Some("aws-cli/2.17 sentinel/0.1".into()),
         request_id: format!("req-{n}"),
         ttl: SessionRecord::ttl_for(expires_at, 90),

@@ -690,6 +690,8 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
     let optional = [
         ("source_ip", record.source_ip.clone()),
         ("user_agent", record.user_agent.clone()),
+        ("approval_id", record.approval_id.clone()),
+        ("breakglass_id", record.breakglass_id.clone()),
         ("revoked_at", revocation.map(|r| crate::time::format(r.at))),
         ("revoked_by", revocation.map(|r| r.by.clone())),
         ("revoked_reason", revocation.map(|r| r.reason.clone())),
@@ -773,6 +775,8 @@ pub(crate) fn from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         expires_at: row.time("expires_at")?,
         source_ip: row.optional_string("source_ip")?,
         user_agent: row.optional_string("user_agent")?,
+        approval_id: row.optional_string("approval_id")?,
+        breakglass_id: row.optional_string("breakglass_id")?,
         request_id: row.string("request_id")?,
         ttl: row.integer("ttl")?,
         session_id,
@@ -865,6 +869,8 @@ mod tests {
             "source_ip",
             "user_agent",
             "request_id",
+            "approval_id",
+            "breakglass_id",
             "revoked_at",
             "revoked_by",
             "revoked_reason",
@@ -873,7 +879,7 @@ mod tests {
         ] {
             assert!(item.get(name).unwrap().is_s(), "{name} is not S");
         }
-        assert_eq!(item.len(), 22);
+        assert_eq!(item.len(), 24);
         assert_eq!(s("status"), "revoked");
         assert_eq!(s("aws_deny"), "pending");
         assert_eq!(
@@ -895,10 +901,14 @@ mod tests {
         record.state = SessionState::Active;
         record.source_ip = None;
         record.user_agent = None;
+        record.approval_id = None;
+        record.breakglass_id = None;
         let item = to_item(&record);
         for name in [
             "source_ip",
             "user_agent",
+            "approval_id",
+            "breakglass_id",
             "revoked_at",
             "revoked_by",
             "revoked_reason",

@@ -40,6 +40,8 @@
 //!     issued_at: now,
 //!     expires_at,
 //!     source_ip: None,
+//!     approval_id: None,
+//!     breakglass_id: None,
 //!     user_agent: None,
 //!     request_id: "req-1".into(),
 //!     ttl: SessionRecord::ttl_for(expires_at, 90),

@@ -94,6 +94,10 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     /// The TVM request id, shared with the decision log line.
     pub request_id: String,
+    /// The approved request the session was vended under (`require_approval`).
+    pub approval_id: Option<String>,
+    /// The break-glass event the session was vended under.
+    pub breakglass_id: Option<String>,
     /// Epoch seconds after which DynamoDB may delete the row; see [`SessionRecord::ttl_for`].
     pub ttl: i64,
 }
@@ -221,6 +225,10 @@ struct FlatRecord {
     user_agent: Option<String>,
     request_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    approval_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    breakglass_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     revoked_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     revoked_by: Option<String>,
@@ -264,6 +272,8 @@ impl From<SessionRecord> for FlatRecord {
             source_ip: r.source_ip,
             user_agent: r.user_agent,
             request_id: r.request_id,
+            approval_id: r.approval_id,
+            breakglass_id: r.breakglass_id,
             revoked_at,
             revoked_by,
             revoked_reason,
@@ -303,6 +313,8 @@ impl TryFrom<FlatRecord> for SessionRecord {
             source_ip: f.source_ip,
             user_agent: f.user_agent,
             request_id: f.request_id,
+            approval_id: f.approval_id,
+            breakglass_id: f.breakglass_id,
             ttl: f.ttl,
         })
     }
@@ -408,6 +420,8 @@ pub(crate) mod tests {
             issued_at,
             expires_at,
             source_ip: Some("203.0.113.7".into()),
+            approval_id: Some("0123456789abcdef0123456789abcdef".into()),
+            breakglass_id: Some("fedcba9876543210fedcba9876543210".into()),
             user_agent: Some("aws-cli/2.17 sentinel/0.1".into()),
             request_id: "req-0001".into(),
             ttl: SessionRecord::ttl_for(expires_at, 90),

@@ -74,54 +74,61 @@ impl FromStr for SessionDuration {
     type Err = InvalidValue;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let malformed = || {
-            InvalidValue::new(format!(
-                "duration `{}` is not a number of seconds or a span such as `15m`",
-                shown(raw)
-            ))
-            .hint(HINT)
+        let secs = parse_span(raw).map_err(|e| e.hint(HINT))?;
+        Self::in_range(secs, raw)
+    }
+}
+
+/// Parses a span in the duration grammar (seconds, or units `h`, `m`, `s` largest
+/// first, each at most once) without a range: for spans that are not credential
+/// durations (an approval request's time to live, a break-glass cooldown). An absurd
+/// number saturates rather than being malformed.
+pub fn parse_span(raw: &str) -> Result<u64, InvalidValue> {
+    let malformed = || {
+        InvalidValue::new(format!(
+            "duration `{}` is not a number of seconds or a span such as `15m`",
+            shown(raw)
+        ))
+    };
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(malformed());
+    }
+    let mut total: u64 = 0;
+    let mut number: Option<u64> = None;
+    let mut last_unit = u64::MAX;
+    for c in text.chars() {
+        if let Some(digit) = c.to_digit(10) {
+            number = Some(
+                number
+                    .unwrap_or(0)
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(digit)),
+            );
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(malformed()),
         };
-        let text = raw.trim();
-        if text.is_empty() {
+        // Units come once each, largest first (`1h30m`, never `30m1h`).
+        let Some(n) = number.take() else {
+            return Err(malformed());
+        };
+        if unit >= last_unit {
             return Err(malformed());
         }
-        let mut total: u64 = 0;
-        let mut number: Option<u64> = None;
-        let mut last_unit = u64::MAX;
-        for c in text.chars() {
-            if let Some(digit) = c.to_digit(10) {
-                // Saturate: an absurd number is out of range, not malformed.
-                number = Some(
-                    number
-                        .unwrap_or(0)
-                        .saturating_mul(10)
-                        .saturating_add(u64::from(digit)),
-                );
-                continue;
-            }
-            let unit = match c {
-                'h' => 3600,
-                'm' => 60,
-                's' => 1,
-                _ => return Err(malformed()),
-            };
-            // Units come once each, largest first (`1h30m`, never `30m1h`).
-            let Some(n) = number.take() else {
-                return Err(malformed());
-            };
-            if unit >= last_unit {
-                return Err(malformed());
-            }
-            last_unit = unit;
-            total = total.saturating_add(n.saturating_mul(unit));
-        }
-        match number {
-            // Plain seconds: `900`.
-            Some(n) if last_unit == u64::MAX => Self::in_range(n, raw),
-            // Trailing digits without a unit, as in `1h30`.
-            Some(_) => Err(malformed()),
-            None => Self::in_range(total, raw),
-        }
+        last_unit = unit;
+        total = total.saturating_add(n.saturating_mul(unit));
+    }
+    match number {
+        // Plain seconds: `900`.
+        Some(n) if last_unit == u64::MAX => Ok(n),
+        // Trailing digits without a unit, as in `1h30`.
+        Some(_) => Err(malformed()),
+        None => Ok(total),
     }
 }
 

@@ -41,7 +41,7 @@ mod workload;
 
 pub use account::{AccountId, OrgId};
 pub use arn::{Arn, RoleArn, is_iam_name_char, is_partition};
-pub use duration::SessionDuration;
+pub use duration::{SessionDuration, parse_span};
 pub use error::InvalidValue;
 pub use policy_name::PolicyName;
 pub use policy_root::PolicyRoot;

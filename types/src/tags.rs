@@ -12,8 +12,13 @@ pub const USER_TAG: &str = "sentinel-user";
 pub const PROFILE_TAG: &str = "sentinel-profile";
 /// Every key Sentinel sets itself.
 pub const SENTINEL_TAGS: [&str; 3] = [SESSION_ID_TAG, USER_TAG, PROFILE_TAG];
-/// What a profile may add: STS's limit less Sentinel's own tags.
-pub const MAX_PROFILE_TAGS: usize = MAX_SESSION_TAGS - SENTINEL_TAGS.len();
+/// The approved request a session was vended under (`require_approval`).
+pub const APPROVAL_ID_TAG: &str = "sentinel-approval-id";
+/// The break-glass event a session was vended under.
+pub const BREAKGLASS_ID_TAG: &str = "sentinel-breakglass-id";
+/// What a profile may add: STS's limit less Sentinel's own tags and the one slot for
+/// [`APPROVAL_ID_TAG`] or [`BREAKGLASS_ID_TAG`].
+pub const MAX_PROFILE_TAGS: usize = MAX_SESSION_TAGS - SENTINEL_TAGS.len() - 1;
 const MAX_KEY: usize = 128;
 const MAX_VALUE: usize = 256;
 const RESERVED_PREFIX: &str = "sentinel-";
@@ -117,7 +122,7 @@ pub fn check_profile_tags(tags: &[(String, String)]) -> Result<(), InvalidValue>
             "{} session tags is more than the {MAX_PROFILE_TAGS} a profile may set",
             tags.len()
         ))
-        .hint("STS allows 50 session tags and sentinel sets 3 of them"));
+        .hint("STS allows 50 session tags and sentinel sets up to 4 of them"));
     }
     // SECURITY: the TVM sets these keys to the session ID, user and profile; a policy
     // must not be able to forge or shadow them.
@@ -154,7 +159,7 @@ mod tests {
         .unwrap();
         check_profile_tags(&tags(&[("équipe", "paiements")])).unwrap();
         let many: Vec<(String, String)> =
-            (0..47).map(|i| (format!("k{i}"), String::new())).collect();
+            (0..46).map(|i| (format!("k{i}"), String::new())).collect();
         check_profile_tags(&many).unwrap();
         check_tags(&tags(&[("sentinel-user", "alice")])).unwrap();
     }
@@ -180,12 +185,12 @@ mod tests {
         let long_value = "v".repeat(257);
         assert!(check_profile_tags(&tags(&[("k", &long_value)])).is_err());
         let too_many: Vec<(String, String)> =
-            (0..48).map(|i| (format!("k{i}"), String::new())).collect();
+            (0..47).map(|i| (format!("k{i}"), String::new())).collect();
         assert!(
             check_profile_tags(&too_many)
                 .unwrap_err()
                 .message()
-                .contains("more than the 47")
+                .contains("more than the 46")
         );
         let fifty_one: Vec<(String, String)> =
             (0..51).map(|i| (format!("k{i}"), String::new())).collect();

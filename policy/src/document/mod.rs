@@ -11,6 +11,7 @@
 //! lints and tools) and the lints.
 
 mod admin;
+mod approval;
 mod conditions;
 mod diagnostics;
 mod fields;
@@ -130,7 +131,8 @@ fn unquoted_version<E: de::Error>(v: &dyn fmt::Display) -> E {
 impl PolicyDocument {
     fn compile(self, yaml: &str) -> PolicySet {
         let (rules, predicates, rules_at) = compile_rules(self.rules, yaml);
-        let lints = lint::check(&rules, rules_at);
+        let mut lints = lint::check(&rules, rules_at);
+        lints.extend(lint::gates(&rules));
         PolicySet {
             profile: self.profile,
             rules,
@@ -173,6 +175,8 @@ fn compile_rules(raws: Vec<RawRule>, yaml: &str) -> (Vec<Rule>, Vec<Predicate>, 
                 conditions,
                 max_duration: raw.max_duration,
                 reason: raw.reason,
+                approval: raw.approval,
+                break_glass: raw.break_glass,
                 line: at.map(|(l, _)| l),
                 column: at.map(|(_, c)| c),
             }

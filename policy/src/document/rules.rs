@@ -6,8 +6,10 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
+use super::approval::{ApprovalSection, BreakGlassSection};
 use super::conditions::ConditionsSection;
 use super::fields::{FromText, Present, Seconds, Text, checked_map};
+use crate::approval::{Approval, BreakGlass};
 use crate::condition::Conditions;
 use crate::error::Invalid;
 use crate::set::Effect;
@@ -70,6 +72,8 @@ pub(super) struct RawRule {
     pub(super) conditions: Conditions,
     pub(super) max_duration: Option<u32>,
     pub(super) reason: Option<String>,
+    pub(super) approval: Option<Approval>,
+    pub(super) break_glass: Option<BreakGlass>,
 }
 
 impl Named for RawRule {
@@ -82,13 +86,93 @@ impl Named for RawRule {
 #[serde(deny_unknown_fields)]
 struct RuleFields {
     name: Text<RuleName>,
-    effect: EffectField,
+    effect: ProfileEffectField,
     #[serde(default)]
     conditions: Present<ConditionsSection>,
     #[serde(default)]
     max_duration: Present<Seconds>,
     #[serde(default)]
     reason: Present<Text<Reason>>,
+    #[serde(default)]
+    approval: Present<ApprovalSection>,
+    #[serde(default)]
+    break_glass: Present<BreakGlassSection>,
+}
+
+/// A profile rule's effect: `allow`, `deny`, `require_approval` or `break_glass`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ProfileEffectField {
+    Allow,
+    Deny,
+    RequireApproval,
+    BreakGlass,
+}
+
+impl From<ProfileEffectField> for Effect {
+    fn from(field: ProfileEffectField) -> Self {
+        match field {
+            ProfileEffectField::Allow => Effect::Allow,
+            ProfileEffectField::Deny => Effect::Deny,
+            ProfileEffectField::RequireApproval => Effect::RequireApproval,
+            ProfileEffectField::BreakGlass => Effect::BreakGlass,
+        }
+    }
+}
+
+/// The checks that tie a rule's blocks to its effect.
+fn gate(
+    effect: Effect,
+    max_duration: Option<u32>,
+    conditions: &Conditions,
+    approval: Option<Approval>,
+    break_glass: Option<BreakGlass>,
+) -> Result<(Option<Approval>, Option<BreakGlass>), Invalid> {
+    let gated = matches!(effect, Effect::RequireApproval | Effect::BreakGlass);
+    // SECURITY: a workload cannot ask for approval nor sign a break-glass call (both
+    // need a SigV4 caller); such a rule could never be used as written.
+    if gated && conditions.names_workload() {
+        return Err(Invalid::new(format!(
+            "a {effect} rule is for IAM callers: `issuers`, `subjects` and `claims` never match here"
+        ))
+        .hint("workloads exchange tokens for credentials with allow rules"));
+    }
+    if approval.is_some() && effect != Effect::RequireApproval {
+        return Err(
+            Invalid::new("`approval` belongs to a require_approval rule")
+                .hint("set `effect: require_approval`, or remove the `approval` block"),
+        );
+    }
+    if break_glass.is_some() && effect != Effect::BreakGlass {
+        return Err(Invalid::new("`break_glass` belongs to a break_glass rule")
+            .hint("set `effect: break_glass`, or remove the `break_glass` block"));
+    }
+    match effect {
+        Effect::RequireApproval => {
+            if max_duration.is_some() {
+                return Err(Invalid::new(
+                    "a require_approval rule caps credentials with `approval.max_duration`",
+                )
+                .hint("move max_duration into the approval block"));
+            }
+            let Some(approval) = approval else {
+                return Err(
+                    Invalid::new("a require_approval rule needs an `approval` block")
+                        .hint("add `approval: {approvers: [{users: [alice]}]}`"),
+                );
+            };
+            Ok((Some(approval), None))
+        }
+        Effect::BreakGlass => {
+            if max_duration.is_some_and(|m| m > sentinel_types::SessionDuration::CHAINED_MAX.secs())
+            {
+                return Err(Invalid::new("break-glass credentials last at most 1h")
+                    .hint("set max_duration to 1h or less"));
+            }
+            Ok((None, Some(break_glass.unwrap_or_default())))
+        }
+        Effect::Allow | Effect::Deny => Ok((None, None)),
+    }
 }
 
 /// `allow` or `deny`.
@@ -120,11 +204,18 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_, RawRule> {
                 unique(&name, self.earlier)?;
                 let effect = Effect::from(f.effect);
                 let max_duration = f.max_duration.0.map(|s| s.0.secs());
+                let conditions = f.conditions.0.map(|c| c.0).unwrap_or_default();
+                let (approval, break_glass) = gate(
+                    effect,
+                    max_duration,
+                    &conditions,
+                    f.approval.0.map(|a| a.0),
+                    f.break_glass.0.map(|b| b.0),
+                )?;
                 if effect == Effect::Deny && max_duration.is_some() {
                     return Err(Invalid::new("max_duration has no meaning on a deny rule")
                         .hint("remove max_duration, or make the rule an allow"));
                 }
-                let conditions = f.conditions.0.map(|c| c.0).unwrap_or_default();
                 // SECURITY: `sub` and claims mean different things at different issuers
                 // (two clusters' service accounts; any repository on GitHub), so an allow
                 // for workloads trusts its issuers by name. A deny only takes away.
@@ -141,6 +232,8 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_, RawRule> {
                     conditions,
                     max_duration,
                     reason: f.reason.0.map(|r| r.0.0),
+                    approval,
+                    break_glass,
                 })
             },
         )

@@ -132,6 +132,8 @@ impl<'de, S: Kind> DeserializeSeed<'de> for RuleSeed<'_, ScopedRawRule<S>> {
                     conditions,
                     max_duration: None,
                     reason: f.reason.0.map(|r| r.0.0),
+                    approval: None,
+                    break_glass: None,
                 },
                 scope,
             })
