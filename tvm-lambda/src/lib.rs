@@ -37,6 +37,7 @@ pub mod exchange;
 pub mod fakes;
 pub mod grant;
 pub mod lambda;
+pub mod notify;
 pub mod policies;
 #[cfg(feature = "serve")]
 pub mod serve;
