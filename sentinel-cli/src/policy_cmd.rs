@@ -78,6 +78,9 @@ pub struct TestArgs {
     /// Requested lifetime: seconds (900-43200) or with a unit, e.g. 15m, 1h
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<SessionDuration>,
+    /// Decide a break-glass call (`sentinel breakglass`): only deny and break_glass rules count
+    #[arg(long)]
+    pub break_glass: bool,
     /// Roles whose session name is the user, as the TVM's SENTINEL_IDENTITY_ROLES (default: AWSReservedSSO_*)
     #[arg(
         long,
@@ -290,11 +293,20 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
             claims: &w.claims,
         }),
     };
-    let explanation = policy::explain(&set, &request, at);
+    let mode = if args.break_glass {
+        policy::Mode::BreakGlass
+    } else {
+        policy::Mode::Vend
+    };
+    let explanation = policy::explain_in(&set, &request, at, mode);
     print!("{}", report(&set, &request, at, &explanation));
     match explanation.decision {
-        Decision::Allow { .. } => Ok(()),
+        Decision::Allow { .. } | Decision::BreakGlass { .. } => Ok(()),
         Decision::Deny { rule, reason } => Err(denied(rule, reason)),
+        Decision::RequireApproval { rule, .. } => Err(Failure::new(
+            ExitKind::Denied,
+            format!("rule `{rule}` requires an approved request first"),
+        )),
     }
 }
 
@@ -386,14 +398,33 @@ fn report(
             writeln!(out, "decision: deny by rule `{rule}`{}", line_of(rule))
         }
         Decision::Deny { rule: None, .. } => writeln!(out, "decision: deny (no rule matched)"),
+        Decision::RequireApproval { rule, .. } => writeln!(
+            out,
+            "decision: require_approval by rule `{rule}`{}",
+            line_of(rule)
+        ),
+        Decision::BreakGlass { rule, .. } => {
+            writeln!(
+                out,
+                "decision: break_glass by rule `{rule}`{}",
+                line_of(rule)
+            )
+        }
     };
     let reason = match explanation.decision {
-        Decision::Allow { reason, .. } | Decision::Deny { reason, .. } => reason,
+        Decision::Allow { reason, .. }
+        | Decision::Deny { reason, .. }
+        | Decision::RequireApproval { reason, .. }
+        | Decision::BreakGlass { reason, .. } => reason,
     };
     if let Some(reason) = reason {
         let _ = writeln!(out, "reason: {reason}");
     }
-    if let Decision::Allow { duration, cap, .. } = explanation.decision {
+    gate_lines(&mut out, &explanation.decision);
+    if let Decision::Allow { duration, cap, .. }
+    | Decision::RequireApproval { duration, cap, .. }
+    | Decision::BreakGlass { duration, cap, .. } = explanation.decision
+    {
         let asked = match request.requested_duration {
             Some(secs) => format!("requested {secs}"),
             None => format!("default {}", set.profile().default_duration),
@@ -403,6 +434,37 @@ fn report(
     let _ = writeln!(out, "role: {}", set.profile().role_arn);
     caller_and_skipped(&mut out, request, at, &explanation.skipped, line_of);
     out
+}
+
+/// Who may approve (and how many), what a reason must be, and the cooldown: what a
+/// `require_approval` or `break_glass` decision needs before credentials.
+fn gate_lines(out: &mut String, decision: &Decision<'_>) {
+    let reason_rule = match decision {
+        Decision::RequireApproval { approval, .. } => {
+            let _ = writeln!(
+                out,
+                "approval: {} from each group below, never the requester; a request lives {}s",
+                approval.required(),
+                approval.request_ttl()
+            );
+            for (index, group) in approval.describe_groups().iter().enumerate() {
+                let _ = writeln!(out, "  approvers {}: {group}", index + 1);
+            }
+            approval.reason_rule()
+        }
+        Decision::BreakGlass { break_glass, .. } => {
+            let _ = match break_glass.cooldown() {
+                Some(secs) => writeln!(out, "break-glass: cooldown {secs}s per user"),
+                None => writeln!(out, "break-glass: no cooldown"),
+            };
+            break_glass.reason_rule()
+        }
+        Decision::Allow { .. } | Decision::Deny { .. } => return,
+    };
+    let rule = reason_rule.describe();
+    if !rule.is_empty() {
+        let _ = writeln!(out, "reason must be: {rule}");
+    }
 }
 
 /// The caller, the instant and the rules passed over, as both reports end.

@@ -158,13 +158,13 @@ where
 }
 
 /// One admin request's context.
-struct Admin<'a, P, I, S, R> {
-    service: &'a Service<P, I, S, R>,
-    store: &'a S,
-    request: &'a ApiRequest,
-    caller: &'a Caller,
-    action: &'static str,
-    now: DateTime<Utc>,
+pub(super) struct Admin<'a, P, I, S, R> {
+    pub(super) service: &'a Service<P, I, S, R>,
+    pub(super) store: &'a S,
+    pub(super) request: &'a ApiRequest,
+    pub(super) caller: &'a Caller,
+    pub(super) action: &'static str,
+    pub(super) now: DateTime<Utc>,
 }
 
 impl<P, I, S, R> Admin<'_, P, I, S, R>
@@ -176,7 +176,7 @@ where
 {
     /// The admin policy's word on this action about `profile` (`None`: about no single
     /// profile). Refusals are 403 `ADMIN_DENY` naming the deciding rule.
-    async fn authorize(
+    pub(super) async fn authorize(
         &self,
         profile: Option<&str>,
         log: &mut DecisionLog,
@@ -288,7 +288,10 @@ where
     }
 
     /// Every row matching `query` (all pages).
-    async fn collect(&self, mut query: ListQuery) -> Result<Vec<SessionRecord>, ApiError> {
+    pub(super) async fn collect(
+        &self,
+        mut query: ListQuery,
+    ) -> Result<Vec<SessionRecord>, ApiError> {
         let mut records = Vec::new();
         loop {
             let page = self.store.list(&query).await.map_err(store_error)?;
@@ -302,7 +305,11 @@ where
 
     /// Revokes `ids` (layer 1, idempotent), then rebuilds the deny of their roles
     /// (layer 2); answers the rows as they now stand and each role's outcome.
-    async fn revoke(&self, ids: Vec<SessionId>, reason: String) -> Result<String, ApiError> {
+    pub(super) async fn revoke(
+        &self,
+        ids: Vec<SessionId>,
+        reason: String,
+    ) -> Result<String, ApiError> {
         let revocation = Revocation {
             by: self.caller.arn.clone(),
             reason,
@@ -435,7 +442,7 @@ fn parse_list_query(request: &ApiRequest) -> Result<ListQuery, ApiError> {
 }
 
 /// The query's pairs, without SigV4's own `X-Amz-*` parameters (authentication, not input).
-fn query_pairs(request: &ApiRequest) -> Vec<(String, String)> {
+pub(super) fn query_pairs(request: &ApiRequest) -> Vec<(String, String)> {
     form_urlencoded::parse(request.query.as_deref().unwrap_or("").as_bytes())
         .filter(|(key, _)| !key.starts_with("X-Amz-"))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -443,7 +450,7 @@ fn query_pairs(request: &ApiRequest) -> Vec<(String, String)> {
 }
 
 /// Routes that take no query parameters refuse any.
-fn no_query(request: &ApiRequest) -> Result<(), ApiError> {
+pub(super) fn no_query(request: &ApiRequest) -> Result<(), ApiError> {
     match query_pairs(request).first() {
         Some((key, _)) => Err(ApiError::new(
             ErrorCode::InvalidRequest,
@@ -453,7 +460,7 @@ fn no_query(request: &ApiRequest) -> Result<(), ApiError> {
     }
 }
 
-fn valid_profile(raw: &str) -> Result<String, ApiError> {
+pub(super) fn valid_profile(raw: &str) -> Result<String, ApiError> {
     ProfileName::parse(raw).map(|p| p.to_string()).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidRequest,
@@ -465,10 +472,10 @@ fn valid_profile(raw: &str) -> Result<String, ApiError> {
 
 /// A JSON object body with only the `allowed` keys, each at most once. An empty body
 /// is an empty object.
-struct Body(serde_json::Map<String, Value>);
+pub(super) struct Body(serde_json::Map<String, Value>);
 
 impl Body {
-    fn parse(request: &ApiRequest, allowed: &[&str]) -> Result<Self, ApiError> {
+    pub(super) fn parse(request: &ApiRequest, allowed: &[&str]) -> Result<Self, ApiError> {
         if request.body.len() > MAX_BODY_BYTES {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequest,
@@ -504,7 +511,7 @@ impl Body {
     }
 
     /// A string field; absent, null or empty is `None`.
-    fn string(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+    pub(super) fn string(&mut self, name: &str) -> Result<Option<String>, ApiError> {
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s).filter(|s| !s.trim().is_empty())),
@@ -515,8 +522,13 @@ impl Body {
         }
     }
 
+    /// Any field, as given; `None` when absent.
+    pub(super) fn take(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name)
+    }
+
     /// The required `reason`.
-    fn reason(&mut self) -> Result<String, ApiError> {
+    pub(super) fn reason(&mut self) -> Result<String, ApiError> {
         self.string("reason")?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::InvalidRequest,
@@ -527,7 +539,7 @@ impl Body {
 }
 
 /// A store failure: a bad cursor is the client's (400), anything else fails closed (500).
-fn store_error(error: StoreError) -> ApiError {
+pub(super) fn store_error(error: StoreError) -> ApiError {
     match error {
         StoreError::InvalidQuery(_) => ApiError::new(ErrorCode::InvalidRequest, error.to_string()),
         StoreError::NotFound(ref id) => {
@@ -541,7 +553,7 @@ fn store_error(error: StoreError) -> ApiError {
     }
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, ApiError> {
+pub(super) fn to_json(value: &impl serde::Serialize) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| {
         ApiError::new(
             ErrorCode::SessionStoreError,

@@ -39,6 +39,9 @@ pub struct DecisionLog {
     pub source_identity: Option<String>,
     pub role_arn: Option<String>,
     pub duration_seconds: Option<u32>,
+    /// The approved request (`require_approval`) or break-glass event of the vend.
+    pub approval_id: Option<String>,
+    pub breakglass_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub latency_ms: f64,
@@ -76,6 +79,8 @@ impl DecisionLog {
             source_identity: None,
             role_arn: None,
             duration_seconds: None,
+            approval_id: None,
+            breakglass_id: None,
             source_ip: None,
             user_agent: None,
             latency_ms: 0.0,
@@ -123,6 +128,7 @@ impl DecisionLog {
                         {"Name": "Vends", "Unit": "Count"},
                         {"Name": "Denies", "Unit": "Count"},
                         {"Name": "Errors", "Unit": "Count"},
+                        {"Name": "BreakGlass", "Unit": "Count"},
                         {"Name": "LatencyMs", "Unit": "Milliseconds"}
                     ]
                 }]
@@ -132,6 +138,8 @@ impl DecisionLog {
             "Vends": count(Effect::Allow),
             "Denies": count(Effect::Deny),
             "Errors": count(Effect::Error),
+            // Every break-glass attempt that got as far as its event, vended or not.
+            "BreakGlass": u8::from(self.breakglass_id.is_some()),
             "LatencyMs": self.latency_ms,
         })
         .to_string()
@@ -212,10 +220,12 @@ mod tests {
                             {"Name": "Vends", "Unit": "Count"},
                             {"Name": "Denies", "Unit": "Count"},
                             {"Name": "Errors", "Unit": "Count"},
+                            {"Name": "BreakGlass", "Unit": "Count"},
                             {"Name": "LatencyMs", "Unit": "Milliseconds"}
                         ]
                     }]
                 },
+                "BreakGlass": 0,
                 "Stack": "sentinel-dev",
                 "Profile": "prod",
                 "Vends": 1,

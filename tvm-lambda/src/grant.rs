@@ -41,6 +41,9 @@ pub struct GrantInput<'a> {
     pub duration_secs: u32,
     /// The profile's static session tags (validated by the policy engine).
     pub static_tags: &'a [(String, String)],
+    /// The approved request or break-glass event the session is vended under, as its
+    /// tag (`sentinel-approval-id` / `sentinel-breakglass-id`) and ID.
+    pub gate: Option<(&'static str, &'a str)>,
 }
 
 /// A grant that STS would refuse; never reaches STS.
@@ -56,6 +59,7 @@ impl IssueRequest {
             (USER_TAG.to_owned(), tags::tag_value(input.user)),
             (PROFILE_TAG.to_owned(), input.profile.to_string()),
         ];
+        tags.extend(input.gate.map(|(key, id)| (key.to_owned(), id.to_owned())));
         tags.extend(input.static_tags.iter().cloned());
         tags::check_tags(&tags).map_err(|e| GrantError(e.to_string()))?;
         Ok(Self {
@@ -107,6 +111,7 @@ mod tests {
             profile: &ids.2,
             duration_secs: 900,
             static_tags: tags,
+            gate: None,
         }
     }
 

@@ -24,6 +24,7 @@
 //!     profile: &profile,
 //!     duration_secs: 900,
 //!     static_tags: &[],
+//!     gate: None,
 //! })
 //! .unwrap();
 //! assert_eq!(call.session_name.as_str(), "sentinel-0123456789abcdef0123456789abcdef");
@@ -35,6 +36,7 @@ pub mod aws;
 pub mod exchange;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fakes;
+pub mod gates;
 pub mod grant;
 pub mod lambda;
 pub mod notify;

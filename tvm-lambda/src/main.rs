@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use approvals::{DynamoApprovalStore, DynamoBreakGlassStore};
 use sentinel_aws::{IamRoles, SsmPolicyStore};
 use sessions::DynamoSessionStore;
 use tvm_lambda::aws::StsIssuer;
+use tvm_lambda::gates::Gates;
+use tvm_lambda::notify::Notifier;
 use tvm_lambda::settings::JwtIssuers;
 use tvm_lambda::{Service, Settings, lambda};
 
@@ -118,6 +121,16 @@ mod local {
             #[arg(long, env = "SENTINEL_SESSION_TABLE", value_name = "TABLE")]
             table: String,
         },
+        /// Create the approval and break-glass tables (idempotent; for local stacks and
+        /// tests: deploy/template.yaml creates them in AWS).
+        CreateTables {
+            /// The approval requests' table.
+            #[arg(long, env = "SENTINEL_APPROVAL_TABLE", value_name = "TABLE")]
+            approval_table: String,
+            /// The break-glass events' table.
+            #[arg(long, env = "SENTINEL_BREAKGLASS_TABLE", value_name = "TABLE")]
+            breakglass_table: String,
+        },
     }
 
     /// `sentinel-tvm serve`.
@@ -166,6 +179,30 @@ mod local {
         })
     }
 
+    /// `sentinel-tvm create-tables`.
+    pub fn create_tables(approvals: &str, breakglass: &str) -> Result<()> {
+        if approvals.trim().is_empty() || breakglass.trim().is_empty() {
+            bail!("a table name is empty (--approval-table, --breakglass-table)");
+        }
+        if approvals == breakglass {
+            bail!("the approval and break-glass tables must be two tables");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(async {
+            let config = sentinel_aws::config::load(Default::default()).await;
+            approvals::create_tables(&aws_sdk_dynamodb::Client::new(&config), approvals, breakglass)
+                .await
+                .context(
+                    "check the table names and this shell's AWS credentials and region (AWS_PROFILE, AWS_REGION)",
+                )
+        })?;
+        println!("tables {approvals} and {breakglass} are active (TTL on ttl)");
+        Ok(())
+    }
+
     /// `sentinel-tvm create-table`.
     pub fn create_table(table: &str) -> Result<()> {
         if table.trim().is_empty() {
@@ -205,6 +242,10 @@ fn run() -> Result<()> {
             host,
         }) => local::serve(listen, auth_keys, region, account_id, host),
         Some(Command::CreateTable { table }) => local::create_table(&table),
+        Some(Command::CreateTables {
+            approval_table,
+            breakglass_table,
+        }) => local::create_tables(&approval_table, &breakglass_table),
     }
 }
 
@@ -237,7 +278,24 @@ async fn build(settings: Settings, config: &aws_config::SdkConfig) -> Result<Tvm
         .session_table
         .as_ref()
         .map(|table| DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(config), table.clone()));
+    let gates = match &settings.gate_tables {
+        None => None,
+        Some(tables) => {
+            let dynamodb = aws_sdk_dynamodb::Client::new(config);
+            let notifier = Notifier::new(&settings.notify, config)
+                .map_err(|e| anyhow::anyhow!("invalid setting `{}`: {}", e.variable, e.message))?;
+            Some(Gates::new(
+                DynamoApprovalStore::new(dynamodb.clone(), tables.approvals.clone()),
+                DynamoBreakGlassStore::new(dynamodb, tables.breakglass.clone()),
+                notifier,
+            ))
+        }
+    };
     let service = Service::new(settings, policies, issuer, store, IamRoles::new(config));
+    let service = match gates {
+        Some(gates) => service.with_gates(gates),
+        None => service,
+    };
     Ok(match issuers {
         None => service,
         Some(issuers) => {

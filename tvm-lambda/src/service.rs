@@ -18,6 +18,7 @@ use sessions::{LeaseStore, SessionRecord, SessionState, SessionStore};
 
 use crate::audit::{DecisionLog, Effect};
 use crate::exchange::{TokenVerifier, WorkloadCaller};
+use crate::gates::Gates;
 use crate::grant::{CredentialIssuer, GrantInput, IssueRequest};
 use crate::policies::{LoadError, PolicyCache, PolicySource, SourceError};
 use crate::settings::Settings;
@@ -144,6 +145,7 @@ pub struct Service<P, I, S, R> {
     store: Option<S>,
     roles: R,
     workloads: Option<Arc<dyn TokenVerifier>>,
+    gates: Option<Gates>,
 }
 
 impl<P, I, S, R> Service<P, I, S, R>
@@ -164,7 +166,16 @@ where
             store,
             roles,
             workloads: None,
+            gates: None,
         }
+    }
+
+    /// The same service, answering `/requests` and `/breakglass` and gating
+    /// `require_approval` vends with `gates` (SPEC §9).
+    #[must_use]
+    pub fn with_gates(mut self, gates: Gates) -> Self {
+        self.gates = Some(gates);
+        self
     }
 
     /// The same service, answering `POST /exchange` with `verifier` (SPEC §10).
@@ -216,7 +227,11 @@ where
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
 
         let route = route(&request.method, &request.path);
-        let metered = matches!(route, Ok(Route::Vend | Route::Exchange));
+        let metered = matches!(
+            route,
+            Ok(Route::Vend | Route::Exchange | Route::BreakGlass(BreakGlassRoute::Open))
+        );
+        let created = matches!(route, Ok(Route::Requests(RequestsRoute::Create)));
         // Authentication comes first, as with AWS_IAM in front of every route: an
         // unsigned request learns nothing about paths or methods. `/exchange` alone has
         // no IAM auth (SPEC §10): its bearer token is verified instead.
@@ -231,6 +246,13 @@ where
                     Ok(Route::Admin(admin)) => {
                         self.admin(admin, &request, &caller, now, &mut log).await
                     }
+                    Ok(Route::Requests(route)) => {
+                        self.requests(route, &request, &caller, now, &mut log).await
+                    }
+                    Ok(Route::BreakGlass(route)) => {
+                        self.breakglass(route, &request, &caller, now, &mut log)
+                            .await
+                    }
                     // Matched above.
                     Ok(Route::Exchange) => Err(ApiError::new(ErrorCode::NotFound, "no route")),
                 },
@@ -240,7 +262,8 @@ where
         let response = match result {
             Ok(body) => {
                 log.effect = Effect::Allow;
-                ApiResponse { status: 200, body }
+                let status = if created { 201 } else { 200 };
+                ApiResponse { status, body }
             }
             Err(error) => {
                 let status = error.code.status();
@@ -415,7 +438,7 @@ where
             requested_duration: requested,
             workload: caller.workload.as_ref().map(WorkloadCaller::as_policy),
         };
-        let (rule, duration) = match policy::evaluate(&set, &policy_request, now) {
+        let (rule, duration, approved) = match policy::evaluate(&set, &policy_request, now) {
             Decision::Allow {
                 rule,
                 reason,
@@ -424,23 +447,56 @@ where
             } => {
                 log.rule = Some(rule.to_owned());
                 log.reason = reason.map(str::to_owned);
-                (rule.to_owned(), duration.min(self.settings.max_duration))
+                (rule, duration, None)
             }
-            Decision::Deny { rule, reason } => {
-                log.rule = rule.map(str::to_owned);
-                let message = match (rule, reason) {
-                    (None, _) => format!(
-                        "no rule matched in the policy for profile `{profile}` (default deny)"
-                    ),
-                    (Some(rule), None) => format!("denied by rule `{rule}` of profile `{profile}`"),
-                    (Some(rule), Some(reason)) => {
-                        format!("denied by rule `{rule}` of profile `{profile}`: {reason}")
-                    }
+            Decision::RequireApproval {
+                rule, reason, cap, ..
+            } => {
+                log.rule = Some(rule.to_owned());
+                log.reason = reason.map(str::to_owned);
+                let approved = self.approved_request(caller, &profile, now).await?;
+                let Some(approved) = approved else {
+                    return Err(approval_required(&profile, rule));
                 };
-                return Err(ApiError::new(ErrorCode::PolicyDeny, message));
+                let duration = requests::vend_duration(&approved, requested, cap, now);
+                log.approval_id = Some(approved.request_id.to_string());
+                (rule, duration, Some(approved.request_id))
+            }
+            decision @ (Decision::Deny { .. } | Decision::BreakGlass { .. }) => {
+                return Err(policy_deny(&profile, &decision));
             }
         };
+        let gate = approved
+            .as_ref()
+            .map(|id| Gate::Approval(id.as_str().to_owned()));
+        let vended = self
+            .issue(
+                request, caller, now, log, &set, &profile, rule, duration, gate,
+            )
+            .await?;
+        serde_json::to_string(&vended).map_err(credential_error)
+    }
 
+    /// Assumes the profile's role for `caller` and records the session: the tail of
+    /// every vend (allowed, approved, break-glass). `duration` is capped by the TVM's
+    /// own maximum here.
+    #[expect(clippy::too_many_arguments, reason = "one vend's parts, each a borrow")]
+    pub(crate) async fn issue(
+        &self,
+        request: &ApiRequest,
+        caller: &Caller,
+        now: DateTime<Utc>,
+        log: &mut DecisionLog,
+        set: &PolicySet,
+        profile: &ProfileName,
+        rule: &str,
+        duration: u32,
+        gate: Option<Gate>,
+    ) -> Result<VendResponse, ApiError> {
+        let duration = duration.min(self.settings.max_duration);
+        let rule = rule.to_owned();
+        let profile = profile.clone();
+        let gate_tag = gate.as_ref().map(|g| (g.tag(), g.id()));
         let session_id = sessions::new_session_id().map_err(credential_error)?;
         log.session_id = Some(session_id.as_str().to_owned());
         let issue = IssueRequest::new(GrantInput {
@@ -450,6 +506,7 @@ where
             profile: &profile,
             duration_secs: duration,
             static_tags: &set.profile().session_tags,
+            gate: gate_tag,
         })
         .map_err(credential_error)?;
         log.source_identity = Some(issue.source_identity.to_string());
@@ -479,6 +536,14 @@ where
                 source_ip: request.source_ip.clone(),
                 user_agent: log.user_agent.clone(),
                 request_id: request.request_id.clone(),
+                approval_id: match &gate {
+                    Some(Gate::Approval(id)) => Some(id.clone()),
+                    _ => None,
+                },
+                breakglass_id: match &gate {
+                    Some(Gate::BreakGlass(id)) => Some(id.clone()),
+                    _ => None,
+                },
                 ttl: SessionRecord::ttl_for(
                     credentials.expiration,
                     self.settings.session_retention_days,
@@ -495,7 +560,7 @@ where
             })?;
         }
 
-        let response = VendResponse::new(
+        Ok(VendResponse::new(
             credentials,
             VendedSession {
                 session_id,
@@ -503,8 +568,7 @@ where
                 profile,
                 role_arn: issue.role_arn,
             },
-        );
-        serde_json::to_string(&response).map_err(credential_error)
+        ))
     }
 
     async fn load_policy(&self, profile: &str) -> Result<Arc<PolicySet>, ApiError> {
@@ -561,11 +625,67 @@ where
     }
 }
 
+/// The approved request or break-glass event a vend happens under.
+pub(crate) enum Gate {
+    Approval(String),
+    BreakGlass(String),
+}
+
+impl Gate {
+    fn tag(&self) -> &'static str {
+        match self {
+            Gate::Approval(_) => sentinel_types::tags::APPROVAL_ID_TAG,
+            Gate::BreakGlass(_) => sentinel_types::tags::BREAKGLASS_ID_TAG,
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Gate::Approval(id) | Gate::BreakGlass(id) => id,
+        }
+    }
+}
+
+/// 403 `APPROVAL_REQUIRED`: the one line that says what to run.
+fn approval_required(profile: &ProfileName, rule: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ApprovalRequired,
+        format!(
+            "profile `{profile}` needs an approved request (rule `{rule}`): run `sentinel request --profile {profile} --reason \"<why>\" --wait`"
+        ),
+    )
+}
+
+/// 403 `POLICY_DENY` for a decision that issues nothing here.
+fn policy_deny(profile: &ProfileName, decision: &Decision<'_>) -> ApiError {
+    let message = match decision {
+        Decision::Deny { rule: None, .. } => {
+            format!("no rule matched in the policy for profile `{profile}` (default deny)")
+        }
+        Decision::Deny {
+            rule: Some(rule),
+            reason: None,
+        } => format!("denied by rule `{rule}` of profile `{profile}`"),
+        Decision::Deny {
+            rule: Some(rule),
+            reason: Some(reason),
+        } => format!("denied by rule `{rule}` of profile `{profile}`: {reason}"),
+        // Not reached: evaluation modes keep these apart; never credentials.
+        other => format!(
+            "rule `{}` of profile `{profile}` does not issue credentials on this route",
+            other.rule().unwrap_or("-")
+        ),
+    };
+    ApiError::new(ErrorCode::PolicyDeny, message)
+}
+
 enum Route {
     Vend,
     Exchange,
     Profiles,
     Admin(AdminRoute),
+    Requests(RequestsRoute),
+    BreakGlass(BreakGlassRoute),
 }
 
 fn route(method: &str, path: &str) -> Result<Route, ApiError> {
@@ -579,6 +699,9 @@ fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             format!("method `{method}` is not allowed on `{path}`"),
         )
     };
+    if let Some(route) = gate_route(method, path) {
+        return route;
+    }
     // `/sessions/{id}` and `/sessions/{id}/revoke`; the fixed paths below come first.
     let session = path
         .strip_prefix("/sessions/")
@@ -750,10 +873,61 @@ impl<'de> serde::Deserialize<'de> for UniqueKeys {
     }
 }
 
+/// `/requests[/{id}[/approve|deny|revoke]]` and `/breakglass[/{id}[/review]]`.
+fn gate_route(method: &str, path: &str) -> Option<Result<Route, ApiError>> {
+    let not_allowed = || {
+        Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("method `{method}` is not allowed on `{path}`"),
+        ))
+    };
+    let (base, rest) = if let Some(rest) = path.strip_prefix("/requests") {
+        ("requests", rest)
+    } else if let Some(rest) = path.strip_prefix("/breakglass") {
+        ("breakglass", rest)
+    } else {
+        return None;
+    };
+    if !rest.is_empty() && !rest.starts_with('/') {
+        return None;
+    }
+    let parts: Vec<&str> = rest.split('/').skip(1).collect();
+    let id = |i: usize| parts.get(i).map(|s| (*s).to_owned()).unwrap_or_default();
+    let route = match (base, parts.as_slice(), method) {
+        (_, [_, _, _, ..], _) => return None,
+        ("requests", [], "POST") => Route::Requests(RequestsRoute::Create),
+        ("requests", [], "GET") => Route::Requests(RequestsRoute::List),
+        ("requests", [_], "GET") => Route::Requests(RequestsRoute::Show(id(0))),
+        ("requests", [_, "approve"], "POST") => Route::Requests(RequestsRoute::Approve(id(0))),
+        ("requests", [_, "deny"], "POST") => Route::Requests(RequestsRoute::Deny(id(0))),
+        ("requests", [_, "revoke"], "POST") => Route::Requests(RequestsRoute::Revoke(id(0))),
+        ("breakglass", [], "POST") => Route::BreakGlass(BreakGlassRoute::Open),
+        ("breakglass", [], "GET") => Route::BreakGlass(BreakGlassRoute::List),
+        ("breakglass", [_], "GET") => Route::BreakGlass(BreakGlassRoute::Show(id(0))),
+        ("breakglass", [_, "review"], "POST") => Route::BreakGlass(BreakGlassRoute::Review(id(0))),
+        ("requests", [] | [_] | [_, "approve" | "deny" | "revoke"], _)
+        | ("breakglass", [] | [_] | [_, "review"], _) => return Some(not_allowed()),
+        _ => return None,
+    };
+    Some(Ok(route))
+}
+
 #[path = "admin.rs"]
 mod admin;
 use admin::AdminRoute;
 
+#[path = "requests.rs"]
+mod requests;
+use requests::RequestsRoute;
+
+#[path = "breakglass.rs"]
+mod breakglass;
+use breakglass::BreakGlassRoute;
+
 #[cfg(test)]
 #[path = "service_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "gates_tests.rs"]
+mod gates_tests;

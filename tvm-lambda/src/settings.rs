@@ -44,6 +44,18 @@ pub struct Settings {
     /// `SENTINEL_JWT_ISSUERS`: the issuers whose tokens `POST /exchange` accepts;
     /// `None` when unset (the route then answers 404).
     pub jwt_issuers: Option<JwtIssuers>,
+    /// `SENTINEL_APPROVAL_TABLE` and `SENTINEL_BREAKGLASS_TABLE`: both or neither; with
+    /// them (and the session table) the TVM answers `/requests` and `/breakglass`.
+    pub gate_tables: Option<GateTables>,
+    /// `SENTINEL_NOTIFY_TOPIC_ARN` and `SENTINEL_NOTIFY_WEBHOOK_URL`.
+    pub notify: crate::notify::NotifyTargets,
+}
+
+/// The approval and break-glass tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateTables {
+    pub approvals: String,
+    pub breakglass: String,
 }
 
 /// `SENTINEL_JWT_ISSUERS`: the JSON list itself, or the SSM parameter holding it.
@@ -165,7 +177,39 @@ impl Settings {
             )),
         };
 
+        let gate_tables = match (
+            get("SENTINEL_APPROVAL_TABLE"),
+            get("SENTINEL_BREAKGLASS_TABLE"),
+        ) {
+            (None, None) => None,
+            (Some(approvals), Some(breakglass)) => {
+                if session_table.is_none() {
+                    return Err(invalid(
+                        "SENTINEL_APPROVAL_TABLE",
+                        "approvals and break-glass need SENTINEL_SESSION_TABLE too (their sessions must be revocable)",
+                    ));
+                }
+                Some(GateTables {
+                    approvals: parse_table_name(&approvals)?,
+                    breakglass: parse_table_name(&breakglass)?,
+                })
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(invalid(
+                    "SENTINEL_APPROVAL_TABLE",
+                    "set SENTINEL_APPROVAL_TABLE and SENTINEL_BREAKGLASS_TABLE together",
+                ));
+            }
+        };
+        let notify = crate::notify::NotifyTargets::from_values(
+            get("SENTINEL_NOTIFY_TOPIC_ARN").as_deref(),
+            get("SENTINEL_NOTIFY_WEBHOOK_URL").as_deref(),
+        )
+        .map_err(|e| invalid(e.variable, e.message))?;
+
         Ok(Self {
+            gate_tables,
+            notify,
             jwt_issuers,
             stack_name,
             policy_root,

@@ -1,0 +1,601 @@
+//! Approvals and break-glass with in-memory ports (docs/approvals.md): the rules of
+//! SPEC §9 as the handler applies them. The same journeys run against moto and DynamoDB
+//! Local in the system tests.
+
+use approvals::{InMemoryApprovalStore, InMemoryBreakGlassStore, RequestStatus, ReviewStatus};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use protocol::{ErrorBody, ErrorCode, VendResponse};
+use revocation::InMemoryIam;
+use serde_json::{Value, json};
+use sessions::{InMemorySessionStore, SessionStore, Status};
+
+use crate::fakes::{FakeIssuer, FakePolicySource};
+use crate::gates::Gates;
+use crate::notify::{NoticeKind, Notifier, RecordingChannel};
+use crate::service::{ApiRequest, Handled, IamCaller, Service};
+use crate::settings::Settings;
+
+type TestService = Service<FakePolicySource, FakeIssuer, InMemorySessionStore, InMemoryIam>;
+
+const ACCOUNT: &str = "111122223333";
+const CAROL: &str = "arn:aws:iam::111122223333:user/carol";
+/// carol again, through IAM Identity Center: the same derived user.
+const CAROL_SSO: &str =
+    "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Leads_0123abcd/carol";
+const LEAD_DAVE: &str = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Leads_0123abcd/dave";
+const LEAD_ERIN: &str = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Leads_0123abcd/erin";
+const MALLORY: &str = "arn:aws:iam::111122223333:user/mallory";
+const ONCALL: &str = "arn:aws:iam::111122223333:user/oncall-dan";
+const SECURITY: &str = "arn:aws:sts::111122223333:assumed-role/Security/jane";
+
+const PROD: &str = r#"version: "1"
+profile:
+  role_arn: arn:aws:iam::111122223333:role/SentinelProtected-prod
+  max_duration: 2h
+rules:
+  - name: prod-changes
+    effect: require_approval
+    conditions: {users: [carol, mallory]}
+    approval:
+      approvers: [{principals: ["arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Leads_*"]}]
+      required: 1
+      reason: {min_length: 10, pattern: "^CHG-[0-9]+"}
+      max_duration: 1h
+      request_ttl: 2h
+  - name: emergency
+    effect: break_glass
+    conditions: {users: ["oncall-*"]}
+    max_duration: 30m
+    break_glass: {cooldown: 4h, reason: {min_length: 5}}
+  - name: leads
+    effect: allow
+    conditions: {users: [erin]}
+"#;
+
+const ADMIN: &str = r#"version: "1"
+rules:
+  - name: security
+    effect: allow
+    conditions:
+      principals: ["arn:aws:sts::111122223333:assumed-role/Security/*"]
+      actions: ["sessions:*", "breakglass:review"]
+"#;
+
+struct World {
+    service: TestService,
+    approvals: InMemoryApprovalStore,
+    breakglass: InMemoryBreakGlassStore,
+    notices: RecordingChannel,
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+fn world() -> World {
+    let settings = Settings::from_lookup(|name| match name {
+        "SENTINEL_SESSION_TABLE" => Some("sessions".to_owned()),
+        "SENTINEL_APPROVAL_TABLE" => Some("approvals".to_owned()),
+        "SENTINEL_BREAKGLASS_TABLE" => Some("breakglass".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let approvals = InMemoryApprovalStore::new();
+    let breakglass = InMemoryBreakGlassStore::new();
+    let notices = RecordingChannel::default();
+    let service = Service::new(
+        settings,
+        FakePolicySource::new([("prod", PROD), ("_admin", ADMIN)]),
+        FakeIssuer::new(t0()),
+        Some(InMemorySessionStore::default()),
+        InMemoryIam::new(&ACCOUNT.parse().unwrap()),
+    )
+    .with_gates(Gates::new(
+        approvals.clone(),
+        breakglass.clone(),
+        Notifier::none().with_channel(notices.clone()),
+    ));
+    World {
+        service,
+        approvals,
+        breakglass,
+        notices,
+    }
+}
+
+fn signed(arn: &str, method: &str, path: &str, body: Value) -> ApiRequest {
+    ApiRequest {
+        method: method.into(),
+        path: path.into(),
+        query: None,
+        body: if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        },
+        caller: Some(IamCaller {
+            user_arn: Some(arn.to_owned()),
+            account_id: Some(ACCOUNT.to_owned()),
+            principal_org_id: None,
+            user_id: Some("AIDAEXAMPLE".to_owned()),
+            access_key: Some("AKIAEXAMPLE".to_owned()),
+        }),
+        source_ip: Some("10.1.2.3".into()),
+        request_id: "req-1".into(),
+        tvm_account: Some(ACCOUNT.parse().unwrap()),
+        ..ApiRequest::default()
+    }
+}
+
+impl World {
+    async fn call(
+        &self,
+        arn: &str,
+        method: &str,
+        path: &str,
+        body: Value,
+        at: DateTime<Utc>,
+    ) -> Handled {
+        self.service
+            .handle(signed(arn, method, path, body), at)
+            .await
+    }
+
+    async fn vend(&self, arn: &str, at: DateTime<Utc>) -> Handled {
+        let mut request = signed(arn, "GET", "/", Value::Null);
+        request.query = Some("profile=prod".into());
+        self.service.handle(request, at).await
+    }
+
+    async fn ask(&self, arn: &str, at: DateTime<Utc>) -> String {
+        let asked = self
+            .call(
+                arn,
+                "POST",
+                "/requests",
+                json!({"profile": "prod", "reason": "CHG-1234 rotate keys"}),
+                at,
+            )
+            .await;
+        assert_eq!(asked.response.status, 201, "{}", asked.response.body);
+        body(&asked)["request_id"].as_str().unwrap().to_owned()
+    }
+
+    async fn approve(&self, arn: &str, id: &str, at: DateTime<Utc>) -> Handled {
+        self.call(
+            arn,
+            "POST",
+            &format!("/requests/{id}/approve"),
+            json!({"comment": "ok"}),
+            at,
+        )
+        .await
+    }
+
+    fn kinds(&self) -> Vec<NoticeKind> {
+        self.notices.notices().iter().map(|n| n.kind).collect()
+    }
+}
+
+fn body(handled: &Handled) -> Value {
+    serde_json::from_str(&handled.response.body).unwrap()
+}
+
+fn code(handled: &Handled) -> ErrorCode {
+    let error: ErrorBody = serde_json::from_str(&handled.response.body)
+        .unwrap_or_else(|e| panic!("{e}: {}", handled.response.body));
+    error.known_code().unwrap()
+}
+
+#[tokio::test]
+async fn request_approval_by_a_lead_vend_then_the_window_ends() {
+    let w = world();
+    let refused = w.vend(CAROL, t0()).await;
+    assert_eq!(code(&refused), ErrorCode::ApprovalRequired);
+    assert!(
+        body(&refused)["Message"]
+            .as_str()
+            .unwrap()
+            .contains("sentinel request --profile prod --reason"),
+        "{}",
+        refused.response.body
+    );
+
+    let id = w.ask(CAROL, t0()).await;
+    assert_eq!(w.approvals.requests()[0].status, RequestStatus::Pending);
+    assert_eq!(
+        code(&w.vend(CAROL, t0()).await),
+        ErrorCode::ApprovalRequired
+    );
+
+    let approved = w
+        .approve(LEAD_DAVE, &id, t0() + TimeDelta::minutes(10))
+        .await;
+    assert_eq!(approved.response.status, 200, "{}", approved.response.body);
+    let approved = body(&approved);
+    assert_eq!(approved["status"], "approved");
+    // An Identity Center role's user is its session name.
+    assert_eq!(approved["approvals"][0]["approver"], "dave");
+    // The window starts at approval: 10:10 + 1h.
+    assert_eq!(approved["approved_until"], "2026-11-23T11:10:00Z");
+
+    let at = t0() + TimeDelta::minutes(20);
+    let vended = w.vend(CAROL, at).await;
+    assert_eq!(vended.response.status, 200, "{}", vended.response.body);
+    let vended: VendResponse = serde_json::from_str(&vended.response.body).unwrap();
+    let issued = w.service.issuer().requests();
+    let tags = &issued.last().unwrap().tags;
+    assert!(
+        tags.contains(&("sentinel-approval-id".to_owned(), id.clone())),
+        "{tags:?}"
+    );
+    // What is left of the window (50 minutes), not the hour approved.
+    assert_eq!(issued.last().unwrap().duration_secs, 3000);
+    let row = w
+        .service
+        .store()
+        .unwrap()
+        .get(&vended.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.approval_id.as_deref(), Some(id.as_str()));
+    assert_eq!(row.rule, "prod-changes");
+
+    // carol's other principal holds the same approval: the user is bound, not the ARN.
+    assert_eq!(w.vend(CAROL_SSO, at).await.response.status, 200);
+    // mallory matches the rule but holds no approval.
+    assert_eq!(
+        code(&w.vend(MALLORY, at).await),
+        ErrorCode::ApprovalRequired
+    );
+    // The window is over at 11:10.
+    let late = w.vend(CAROL, t0() + TimeDelta::minutes(70)).await;
+    assert_eq!(code(&late), ErrorCode::ApprovalRequired);
+    assert_eq!(
+        w.kinds(),
+        [NoticeKind::RequestCreated, NoticeKind::RequestApproved]
+    );
+}
+
+#[tokio::test]
+async fn the_requester_never_approves_not_even_through_another_principal() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    // CAROL_SSO matches the approver group, but it is carol.
+    let own = w.approve(CAROL_SSO, &id, t0()).await;
+    assert_eq!(code(&own), ErrorCode::ApprovalDeny);
+    let stranger = w.approve(MALLORY, &id, t0()).await;
+    assert_eq!(code(&stranger), ErrorCode::ApprovalDeny);
+    assert!(w.approvals.requests()[0].approvals.is_empty());
+    assert_eq!(
+        code(&w.vend(CAROL, t0()).await),
+        ErrorCode::ApprovalRequired
+    );
+}
+
+#[tokio::test]
+async fn two_approvers_at_once_on_required_one_record_one_approval() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    let (a, b) = tokio::join!(
+        w.approve(LEAD_DAVE, &id, t0()),
+        w.approve(LEAD_ERIN, &id, t0())
+    );
+    let mut statuses = [a.response.status, b.response.status];
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [200, 409],
+        "{} {}",
+        a.response.body,
+        b.response.body
+    );
+    let stored = &w.approvals.requests()[0];
+    assert_eq!(stored.approvals.len(), 1);
+    assert_eq!(stored.status, RequestStatus::Approved);
+}
+
+#[tokio::test]
+async fn late_denied_and_repeated_answers_are_conflicts() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    // request_ttl is 2h.
+    let late = w.approve(LEAD_DAVE, &id, t0() + TimeDelta::hours(2)).await;
+    assert_eq!(code(&late), ErrorCode::RequestConflict);
+
+    let id = w.ask(MALLORY, t0()).await;
+    let denied = w
+        .call(
+            LEAD_DAVE,
+            "POST",
+            &format!("/requests/{id}/deny"),
+            json!({"reason": "not now"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(body(&denied)["status"], "denied");
+    assert_eq!(
+        code(&w.approve(LEAD_ERIN, &id, t0()).await),
+        ErrorCode::RequestConflict
+    );
+    assert_eq!(
+        code(&w.vend(MALLORY, t0()).await),
+        ErrorCode::ApprovalRequired
+    );
+    let id = w.ask(CAROL, t0()).await;
+    assert_eq!(w.approve(LEAD_DAVE, &id, t0()).await.response.status, 200);
+    assert_eq!(
+        code(&w.approve(LEAD_ERIN, &id, t0()).await),
+        ErrorCode::RequestConflict
+    );
+}
+
+#[tokio::test]
+async fn reasons_follow_the_rule_and_allowed_callers_need_no_request() {
+    let w = world();
+    let bad = w
+        .call(
+            CAROL,
+            "POST",
+            "/requests",
+            json!({"profile": "prod", "reason": "please"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&bad), ErrorCode::InvalidReason);
+    let missing = w
+        .call(CAROL, "POST", "/requests", json!({"profile": "prod"}), t0())
+        .await;
+    assert_eq!(code(&missing), ErrorCode::InvalidReason);
+    let erin = w
+        .call(
+            LEAD_ERIN,
+            "POST",
+            "/requests",
+            json!({"profile": "prod", "reason": "CHG-1 x y z w"}),
+            t0(),
+        )
+        .await;
+    // erin is allowed outright (after prod-changes, which names carol and mallory only).
+    assert_eq!(code(&erin), ErrorCode::RequestConflict);
+    let stranger = w
+        .call(
+            ONCALL,
+            "POST",
+            "/requests",
+            json!({"profile": "prod", "reason": "CHG-1234 please"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&stranger), ErrorCode::PolicyDeny);
+    assert!(w.approvals.requests().is_empty());
+}
+
+#[tokio::test]
+async fn revoking_an_approved_request_revokes_its_sessions_in_both_layers() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    w.approve(LEAD_DAVE, &id, t0()).await;
+    let vended: VendResponse =
+        serde_json::from_str(&w.vend(CAROL, t0()).await.response.body).unwrap();
+    let revoked = w
+        .call(
+            LEAD_DAVE,
+            "POST",
+            &format!("/requests/{id}/revoke"),
+            json!({"reason": "done early"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(revoked.response.status, 200, "{}", revoked.response.body);
+    assert_eq!(body(&revoked)["request"]["status"], "revoked");
+    let row = w
+        .service
+        .store()
+        .unwrap()
+        .get(&vended.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status(), Status::Revoked);
+    let deny = w
+        .service
+        .roles()
+        .policy(ACCOUNT, "SentinelProtected-prod", revocation::POLICY_NAME);
+    assert!(deny.is_some_and(|d| d.contains(vended.session_id.as_str())));
+    assert_eq!(
+        code(&w.vend(CAROL, t0()).await),
+        ErrorCode::ApprovalRequired
+    );
+    // mallory is neither requester, approver nor admin.
+    let id = w.ask(CAROL, t0()).await;
+    let refused = w
+        .call(
+            MALLORY,
+            "POST",
+            &format!("/requests/{id}/revoke"),
+            json!({"reason": "x"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&refused), ErrorCode::ApprovalDeny);
+}
+
+#[tokio::test]
+async fn requests_are_listed_for_their_requester_and_approvers_only() {
+    let w = world();
+    w.ask(CAROL, t0()).await;
+    w.ask(MALLORY, t0()).await;
+    let list = |arn: &'static str, query: &'static str| {
+        let mut request = signed(arn, "GET", "/requests", Value::Null);
+        request.query = Some(query.into());
+        w.service.handle(request, t0())
+    };
+    let lead = body(&list(LEAD_DAVE, "status=pending").await);
+    assert_eq!(lead["requests"].as_array().unwrap().len(), 2);
+    let carol = body(&list(CAROL, "mine=true").await);
+    assert_eq!(carol["requests"].as_array().unwrap().len(), 1);
+    let stranger = body(&list(ONCALL, "").await);
+    assert!(stranger["requests"].as_array().unwrap().is_empty());
+    let id = w.approvals.requests()[0].request_id.to_string();
+    let show = w
+        .call(ONCALL, "GET", &format!("/requests/{id}"), Value::Null, t0())
+        .await;
+    assert_eq!(code(&show), ErrorCode::ApprovalDeny);
+}
+
+#[tokio::test]
+async fn break_glass_vends_loudly_cools_down_and_waits_for_review() {
+    let w = world();
+    let opened = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 db down", "duration": 3600}),
+            t0(),
+        )
+        .await;
+    assert_eq!(opened.response.status, 200, "{}", opened.response.body);
+    let opened_body = body(&opened);
+    let id = opened_body["BreakGlassId"].as_str().unwrap().to_owned();
+    assert!(opened_body["AccessKeyId"].is_string());
+    let issued = w.service.issuer().requests();
+    assert_eq!(
+        issued.last().unwrap().duration_secs,
+        1800,
+        "the rule's 30m cap"
+    );
+    assert!(
+        issued
+            .last()
+            .unwrap()
+            .tags
+            .contains(&("sentinel-breakglass-id".to_owned(), id.clone()))
+    );
+    let emf = opened.log_lines().join("\n");
+    assert!(emf.contains(r#""BreakGlass":1"#), "{emf}");
+    let events = w.breakglass.events();
+    assert_eq!(events[0].status, ReviewStatus::NeedsReview);
+    assert!(events[0].session_id.is_some());
+    assert_eq!(w.kinds(), [NoticeKind::BreakGlassUsed]);
+
+    // The cooldown (4h) refuses a second use, also to the same user's other calls.
+    let again = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-43 again"}),
+            t0() + TimeDelta::hours(1),
+        )
+        .await;
+    assert_eq!(code(&again), ErrorCode::Cooldown);
+    assert_eq!(w.service.issuer().requests().len(), 1);
+    // Not a break-glass caller; a vend never uses break_glass rules.
+    let carol = w
+        .call(
+            CAROL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 me too"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&carol), ErrorCode::PolicyDeny);
+    assert_eq!(code(&w.vend(ONCALL, t0()).await), ErrorCode::PolicyDeny);
+
+    let list = {
+        let mut request = signed(SECURITY, "GET", "/breakglass", Value::Null);
+        request.query = Some("status=needs_review".into());
+        body(&w.service.handle(request, t0()).await)
+    };
+    assert_eq!(list["events"][0]["breakglass_id"], id.as_str());
+    let own = w
+        .call(
+            ONCALL,
+            "POST",
+            &format!("/breakglass/{id}/review"),
+            json!({"notes": "fine"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&own), ErrorCode::AdminDeny);
+    let path = format!("/breakglass/{id}/review");
+    let review = |at| {
+        w.call(
+            SECURITY,
+            "POST",
+            &path,
+            json!({"notes": "checked the logs"}),
+            at,
+        )
+    };
+    let reviewed = review(t0()).await;
+    assert_eq!(
+        body(&reviewed)["status"],
+        "reviewed",
+        "{}",
+        reviewed.response.body
+    );
+    assert_eq!(code(&review(t0()).await), ErrorCode::RequestConflict);
+    assert_eq!(
+        w.kinds(),
+        [NoticeKind::BreakGlassUsed, NoticeKind::BreakGlassReviewed]
+    );
+}
+
+#[tokio::test]
+async fn without_tables_the_routes_fail_closed_and_approval_profiles_never_vend() {
+    let settings = Settings::from_lookup(|name| {
+        (name == "SENTINEL_SESSION_TABLE").then(|| "sessions".to_owned())
+    })
+    .unwrap();
+    let service: TestService = Service::new(
+        settings,
+        FakePolicySource::new([("prod", PROD)]),
+        FakeIssuer::new(t0()),
+        Some(InMemorySessionStore::default()),
+        InMemoryIam::new(&ACCOUNT.parse().unwrap()),
+    );
+    let mut vend = signed(CAROL, "GET", "/", Value::Null);
+    vend.query = Some("profile=prod".into());
+    let refused = service.handle(vend, t0()).await;
+    assert_eq!(code(&refused), ErrorCode::ConfigError);
+    let ask = service
+        .handle(
+            signed(
+                CAROL,
+                "POST",
+                "/requests",
+                json!({"profile": "prod", "reason": "CHG-1234 x"}),
+            ),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&ask), ErrorCode::ConfigError);
+    assert!(service.issuer().requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_store_outage_is_an_error_never_credentials() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    w.approve(LEAD_DAVE, &id, t0()).await;
+    w.approvals.set_unavailable(true);
+    let refused = w.vend(CAROL, t0()).await;
+    assert_eq!(refused.response.status, 500);
+    w.breakglass.set_unavailable(true);
+    let bg = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 down"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(bg.response.status, 500);
+    assert!(w.service.issuer().requests().is_empty());
+}
