@@ -1,4 +1,5 @@
 mod admin_api;
+mod approvals_api;
 mod approvals_store;
 mod authorizer_jwt;
 mod cli_admin;

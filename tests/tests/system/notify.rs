@@ -31,16 +31,16 @@ use tvm_lambda::notify::{Notice, NoticeKind, Notifier, RecordingChannel};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    content_type: Option<String>,
-    body: Value,
+pub struct Seen {
+    pub path: String,
+    pub content_type: Option<String>,
+    pub body: Value,
 }
 
 /// A local HTTP receiver that records every request. `/hang/…` never answers in time,
 /// `/gone/…` answers 404 `no_service`, `/moved/…` redirects to `/elsewhere`, every other
 /// path answers 200 `ok`.
-struct Receiver {
+pub struct Receiver {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
     task: tokio::task::JoinHandle<()>,
@@ -53,7 +53,7 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub async fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -78,11 +78,11 @@ impl Receiver {
         Receiver { port, seen, task }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn at(&self, path: &str) -> Vec<Seen> {
+    pub fn at(&self, path: &str) -> Vec<Seen> {
         let seen = self.seen.lock().unwrap();
         seen.iter().filter(|s| s.path == path).cloned().collect()
     }

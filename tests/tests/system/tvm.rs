@@ -46,6 +46,20 @@ pub const SECURITY: Key = Key {
     arn: "arn:aws:iam::123456789012:user/security/sam",
 };
 
+/// A lead: an approver of the approval system tests' `prod` profile.
+pub const LEAD: Key = Key {
+    access_key_id: "AKIALEAD000000000001",
+    secret_access_key: "lead-secret-key-000000000000000000000000",
+    arn: "arn:aws:iam::123456789012:user/leads/lee",
+};
+
+/// alice again, through IAM Identity Center: another principal, the same user.
+pub const ALICE_SSO: Key = Key {
+    access_key_id: "AKIAALICESSO00000001",
+    secret_access_key: "alice-sso-secret-key-0000000000000000000",
+    arn: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Eng_0123abcd/alice",
+};
+
 /// `<root>/_admin`: the security team administers sessions, engineers do not.
 pub const ADMIN_POLICY: &str = r#"version: "1"
 rules:
@@ -122,7 +136,7 @@ pub async fn seed_with(config: &aws_config::SdkConfig, trusted: &str) {
 /// Writes the `--auth-keys` file of alice, mallory and the security team into `dir`
 /// (both `serve`s, the TVM's and the proxy's, read the same format).
 pub fn auth_keys(dir: &std::path::Path) -> PathBuf {
-    let keys: Vec<_> = [ALICE, MALLORY, SECURITY]
+    let keys: Vec<_> = [ALICE, MALLORY, SECURITY, LEAD, ALICE_SSO]
         .iter()
         .map(|k| {
             serde_json::json!({"access_key_id": k.access_key_id, "secret_access_key": k.secret_access_key,
