@@ -76,7 +76,14 @@ fn every_example_parses_cleanly_for_its_own_profile_and_is_exercised_here() {
     profiles.sort();
     assert_eq!(
         profiles,
-        ["_admin", "break-glass", "dev", "prod", "staging"],
+        [
+            "_admin",
+            "break-glass",
+            "dev",
+            "payments",
+            "prod",
+            "staging"
+        ],
         "a new example needs its own test below"
     );
     for profile in profiles.iter().filter(|p| *p != "_admin") {
@@ -295,4 +302,61 @@ fn admin_lets_security_do_everything_and_leads_revoke_only_their_profiles() {
         }
     ));
     assert!(!admin(&set, MALLORY, "sessions:list", Some("dev"), None).is_allow());
+}
+
+#[test]
+fn payments_changes_need_a_security_lead_and_on_call_may_break_glass() {
+    let set = load("payments");
+    let engineer = "arn:aws:iam::123456789012:user/eng/alice";
+    let security = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Security_0123abcd/sam";
+    let Decision::RequireApproval {
+        rule,
+        approval,
+        cap,
+        ..
+    } = decide(&set, engineer, MONDAY_MORNING, None)
+    else {
+        panic!("an engineer needs an approval")
+    };
+    assert_eq!((rule, cap), ("changes-need-a-lead", 3600));
+    let lead = derive_user(security, &IdentityRoles::default()).unwrap();
+    let approver = Request {
+        principal_arn: security,
+        user: &lead.user,
+        account_id: &lead.account_id,
+        source_ip: None,
+        requested_duration: None,
+        workload: None,
+    };
+    let now: DateTime<Utc> = MONDAY_MORNING.parse().unwrap();
+    assert_eq!(approval.groups_of(&approver, now), [0]);
+    assert!(approval.reason_rule().check("rotate keys").is_err());
+    assert!(approval.reason_rule().check("CHG-1234 rotate keys").is_ok());
+    // On-call is not asked for an approval: a vend never uses break_glass rules...
+    assert_eq!(
+        denied_by(decide(&set, ONCALL, MONDAY_NIGHT, None)),
+        Some(None)
+    );
+    // ...`sentinel breakglass` does.
+    let caller = derive_user(ONCALL, &IdentityRoles::default()).unwrap();
+    let oncall = Request {
+        principal_arn: ONCALL,
+        user: &caller.user,
+        account_id: &caller.account_id,
+        source_ip: None,
+        requested_duration: Some(3600),
+        workload: None,
+    };
+    let Decision::BreakGlass {
+        rule,
+        break_glass,
+        duration,
+        ..
+    } = policy::evaluate_in(&set, &oncall, now, policy::Mode::BreakGlass)
+    else {
+        panic!("on-call may break glass")
+    };
+    assert_eq!((rule, duration), ("on-call-emergency", 1800));
+    assert_eq!(break_glass.cooldown(), Some(4 * 3600));
+    assert!(!policy::evaluate_in(&set, &approver, now, policy::Mode::BreakGlass).is_allow());
 }
