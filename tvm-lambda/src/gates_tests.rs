@@ -323,10 +323,22 @@ async fn late_denied_and_repeated_answers_are_conflicts() {
         code(&w.vend(MALLORY, t0()).await),
         ErrorCode::ApprovalRequired
     );
-    let id = w.ask(CAROL, t0()).await;
-    assert_eq!(w.approve(LEAD_DAVE, &id, t0()).await.response.status, 200);
+    // One open request per requester and profile: carol's first is still pending at t0.
+    let again = w
+        .call(
+            CAROL,
+            "POST",
+            "/requests",
+            json!({"profile": "prod", "reason": "CHG-1234 again"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&again), ErrorCode::RequestConflict);
+    let later = t0() + TimeDelta::hours(3);
+    let id = w.ask(CAROL, later).await;
+    assert_eq!(w.approve(LEAD_DAVE, &id, later).await.response.status, 200);
     assert_eq!(
-        code(&w.approve(LEAD_ERIN, &id, t0()).await),
+        code(&w.approve(LEAD_ERIN, &id, later).await),
         ErrorCode::RequestConflict
     );
 }

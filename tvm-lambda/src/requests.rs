@@ -364,6 +364,33 @@ where
             .reason_rule()
             .check(reason)
             .map_err(|why| ApiError::new(ErrorCode::InvalidReason, why))?;
+        // One open request per requester and profile: a second would only notify the
+        // approvers again (a flood of requests is a flood of messages).
+        let open = RequestQuery {
+            requester: Some(caller.user.clone()),
+            profile: Some(profile.to_string()),
+            status: Some(RequestStatus::Pending),
+            limit: 20,
+            cursor: None,
+        };
+        let pending = gates
+            .approvals
+            .list(&open)
+            .await
+            .map_err(gate_store_error)?;
+        if let Some(waiting) = pending
+            .items
+            .iter()
+            .find(|r| r.status_at(now) == RequestStatus::Pending)
+        {
+            return Err(ApiError::new(
+                ErrorCode::RequestConflict,
+                format!(
+                    "you already have a pending request for profile `{profile}`: {} (revoke it to ask again)",
+                    waiting.request_id
+                ),
+            ));
+        }
         let id = approvals::new_id().map_err(gate_store_error)?;
         log.target = Some(id.to_string());
         log.approval_id = Some(id.to_string());
