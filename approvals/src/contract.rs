@@ -310,7 +310,8 @@ pub async fn list_pages_through_a_requesters_requests_newest_first<S: ApprovalSt
     assert_eq!(pending, [1, 3, 4, 5, 6]);
 }
 
-/// A cursor continues only the query it came from; a zero limit and garbage are refused.
+/// A cursor continues only the query it came from; a zero limit, an empty requester and
+/// garbage are refused.
 pub async fn a_request_cursor_from_another_query_is_refused<S: ApprovalStore>(store: &S) {
     for n in 1..=3 {
         store.create(&request(n, "carol", "prod")).await.unwrap();
@@ -366,6 +367,12 @@ pub async fn a_request_cursor_from_another_query_is_refused<S: ApprovalStore>(st
     let zero = RequestQuery { limit: 0, ..carol };
     assert!(invalid(store.list(&zero).await));
     assert!(invalid(store.list(&RequestQuery::default()).await));
+    let empty = RequestQuery {
+        requester: Some(String::new()),
+        limit: 1,
+        ..RequestQuery::default()
+    };
+    assert!(invalid(store.list(&empty).await));
 }
 
 // --- break-glass ---

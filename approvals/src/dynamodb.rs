@@ -41,9 +41,9 @@
 //!   2048-byte key limit; a longer one fails the write (closed).
 //!
 //! Two sparse indexes on events only (cooldowns carry neither `status` nor `kind`), both
-//! sorted on `created_at` and projecting every attribute: `by-status` on `status` (the
-//! open events, newest first) and `by-kind` on `kind` (every event, newest first; a single
-//! partition is fine for break-glass, which is rare by design).
+//! sorted on `created_at` and projecting every attribute: `by-status` on `status` (one
+//! status's events, newest first: what awaits review) and `by-kind` on `kind` (every
+//! event, newest first; one partition is fine for break-glass, which is rare by design).
 //!
 //! [`BreakGlassStore::begin`] writes the cooldown (conditioned on there being none, or on
 //! its `until` having passed the event's `created_at`) and the event (conditioned on its
@@ -847,7 +847,10 @@ fn review_value(review: &Review) -> AttributeValue {
 
 /// The stored item for `event` (module documentation).
 fn event_item(event: &BreakGlassEvent) -> Item {
-    let end = event.created_at + TimeDelta::seconds(i64::from(event.duration_seconds));
+    let end = event
+        .created_at
+        .checked_add_signed(TimeDelta::seconds(i64::from(event.duration_seconds)))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let mut item = Item::from([
         ("breakglass_id".to_owned(), s(event.breakglass_id.as_str())),
         ("kind".to_owned(), s(EVENT_KIND)),

@@ -52,7 +52,7 @@ mod store;
 mod time;
 
 #[cfg(feature = "dynamodb")]
-pub use dynamodb::{DynamoApprovalStore, DynamoBreakGlassStore, create_tables};
+pub use dynamodb::{DynamoApprovalStore, DynamoBreakGlassStore, RETENTION_DAYS, create_tables};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory::{InMemoryApprovalStore, InMemoryBreakGlassStore};
 pub use record::{

@@ -54,6 +54,10 @@ pub(crate) struct Listing {
 impl Listing {
     /// The listing of `query`: the `by-requester` index when it names a requester, else a scan.
     pub(crate) fn of_requests(query: &RequestQuery) -> Result<Self, StoreError> {
+        if query.requester.as_deref() == Some("") {
+            // An index key cannot be empty; no requester is.
+            return Err(StoreError::InvalidQuery("the requester is empty".into()));
+        }
         let mut conditions = BTreeMap::new();
         if let Some(requester) = &query.requester {
             conditions.insert("requester", requester.clone());
