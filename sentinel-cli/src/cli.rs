@@ -5,6 +5,7 @@
 use chrono::Utc;
 
 use crate::bootstrap::{self, BootstrapArgs};
+use crate::breakglass_cmd::{self, BreakGlassArgs};
 use crate::configure::{self, ConfigureArgs};
 use crate::credentials::{self, CredentialsArgs, TvmOptions};
 use crate::environment::Environment;
@@ -13,6 +14,7 @@ use crate::failure::Failure;
 use crate::policy_admin::{self, PullArgs, PushArgs};
 use crate::profiles::{self, ProfilesArgs};
 use crate::proof::{self, ProofArgs, StsEndpointEnv};
+use crate::requests_cmd::{self, ApproveArgs, DenyArgs, RequestArgs, RequestsArgs};
 use crate::sessions_cmd::{self, SessionsArgs};
 
 /// The engineers' and admins' top-level commands.
@@ -32,6 +34,18 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// List, show, revoke and reconcile sessions (the TVM's admin API)
     Sessions(SessionsArgs),
+    /// Ask for a profile that needs approval, and optionally wait for the decision
+    Request(RequestArgs),
+    /// List, show and revoke approval requests
+    Requests(RequestsArgs),
+    /// Approve a request (you must be one of its rule's approvers)
+    Approve(ApproveArgs),
+    /// Deny a request (you must be one of its rule's approvers)
+    Deny(DenyArgs),
+    /// Emergency credentials without an approver (recorded, notified, reviewed); or list,
+    /// show and review break-glass events
+    #[command(name = "breakglass")]
+    BreakGlass(BreakGlassArgs),
 }
 
 /// `sentinel policy` subcommands that talk to SSM.
@@ -66,6 +80,11 @@ pub fn run(command: &Command, options: &TvmOptions, env: &Environment) -> Result
             Command::Configure(args) => configure::run(args, options, env).map(|()| 0),
             Command::Bootstrap(args) => bootstrap::run(args, region).await.map(|()| 0),
             Command::Sessions(args) => sessions_cmd::run(args, options, env, now).await.map(|()| 0),
+            Command::Request(args) => requests_cmd::request(args, options, env).await.map(|()| 0),
+            Command::Requests(args) => requests_cmd::run(args, options, env).await.map(|()| 0),
+            Command::Approve(args) => requests_cmd::approve(args, options, env).await.map(|()| 0),
+            Command::Deny(args) => requests_cmd::deny(args, options, env).await.map(|()| 0),
+            Command::BreakGlass(args) => breakglass_cmd::run(args, options, env).await.map(|()| 0),
         }
     })
 }

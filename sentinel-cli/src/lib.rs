@@ -1,6 +1,7 @@
 //! The engine behind the `sentinel` command line (docs/cli.md): the engineers'
-//! commands (`credentials`, `exec`, `proof`, `profiles`, `configure`) and the admins'
-//! (`policy pull|push|diff`, `bootstrap`, `sessions`).
+//! commands (`credentials`, `exec`, `proof`, `profiles`, `configure`, `request`,
+//! `breakglass`) and the admins' and approvers' (`policy pull|push|diff`, `bootstrap`,
+//! `sessions`, `requests`, `approve`, `deny`, `breakglass list|review`).
 //!
 //! This library is what the `sentinel` binary wires together; it is not an
 //! SDK for the TVM and makes no stability promise to other crates. Commands
@@ -20,6 +21,7 @@
 
 pub mod aws;
 pub mod bootstrap;
+pub mod breakglass_cmd;
 pub mod cache;
 pub mod cli;
 pub mod config_file;
@@ -30,9 +32,12 @@ pub mod endpoint;
 pub mod environment;
 pub mod exec;
 pub mod failure;
+pub mod local_tables;
 pub mod policy_admin;
 pub mod profiles;
 pub mod proof;
 pub mod recursion;
+pub mod requests_cmd;
 pub mod sessions_cmd;
+pub mod table;
 pub mod tvm;

@@ -12,7 +12,8 @@ use sessions::{AwsDeny, SessionId, SessionRecord, Status};
 use crate::credentials::{Nesting, Target, TvmOptions, guard_recursion};
 use crate::environment::Environment;
 use crate::failure::Failure;
-use crate::tvm::{RoleDeny, TvmClient, TvmError};
+use crate::local_tables;
+use crate::tvm::{Revoked, RoleDeny, TvmClient, TvmError};
 
 /// `sentinel sessions` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -168,21 +169,7 @@ pub async fn run(
                 eprintln!("sentinel: no active sessions for {whom}");
                 return Ok(());
             }
-            for row in &answer.revoked {
-                if answer.already_revoked.contains(&row.session_id.to_string()) {
-                    println!(
-                        "already revoked {} (at {} by {})",
-                        row.session_id,
-                        row.revocation()
-                            .map(|v| wire_time::format(&v.at))
-                            .unwrap_or_default(),
-                        row.revocation().map_or("unknown", |v| v.by.as_str())
-                    );
-                } else {
-                    println!("revoked {}", row.session_id);
-                }
-            }
-            report_roles(&answer.aws_deny)
+            report_revoked(&answer)
         }
         SessionsCommand::CreateTable(_) => Ok(()),
         SessionsCommand::Reconcile => {
@@ -195,31 +182,30 @@ pub async fn run(
     }
 }
 
-/// `sentinel sessions create-table`: the CLI links no DynamoDB client, so it runs
-/// `sentinel-tvm create-table` (installed next to `sentinel`, or on `PATH`) with this
-/// shell's environment and answers with its exit status.
+/// `sentinel sessions create-table`: runs `sentinel-tvm create-table`.
 fn create_table(table: Option<&str>) -> Result<(), Failure> {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("sentinel-tvm")))
-        .filter(|path| path.is_file());
-    let program = beside.unwrap_or_else(|| "sentinel-tvm".into());
-    let mut command = std::process::Command::new(&program);
-    command.arg("create-table");
-    if let Some(table) = table {
-        command.args(["--table", table]);
+    let flags: Vec<(&str, &str)> = table.map(|t| ("--table", t)).into_iter().collect();
+    local_tables::create("create-table", &flags, "the session table is")
+}
+
+/// Prints each session of a revoke's answer on stdout and, on stderr, where layer 2
+/// stands for each role; the first failed role is the error.
+pub fn report_revoked(answer: &Revoked) -> Result<(), Failure> {
+    for row in &answer.revoked {
+        if answer.already_revoked.contains(&row.session_id.to_string()) {
+            println!(
+                "already revoked {} (at {} by {})",
+                row.session_id,
+                row.revocation()
+                    .map(|v| wire_time::format(&v.at))
+                    .unwrap_or_default(),
+                row.revocation().map_or("unknown", |v| v.by.as_str())
+            );
+        } else {
+            println!("revoked {}", row.session_id);
+        }
     }
-    let status = command.status().map_err(|e| {
-        Failure::error(format!("cannot run `{}`: {e}", program.display()))
-            .with_hint("the session table is created by `sentinel-tvm create-table`; install sentinel-tvm next to sentinel or on PATH")
-    })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Failure::error(format!(
-            "`sentinel-tvm create-table` failed ({status})"
-        )))
-    }
+    report_roles(&answer.aws_deny)
 }
 
 /// Says on stderr where layer 2 stands for each role; the first failed role is the error.

@@ -18,6 +18,10 @@ use sessions::SessionRecord;
 
 use crate::failure::{ExitKind, Failure, error_chain};
 
+mod gates;
+
+pub use gates::{BreakGlassVend, EventsPage, RequestRevoked, RequestsPage};
+
 /// The region and service name a request is signed for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningScope {
@@ -106,7 +110,19 @@ impl TvmError {
                 Some("check --tvm-url (or SENTINEL_TVM_URL)".to_owned()),
             ),
         };
-        let failure = Failure::new(kind, self.to_string());
+        let message = match (&self, profile) {
+            // The TVM's message names the command too; the hint says it once.
+            (Self::Rejected { body, .. }, Some(profile))
+                if body.known_code() == Some(ErrorCode::ApprovalRequired) =>
+            {
+                format!(
+                    "{}: profile `{profile}` needs an approved request (request id {})",
+                    body.code, body.request_id
+                )
+            }
+            _ => self.to_string(),
+        };
+        let failure = Failure::new(kind, message);
         match hint {
             Some(hint) => failure.with_hint(hint),
             None => failure,
@@ -133,7 +149,29 @@ fn rejected_class(
         ),
         Some(ErrorCode::AdminDeny) => (
             ExitKind::Denied,
-            Some("the admin policy (`<root>/_admin`) decides who administers sessions; try it offline with `sentinel policy test _admin.yaml --principal ARN --action ACTION`".to_owned()),
+            Some("the admin policy (`<root>/_admin`) decides who administers sessions and reviews break-glass; try it offline with `sentinel policy test _admin.yaml --principal ARN --action ACTION`".to_owned()),
+        ),
+        Some(ErrorCode::ApprovalRequired) => (
+            ExitKind::Denied,
+            Some(format!(
+                "run `sentinel request --profile {profile} --reason \"<why>\" --wait`"
+            )),
+        ),
+        Some(ErrorCode::ApprovalDeny) => (
+            ExitKind::Denied,
+            Some("only an approver named by the profile's rule answers a request, and never its requester (under any of their principals)".to_owned()),
+        ),
+        Some(ErrorCode::Cooldown) => (
+            ExitKind::Denied,
+            Some(format!(
+                "the credentials of your last break-glass may still be valid; otherwise ask an approver: `sentinel request --profile {profile} --reason \"<why>\" --wait`"
+            )),
+        ),
+        Some(ErrorCode::InvalidReason) => (
+            ExitKind::Invalid,
+            Some(format!(
+                "the profile's rule says what a reason must hold (a length, a ticket pattern): `sentinel policy pull {profile}` shows it"
+            )),
         ),
         Some(ErrorCode::IamAuthRequired | ErrorCode::InvalidIdentity) => {
             (ExitKind::Error, Some(source_credentials_hint()))
@@ -639,6 +677,34 @@ mod tests {
         }
         .into_failure(None);
         assert!(gateway.hint.unwrap().contains("source profile"));
+    }
+
+    #[test]
+    fn approval_required_is_denied_with_the_one_command_to_run() {
+        let failure = rejected(403, "APPROVAL_REQUIRED").into_failure(Some("prod"));
+        assert_eq!(failure.kind, ExitKind::Denied);
+        assert_eq!(
+            failure.to_string(),
+            "sentinel: error: APPROVAL_REQUIRED: profile `prod` needs an approved request (request id r-1)\nhint: run `sentinel request --profile prod --reason \"<why>\" --wait`"
+        );
+        let cooldown = rejected(429, "COOLDOWN").into_failure(Some("prod"));
+        assert_eq!(cooldown.kind, ExitKind::Denied);
+        assert!(
+            cooldown
+                .hint
+                .unwrap()
+                .contains("sentinel request --profile prod")
+        );
+        let not_approver = rejected(403, "APPROVAL_DENY").into_failure(None);
+        assert_eq!(not_approver.kind, ExitKind::Denied);
+        assert_eq!(not_approver.message, "APPROVAL_DENY: m (request id r-1)");
+        let reason = rejected(400, "INVALID_REASON").into_failure(Some("prod"));
+        assert_eq!(reason.kind, ExitKind::Invalid);
+        assert!(reason.hint.unwrap().contains("sentinel policy pull prod"));
+        assert_eq!(
+            rejected(409, "REQUEST_CONFLICT").into_failure(None).kind,
+            ExitKind::Invalid
+        );
     }
 
     #[test]

@@ -35,6 +35,14 @@ fn help_texts() {
         ("sessions_list", &["sessions", "list"]),
         ("sessions_show", &["sessions", "show"]),
         ("sessions_revoke", &["sessions", "revoke"]),
+        ("request", &["request"]),
+        ("requests", &["requests"]),
+        ("requests_list", &["requests", "list"]),
+        ("approve", &["approve"]),
+        ("deny", &["deny"]),
+        ("breakglass", &["breakglass"]),
+        ("breakglass_list", &["breakglass", "list"]),
+        ("breakglass_review", &["breakglass", "review"]),
     ] {
         insta::assert_snapshot!(name, help(args));
     }
