@@ -3,6 +3,7 @@ mod approvals_api;
 mod approvals_store;
 mod authorizer_jwt;
 mod cli_admin;
+mod cli_approvals;
 mod cli_e2e;
 mod downstream;
 mod enforcing;
