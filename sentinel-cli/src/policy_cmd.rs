@@ -303,10 +303,19 @@ fn test(args: &TestArgs, now: DateTime<Utc>) -> Result<(), Failure> {
     match explanation.decision {
         Decision::Allow { .. } | Decision::BreakGlass { .. } => Ok(()),
         Decision::Deny { rule, reason } => Err(denied(rule, reason)),
-        Decision::RequireApproval { rule, .. } => Err(Failure::new(
-            ExitKind::Denied,
-            format!("rule `{rule}` requires an approved request first"),
-        )),
+        Decision::RequireApproval { rule, .. } => {
+            let profile = args
+                .file
+                .file_stem()
+                .map_or_else(|| "<profile>".into(), |s| s.to_string_lossy());
+            Err(Failure::new(
+                ExitKind::Denied,
+                format!("rule `{rule}` requires an approved request first"),
+            )
+            .with_hint(format!(
+                "ask with `sentinel request --profile {profile} --reason \"<why>\" --wait`; an approver above answers"
+            )))
+        }
     }
 }
 

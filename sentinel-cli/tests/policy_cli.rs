@@ -174,6 +174,35 @@ fn test_allow_prints_rule_duration_and_skipped_rules_and_exits_0() {
 }
 
 #[test]
+fn test_require_approval_names_the_approvers_and_the_reason_rule_and_exits_2() {
+    let out = sentinel(&examples())
+        .args(["policy", "test", "payments.yaml"])
+        .args(["--principal", "arn:aws:iam::123456789012:user/eng/alice"])
+        .args(["--at", "2026-03-02T10:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("decision: require_approval by rule `changes-need-a-lead`"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("test_require_approval_stdout", stdout);
+    insta::assert_snapshot!("test_require_approval_stderr", text(&out.stderr));
+
+    // The same caller in a break-glass call: no break_glass rule admits alice.
+    let on_call =
+        "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_OnCall_0a1b/dan@example.com";
+    let out = sentinel(&examples())
+        .args(["policy", "test", "payments.yaml", "--break-glass"])
+        .args(["--principal", on_call, "--at", "2026-03-02T10:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("test_break_glass_stdout", text(&out.stdout));
+}
+
+#[test]
 fn test_deny_by_rule_exits_2_with_the_reason() {
     let out = sentinel(&examples())
         .args(["policy", "test", "break-glass.yaml"])
