@@ -108,6 +108,9 @@ for user in alice mallory; do
 done
 table=sentinel-sessions
 "${admin_env[@]}" "$bin/sentinel-tvm" create-table --table "$table"
+# Approvals and break-glass (examples/policies/payments.yaml) have two tables of their own.
+"${admin_env[@]}" "$bin/sentinel-tvm" create-tables \
+    --approval-table sentinel-approvals --breakglass-table sentinel-breakglass
 show admin_sentinel bootstrap --dir examples/policies --yes
 
 step "Starting sentinel-tvm serve (SigV4 checked like API Gateway's AWS_IAM auth)"
@@ -129,6 +132,7 @@ admin_arn="arn:aws:sts::$account:assumed-role/AWSReservedSSO_Security_0123456789
 } >"$demo/auth-keys.json"
 tvm_port="$(free_port)"
 "${admin_env[@]}" SENTINEL_SESSION_TABLE="$table" \
+    SENTINEL_APPROVAL_TABLE=sentinel-approvals SENTINEL_BREAKGLASS_TABLE=sentinel-breakglass \
     "$bin/sentinel-tvm" serve --listen "127.0.0.1:$tvm_port" --auth-keys "$demo/auth-keys.json" \
     >"$demo/tvm-decisions.log" 2>"$demo/tvm.log" &
 pids+=("$!")
@@ -147,7 +151,7 @@ for user in alice mallory; do
 done
 # The demo's profiles call the TVM that runs here; the AWS CLI then calls moto.
 export PATH="$bin:$venv/bin:$PATH"
-for profile in dev prod; do
+for profile in dev prod payments; do
     show sentinel configure --profile "$profile" --tvm-url "$tvm_url" --source-profile alice --region us-east-1
 done
 sed 's/^/    /' "$AWS_CONFIG_FILE"
@@ -200,5 +204,25 @@ authorize with-proof
 step "Admin: the AWS-side kill switch on the protected role (denies the session's tag everywhere)"
 show admin_aws iam get-role-policy --role-name SentinelProtected-dev --policy-name sentinel-revoked-sessions \
     --query PolicyDocument --output json
+
+step "Engineer alice: payments needs a security lead's approval (examples/policies/payments.yaml)"
+show aws sts get-caller-identity --profile payments ||
+    echo "(exit status $?: sentinel said which command to run)"
+show sentinel request --profile payments --reason "CHG-1234 rotate the payments keys" \
+    --source-profile alice --tvm-url "$tvm_url" --region us-east-1
+request_id="$(sentinel requests list --mine --pending --json --source-profile alice --tvm-url "$tvm_url" --region us-east-1 |
+    "$venv/bin/python" -c 'import json, sys; print(json.loads(sys.stdin.readline())["request_id"])')"
+
+step "Engineer mallory may not approve it: she is in no approver group of the rule"
+show sentinel approve "$request_id" --source-profile mallory --tvm-url "$tvm_url" --region us-east-1 ||
+    echo "(exit status $?: only the rule's approvers may, and never the requester)"
+
+step "Admin (a security lead): sees the pending request and approves it; the window starts now"
+show admin_sentinel requests list --pending --tvm-url "$tvm_url" --region us-east-1
+show admin_sentinel approve "$request_id" --comment "go ahead" --tvm-url "$tvm_url" --region us-east-1
+
+step "Engineer alice: the AWS CLI now gets payments credentials, recorded under the request"
+show aws sts get-caller-identity --profile payments --output table
+show admin_sentinel sessions list --profile payments --json --tvm-url "$tvm_url" --region us-east-1
 
 step "Done. Everything this script started is being stopped."
