@@ -513,6 +513,32 @@ where
             .map(drop)
     }
 
+    /// Lets `decide` make the next state of `current` (or refuse) and writes it with
+    /// one conditional write on the version read; a lost race reads again and decides
+    /// again (at most [`MAX_TRIES`] times). Who may act was checked on `current`: the
+    /// requester, profile and rule of a request never change, only its state.
+    async fn transition(
+        &self,
+        gates: &Gates,
+        mut current: Request,
+        log: &mut DecisionLog,
+        decide: impl Fn(&Request) -> Result<Request, Conflict>,
+    ) -> Result<Request, ApiError> {
+        log.rule = Some(current.rule.clone());
+        for _ in 0..MAX_TRIES {
+            let next = decide(&current).map_err(|c| conflict_error(&c))?;
+            match gates.approvals.replace(&next).await {
+                Ok(()) => return Ok(next),
+                // Someone else wrote in between: read again and decide again.
+                Err(StoreError::Stale(id)) => {
+                    current = self.load(gates, id.as_str(), log).await?;
+                }
+                Err(e) => return Err(gate_store_error(e)),
+            }
+        }
+        Err(gate_store_error(StoreError::Stale(current.request_id)))
+    }
+
     #[expect(
         clippy::too_many_arguments,
         reason = "one request's parts, each a borrow"
@@ -527,60 +553,50 @@ where
         now: DateTime<Utc>,
         log: &mut DecisionLog,
     ) -> Result<String, ApiError> {
-        for _ in 0..MAX_TRIES {
-            let current = self.load(gates, raw, log).await?;
-            let (set, groups) = self.approver_groups(&current, request, caller, now).await?;
-            let Some(approval) = approval_in(&set, &current.rule) else {
-                return Err(conflict_error(&Conflict {
-                    id: current.request_id.clone(),
-                    status: current.status_at(now),
-                    why: "its rule no longer requires approval",
-                }));
-            };
-            log.rule = Some(current.rule.clone());
-            let group = current
-                .group_for(&groups, approval.required())
-                .unwrap_or_default();
-            let given = Given {
-                approver: caller.user.clone(),
-                principal_arn: caller.arn.clone(),
-                group,
-                at: now,
-                comment: comment.clone(),
-            };
-            let next = current
-                .approve(given, approval.groups(), approval.required())
-                .map_err(|c| conflict_error(&c))?;
-            match gates.approvals.replace(&next).await {
-                Ok(()) => {
-                    let detail = match next.approved_until {
-                        Some(until) => {
-                            format!("approved until {}", protocol::wire_time::format(&until))
-                        }
-                        None => format!(
-                            "approval {} counted for group {}",
-                            next.approvals.len(),
-                            group + 1
-                        ),
-                    };
-                    self.tell(
-                        gates,
-                        NoticeKind::RequestApproved,
-                        &next,
-                        caller,
-                        comment.as_deref(),
-                        Some(detail),
-                        now,
-                    )
-                    .await;
-                    return to_json(&next.at(now));
-                }
-                // Someone else wrote in between: read again and decide again.
-                Err(StoreError::Stale(_)) => {}
-                Err(e) => return Err(gate_store_error(e)),
-            }
-        }
-        Err(gate_store_error(StoreError::Stale(parse_id(raw)?)))
+        let current = self.load(gates, raw, log).await?;
+        let (set, groups) = self.approver_groups(&current, request, caller, now).await?;
+        // `approver_groups` found the rule's approval block.
+        let Some(approval) = approval_in(&set, &current.rule) else {
+            return Err(conflict_error(&Conflict {
+                id: current.request_id.clone(),
+                status: current.status_at(now),
+                why: "its rule no longer requires approval",
+            }));
+        };
+        let next = self
+            .transition(gates, current, log, |current| {
+                let given = Given {
+                    approver: caller.user.clone(),
+                    principal_arn: caller.arn.clone(),
+                    group: current
+                        .group_for(&groups, approval.required())
+                        .unwrap_or_default(),
+                    at: now,
+                    comment: comment.clone(),
+                };
+                current.approve(given, approval.groups(), approval.required())
+            })
+            .await?;
+        let detail = match (next.approved_until, next.approvals.last()) {
+            (Some(until), _) => format!("approved until {}", protocol::wire_time::format(&until)),
+            (None, Some(last)) => format!(
+                "approval {} counted for group {}",
+                next.approvals.len(),
+                last.group + 1
+            ),
+            (None, None) => String::new(),
+        };
+        self.tell(
+            gates,
+            NoticeKind::RequestApproved,
+            &next,
+            caller,
+            comment.as_deref(),
+            Some(detail),
+            now,
+        )
+        .await;
+        to_json(&next.at(now))
     }
 
     #[expect(
@@ -597,37 +613,24 @@ where
         now: DateTime<Utc>,
         log: &mut DecisionLog,
     ) -> Result<String, ApiError> {
-        for _ in 0..MAX_TRIES {
-            let current = self.load(gates, raw, log).await?;
-            self.approver_groups(&current, request, caller, now).await?;
-            log.rule = Some(current.rule.clone());
-            let next = current
-                .deny(Closure {
-                    by: caller.user.clone(),
-                    principal_arn: caller.arn.clone(),
-                    reason: reason.clone(),
-                    at: now,
-                })
-                .map_err(|c| conflict_error(&c))?;
-            match gates.approvals.replace(&next).await {
-                Ok(()) => {
-                    self.tell(
-                        gates,
-                        NoticeKind::RequestDenied,
-                        &next,
-                        caller,
-                        Some(&reason),
-                        None,
-                        now,
-                    )
-                    .await;
-                    return to_json(&next.at(now));
-                }
-                Err(StoreError::Stale(_)) => {}
-                Err(e) => return Err(gate_store_error(e)),
-            }
-        }
-        Err(gate_store_error(StoreError::Stale(parse_id(raw)?)))
+        let current = self.load(gates, raw, log).await?;
+        self.approver_groups(&current, request, caller, now).await?;
+        let next = self
+            .transition(gates, current, log, |current| {
+                current.deny(closure(caller, &reason, now))
+            })
+            .await?;
+        self.tell(
+            gates,
+            NoticeKind::RequestDenied,
+            &next,
+            caller,
+            Some(&reason),
+            None,
+            now,
+        )
+        .await;
+        to_json(&next.at(now))
     }
 
     /// Ends a request (withdrawn while pending, ended early once approved) and revokes
@@ -656,63 +659,50 @@ where
             action: "sessions:revoke",
             now,
         };
-        for _ in 0..MAX_TRIES {
-            let current = self.load(gates, raw, log).await?;
-            if caller.user != current.requester {
-                let approver = self.approver_groups(&current, request, caller, now).await;
-                if let Err(refusal) = approver {
-                    log.action = Some("sessions:revoke");
-                    admin
-                        .authorize(Some(current.profile.as_str()), log)
-                        .await
-                        .map_err(|_| refusal)?;
-                }
-            }
-            let next = current
-                .revoke(Closure {
-                    by: caller.user.clone(),
-                    principal_arn: caller.arn.clone(),
-                    reason: reason.clone(),
-                    at: now,
-                })
-                .map_err(|c| conflict_error(&c))?;
-            match gates.approvals.replace(&next).await {
-                Ok(()) => {
-                    let id = next.request_id.to_string();
-                    let sessions = admin
-                        .collect(ListQuery {
-                            user: Some(next.requester.clone()),
-                            profile: Some(next.profile.to_string()),
-                            status: Some(Status::Active),
-                            ..ListQuery::default()
-                        })
-                        .await?;
-                    let ids: Vec<_> = sessions
-                        .into_iter()
-                        .filter(|s| s.approval_id.as_deref() == Some(id.as_str()))
-                        .map(|s| s.session_id)
-                        .collect();
-                    let revoked = admin
-                        .revoke(ids, format!("request {id} revoked: {reason}"))
-                        .await?;
-                    let revoked: Value = serde_json::from_str(&revoked).unwrap_or(Value::Null);
-                    self.tell(
-                        gates,
-                        NoticeKind::RequestRevoked,
-                        &next,
-                        caller,
-                        Some(&reason),
-                        None,
-                        now,
-                    )
-                    .await;
-                    return to_json(&json!({ "request": next.at(now), "sessions": revoked }));
-                }
-                Err(StoreError::Stale(_)) => {}
-                Err(e) => return Err(gate_store_error(e)),
-            }
+        let current = self.load(gates, raw, log).await?;
+        if caller.user != current.requester
+            && let Err(refusal) = self.approver_groups(&current, request, caller, now).await
+        {
+            log.action = Some("sessions:revoke");
+            admin
+                .authorize(Some(current.profile.as_str()), log)
+                .await
+                .map_err(|_| refusal)?;
         }
-        Err(gate_store_error(StoreError::Stale(parse_id(raw)?)))
+        let next = self
+            .transition(gates, current, log, |current| {
+                current.revoke(closure(caller, &reason, now))
+            })
+            .await?;
+        let id = next.request_id.to_string();
+        let sessions = admin
+            .collect(ListQuery {
+                user: Some(next.requester.clone()),
+                profile: Some(next.profile.to_string()),
+                status: Some(Status::Active),
+                ..ListQuery::default()
+            })
+            .await?;
+        let ids: Vec<_> = sessions
+            .into_iter()
+            .filter(|s| s.approval_id.as_deref() == Some(id.as_str()))
+            .map(|s| s.session_id)
+            .collect();
+        let revoked = admin
+            .revoke(ids, format!("request {id} revoked: {reason}"))
+            .await?;
+        let revoked: Value = serde_json::from_str(&revoked).unwrap_or(Value::Null);
+        self.tell(
+            gates,
+            NoticeKind::RequestRevoked,
+            &next,
+            caller,
+            Some(&reason),
+            None,
+            now,
+        )
+        .await;
+        to_json(&json!({ "request": next.at(now), "sessions": revoked }))
     }
 
     /// `GET /requests?mine=&status=&profile=&limit=&next=`: the caller's own requests
@@ -809,5 +799,15 @@ where
             at: now,
         };
         gates.notifier.send(&notice).await;
+    }
+}
+
+/// The caller's denial or revocation, now.
+fn closure(caller: &Caller, reason: &str, now: DateTime<Utc>) -> Closure {
+    Closure {
+        by: caller.user.clone(),
+        principal_arn: caller.arn.clone(),
+        reason: reason.to_owned(),
+        at: now,
     }
 }
