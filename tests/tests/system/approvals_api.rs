@@ -15,10 +15,14 @@ use system_tests::{DynamoDbLocal, Moto};
 use crate::notify::Receiver;
 use crate::tvm::{ALICE, ALICE_SSO, LEAD, MALLORY, SECURITY, TABLE, Tvm, error_code, seed, send};
 
-const APPROVALS: &str = "sentinel-approvals";
-const BREAKGLASS: &str = "sentinel-breakglass";
+pub const APPROVALS: &str = "sentinel-approvals";
+pub const BREAKGLASS: &str = "sentinel-breakglass";
 
-const PROD: &str = r#"version: "1"
+/// alice needs an approval from a lead, the security team or an engineer of the
+/// Identity Center `Eng` set, which alice's own Identity Center session is: only the
+/// requester rule keeps it from approving her request. mallory may break glass once an
+/// hour. (The CLI's system tests use the same world.)
+pub const PROD: &str = r#"version: "1"
 profile:
   role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev
   max_duration: 1h
@@ -27,7 +31,7 @@ rules:
     effect: require_approval
     conditions: {users: [alice]}
     approval:
-      approvers: [{principals: ["arn:aws:iam::123456789012:user/leads/*", "arn:aws:iam::123456789012:user/security/*"]}]
+      approvers: [{principals: ["arn:aws:iam::123456789012:user/leads/*", "arn:aws:iam::123456789012:user/security/*", "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Eng_*"]}]
       required: 1
       reason: {pattern: "^CHG-[0-9]+"}
       max_duration: 1h
@@ -39,7 +43,7 @@ rules:
     break_glass: {cooldown: 1h, reason: {min_length: 6}}
 "#;
 
-const ADMIN: &str = r#"version: "1"
+pub const ADMIN: &str = r#"version: "1"
 rules:
   - name: security-team
     effect: allow
@@ -62,11 +66,10 @@ struct World {
     tvm: Tvm,
 }
 
-async fn world(tables: Tables) -> World {
-    let moto = Moto::start();
-    seed(&moto).await;
-    let config = moto.sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
+/// moto seeded as for every TVM test, plus [`PROD`] and [`ADMIN`] in SSM.
+pub async fn seed_approvals(moto: &Moto) {
+    seed(moto).await;
+    let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config().await);
     for (name, value) in [("prod", PROD), ("_admin", ADMIN)] {
         ssm.put_parameter()
             .name(format!("/sentinel/policies/{name}"))
@@ -77,6 +80,12 @@ async fn world(tables: Tables) -> World {
             .await
             .unwrap();
     }
+}
+
+async fn world(tables: Tables) -> World {
+    let moto = Moto::start();
+    seed_approvals(&moto).await;
+    let config = moto.sdk_config().await;
     let receiver = Receiver::start().await;
     let webhook = receiver.url("/hook");
     let mut extra = vec![

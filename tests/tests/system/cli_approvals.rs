@@ -10,43 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use system_tests::{Moto, cargo_bin};
 
-use crate::tvm::{ALICE, ALICE_SSO, Key, LEAD, MALLORY, REGION, SECURITY, Tvm, seed};
-
-const APPROVALS: &str = "sentinel-approvals";
-const BREAKGLASS: &str = "sentinel-breakglass";
-
-/// alice needs a lead's approval; her Identity Center session would match the approvers,
-/// so only the requester rule keeps it from approving her own request. mallory may break
-/// glass once an hour.
-const PROD: &str = r#"version: "1"
-profile:
-  role_arn: arn:aws:iam::123456789012:role/SentinelProtected-dev
-  max_duration: 1h
-rules:
-  - name: changes
-    effect: require_approval
-    conditions: {users: [alice]}
-    approval:
-      approvers: [{principals: ["arn:aws:iam::123456789012:user/leads/*", "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Eng_*"]}]
-      required: 1
-      reason: {pattern: "^CHG-[0-9]+"}
-      max_duration: 1h
-      request_ttl: 4h
-  - name: emergency
-    effect: break_glass
-    conditions: {users: [mallory]}
-    max_duration: 15m
-    break_glass: {cooldown: 1h, reason: {min_length: 6}}
-"#;
-
-const ADMIN: &str = r#"version: "1"
-rules:
-  - name: security-team
-    effect: allow
-    conditions:
-      principals: ["arn:aws:iam::123456789012:user/security/*"]
-      actions: ["sessions:*", "breakglass:review"]
-"#;
+use crate::approvals_api::{APPROVALS, BREAKGLASS, seed_approvals};
+use crate::tvm::{ALICE, ALICE_SSO, Key, LEAD, MALLORY, REGION, SECURITY, Tvm};
 
 /// moto seeded with the policies and the tables, a TVM in front of them, and a private
 /// HOME (credential cache) for the CLI.
@@ -58,18 +23,7 @@ struct World {
 
 async fn world() -> World {
     let moto = Moto::start();
-    seed(&moto).await;
-    let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config().await);
-    for (name, value) in [("prod", PROD), ("_admin", ADMIN)] {
-        ssm.put_parameter()
-            .name(format!("/sentinel/policies/{name}"))
-            .value(value)
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
-            .overwrite(true)
-            .send()
-            .await
-            .unwrap();
-    }
+    seed_approvals(&moto).await;
     let home = tempfile::tempdir().unwrap();
     // SPEC §9: `sentinel requests create-tables` runs `sentinel-tvm create-tables`;
     // idempotent.
