@@ -329,11 +329,12 @@ def decide(node, conditions):
     return {k: v for k, v in ((k, decide(v, conditions)) for k, v in node.items()) if v is not NO_VALUE}
 
 
-def tvm_conditions(t, jwt_issuers):
-    """The TVM template's conditions with every parameter at its default but JwtIssuers."""
+def tvm_conditions(t, jwt_issuers="", **overrides):
+    """The TVM template's conditions with every parameter at its default but JwtIssuers (and overrides)."""
     template = t[TVM]
     params = {name: p.get("Default", "") for name, p in template["Parameters"].items()}
     params["JwtIssuers"] = jwt_issuers
+    params.update(overrides)
     return evaluate_conditions(template, params)
 
 
@@ -463,6 +464,250 @@ def check_jwt_issuers_forms(t):
         found = (conditions.get("HasJwtIssuers"), conditions.get("JwtIssuersInSsm"))
         if found != expected:
             problems.append(f"JwtIssuers {good!r}: (HasJwtIssuers, JwtIssuersInSsm) is {found}, expected {expected}")
+    return problems
+
+
+# --- approvals and break-glass (SPEC §9): two tables, their routes, notifications, the alarm
+
+# The tables as approvals/src/dynamodb.rs lays them out (create_tables): key, and each
+# index's partition key (every index is sorted on created_at and projects everything).
+GATE_TABLES = {
+    "ApprovalTable": ("request_id", {"by-requester": "requester"}),
+    "BreakGlassTable": ("breakglass_id", {"by-status": "status", "by-kind": "kind"}),
+}
+# Exactly the calls the stores make, on exactly what they make them on:
+# approvals: GetItem (consistent), PutItem (create; replace conditioned on the version),
+# Scan (consistent; listings without a requester), Query on by-requester;
+# break-glass: GetItem (consistent), PutItem (the two Puts of TransactWriteItems, which has
+# no IAM action of its own), UpdateItem (attach the session, review), Query on both indexes.
+GATE_GRANTS = {
+    ("${ApprovalTable.Arn}", "dynamodb:GetItem"),
+    ("${ApprovalTable.Arn}", "dynamodb:PutItem"),
+    ("${ApprovalTable.Arn}", "dynamodb:Scan"),
+    ("${ApprovalTable.Arn}/index/by-requester", "dynamodb:Query"),
+    ("${BreakGlassTable.Arn}", "dynamodb:GetItem"),
+    ("${BreakGlassTable.Arn}", "dynamodb:PutItem"),
+    ("${BreakGlassTable.Arn}", "dynamodb:UpdateItem"),
+    ("${BreakGlassTable.Arn}/index/by-status", "dynamodb:Query"),
+    ("${BreakGlassTable.Arn}/index/by-kind", "dynamodb:Query"),
+}
+GATE_ROUTES = {"POST /requests", "GET /requests", "GET /requests/{id}", "POST /requests/{id}/approve",
+               "POST /requests/{id}/deny", "POST /requests/{id}/revoke", "POST /breakglass", "GET /breakglass",
+               "GET /breakglass/{id}", "POST /breakglass/{id}/review"}
+# Row writes, which the guard keeps to the TVM; with the reads, all the change guard may leave out
+# (dynamodb:Describe* and List* read the table's settings).
+ROW_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+              "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
+TABLE_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+             "dynamodb:ConditionCheckItem", "dynamodb:PartiQLSelect", "dynamodb:Describe*", "dynamodb:List*"}
+# NotifyTopic as an operator may set it.
+NOTIFY_TOPIC_CASES = {"none": "", "create": "create", "existing": "arn:aws:sns:eu-west-1:111122223333:sentinel-notices"}
+
+
+def resource_text(resource):
+    """A resource as text: ${X.Arn} for Fn::GetAtt, the template of a plain Fn::Sub, else its JSON."""
+    if isinstance(resource, str):
+        return resource
+    if isinstance(resource, dict) and list(resource) == ["Fn::GetAtt"]:
+        return "${" + ".".join(as_list(resource["Fn::GetAtt"])) + "}"
+    if isinstance(resource, dict) and list(resource) == ["Fn::Sub"] and isinstance(resource["Fn::Sub"], str):
+        return resource["Fn::Sub"]
+    return json.dumps(resource, sort_keys=True)
+
+
+def branches(node):
+    """Every value node can take: both branches of each Fn::If, AWS::NoValue left out."""
+    if isinstance(node, dict) and list(node) == ["Fn::If"]:
+        return [v for branch in node["Fn::If"][1:] for v in branches(branch)]
+    return [] if node == {"Ref": "AWS::NoValue"} else [node]
+
+
+def check_gate_tables(t):
+    problems = []
+    res = t[TVM]["Resources"]
+    for name, (key, indexes) in GATE_TABLES.items():
+        table = res.get(name)
+        if table is None or table.get("Type") != "AWS::DynamoDB::Table":
+            problems.append(f"no DynamoDB table {name}")
+            continue
+        props = table["Properties"]
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+            if table.get(policy) != "Retain":
+                problems.append(f"{name}: {policy} is {table.get(policy)!r}, not Retain (the rows are the audit trail)")
+        if props.get("BillingMode") != "PAY_PER_REQUEST":
+            problems.append(f"{name} is not on demand")
+        if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is not True:
+            problems.append(f"{name} has no point-in-time recovery")
+        if props.get("TimeToLiveSpecification") != {"AttributeName": "ttl", "Enabled": True}:
+            problems.append(f"{name}: time to live is not on `ttl`, the attribute the TVM sets")
+        if props.get("DeletionProtectionEnabled") is not True:
+            problems.append(f"{name} has no deletion protection")
+        sse = branches(props.get("SSESpecification"))
+        if not sse or any(b.get("SSEEnabled") is not True or b.get("SSEType") != "KMS" for b in sse):
+            problems.append(f"{name} is not KMS-encrypted in every case")
+        if props.get("KeySchema") != [{"AttributeName": key, "KeyType": "HASH"}]:
+            problems.append(f"{name}: the key is not {key} alone")
+        found = {}
+        for index in props.get("GlobalSecondaryIndexes", []):
+            schema = {k["KeyType"]: k["AttributeName"] for k in index.get("KeySchema", [])}
+            found[index.get("IndexName")] = (schema.get("HASH"), schema.get("RANGE"),
+                                             index.get("Projection", {}).get("ProjectionType"))
+        want = {index: (partition, "created_at", "ALL") for index, partition in indexes.items()}
+        if found != want:
+            problems.append(f"{name}: indexes {found}, the stores read {want}")
+        if any(a.get("AttributeType") != "S" for a in props.get("AttributeDefinitions", [])):
+            problems.append(f"{name}: a key attribute is not a string")
+    env = decide(res["TvmFunction"]["Properties"]["Environment"]["Variables"], tvm_conditions(t))
+    for variable, table in (("SENTINEL_APPROVAL_TABLE", "ApprovalTable"), ("SENTINEL_BREAKGLASS_TABLE", "BreakGlassTable"),
+                            ("SENTINEL_SESSION_TABLE", "SessionTable")):
+        if env.get(variable) != {"Ref": table}:
+            problems.append(f"{variable} is {env.get(variable)!r}, not the {table} (the TVM needs all three)")
+    return problems
+
+
+def check_gate_table_grants(t):
+    problems = []
+    granted = set()
+    for role_name, role in resources(t[TVM], "AWS::IAM::Role").items():
+        if role["Properties"].get("ManagedPolicyArns"):
+            problems.append(f"{role_name} has managed policies, whose grants this check cannot see")
+        for st in role_policy_statements(role):
+            if st.get("Effect") != "Allow":
+                continue
+            if "NotAction" in st or "NotResource" in st:
+                problems.append(f"{role_name} statement {st.get('Sid')!r} allows by NotAction/NotResource")
+                continue
+            dynamodb = [a for a in actions(st) if a == "*" or a.lower().startswith("dynamodb:")]
+            for resource in as_list(st.get("Resource")):
+                for branch in branches(resource):
+                    text = resource_text(branch)
+                    if "ApprovalTable" in text or "BreakGlassTable" in text:
+                        if role_name != "TvmExecutionRole":
+                            problems.append(f"{role_name} is granted {actions(st)} on {text}; only the TVM uses it")
+                        granted.update((text, a) for a in actions(st))
+                    elif dynamodb and "SessionTable" not in text:
+                        problems.append(f"{role_name} statement {st.get('Sid')!r} grants {dynamodb} on {text}, "
+                                        "which could reach the approval and break-glass tables")
+    # IAM action names are case-insensitive.
+    granted_lower = {(r, a.lower()) for r, a in granted}
+    wanted_lower = {(r, a.lower()) for r, a in GATE_GRANTS}
+    missing = sorted(g for g in GATE_GRANTS if (g[0], g[1].lower()) not in granted_lower)
+    extra = sorted(g for g in granted if (g[0], g[1].lower()) not in wanted_lower)
+    if missing:
+        problems.append(f"the TVM lacks {missing}, which the stores call")
+    if extra:
+        problems.append(f"the TVM is granted {extra}, beyond what the stores call")
+    return problems
+
+
+def check_table_guard(t):
+    problems = []
+    scps = [st for scp in org_policies(t[GUARD], "SERVICE_CONTROL_POLICY") for st in statements(scp)]
+    tvm_only = {"ArnNotLike": {"aws:PrincipalArn": {"Ref": "TvmExecutionRoleArn"}}}
+    deployers = {"ArnNotLike": {"aws:PrincipalArn": {"Ref": "DeployerArns"}}}
+    allowed = {a.lower() for a in ROW_WRITES | TABLE_READS}
+    outputs = t[TVM].get("Outputs", {})
+    for param, table in (("SessionTableArn", "SessionTable"), ("ApprovalTableArn", "ApprovalTable"),
+                         ("BreakGlassTableArn", "BreakGlassTable")):
+        if param not in t[GUARD]["Parameters"]:
+            problems.append(f"org-guardrails.yaml has no {param} parameter")
+            continue
+        if outputs.get(param, {}).get("Value") != {"Fn::GetAtt": [table, "Arn"]}:
+            problems.append(f"the TVM stack does not output {param} (the ARN of {table}) for the guardrails")
+        needed = [{"Ref": param}, {"Fn::Sub": "${%s}/*" % param}]
+
+        def covers(st):
+            return st.get("Effect") == "Deny" and all(r in as_list(st.get("Resource")) for r in needed)
+
+        if not any(covers(st) and ROW_WRITES <= set(actions(st)) and st.get("Condition") == tvm_only for st in scps):
+            problems.append(f"no SCP denies row writes ({', '.join(sorted(ROW_WRITES))}) on {param} and its "
+                            "indexes to all but the TVM's execution role")
+        if not any(covers(st) and "NotAction" in st and {a.lower() for a in as_list(st["NotAction"])} <= allowed
+                   and st.get("Condition") == deployers for st in scps):
+            problems.append(f"no SCP denies every action but row reads and writes on {param} to all but the "
+                            "deployers (table settings, TTL, backups, deletion)")
+    return problems
+
+
+def check_gate_routes(t):
+    routes = tvm_routes(t, "")
+    problems = [f"the TVM API has no route {r}" for r in sorted(GATE_ROUTES - set(routes))]
+    problems += [f"{r} is {routes[r]}, not AWS_IAM" for r in sorted(GATE_ROUTES & set(routes)) if routes[r] != "AWS_IAM"]
+    return problems
+
+
+def check_break_glass_metric_alarm(t):
+    stack = [{"Name": "Stack", "Value": {"Ref": "AWS::StackName"}}]
+    alarms = [a["Properties"] for a in resources(t[TVM], "AWS::CloudWatch::Alarm").values()
+              if a["Properties"].get("Namespace") == "Sentinel" and a["Properties"].get("MetricName") == "BreakGlass"]
+    if not alarms:
+        return ["no alarm on the TVM's BreakGlass metric"]
+    problems = []
+    for props in alarms:
+        operator, threshold = props.get("ComparisonOperator"), props.get("Threshold")
+        first = (operator == "GreaterThanOrEqualToThreshold" and isinstance(threshold, (int, float)) and threshold <= 1) \
+            or (operator == "GreaterThanThreshold" and isinstance(threshold, (int, float)) and threshold < 1)
+        if props.get("Dimensions") != stack:
+            problems.append(f"the BreakGlass alarm's dimensions are {props.get('Dimensions')!r}, not Stack alone "
+                            "(the series of this stack, every profile)")
+        if props.get("Statistic") != "Sum" or not first or props.get("EvaluationPeriods") != 1 \
+                or not props.get("Period", 10**9) <= 60:
+            problems.append("the BreakGlass alarm does not fire on the first use within a minute "
+                            "(Sum >= 1, one period of 60 s)")
+        if "AlarmTopicArn" not in json.dumps(props.get("AlarmActions")):
+            problems.append("the BreakGlass alarm does not notify AlarmTopicArn")
+    return problems
+
+
+def check_notify(t):
+    problems = []
+    res = t[TVM]["Resources"]
+    params = t[TVM]["Parameters"]
+    role = res["TvmExecutionRole"]
+    env = res["TvmFunction"]["Properties"]["Environment"]["Variables"]
+    topic_name = next(iter(resources(t[TVM], "AWS::SNS::Topic")), None)
+    for case, value in NOTIFY_TOPIC_CASES.items():
+        conditions = tvm_conditions(t, NotifyTopic=value)
+        created = topic_name is not None and conditions.get(res[topic_name].get("Condition"), True)
+        expected = {"none": None, "create": {"Ref": topic_name}, "existing": {"Ref": "NotifyTopic"}}[case]
+        if (case == "create") != bool(created):
+            problems.append(f"NotifyTopic {case}: a topic is {'not ' if not created else ''}created")
+        if decide(env, conditions).get("SENTINEL_NOTIFY_TOPIC_ARN") != expected:
+            problems.append(f"NotifyTopic {case}: SENTINEL_NOTIFY_TOPIC_ARN is "
+                            f"{decide(env, conditions).get('SENTINEL_NOTIFY_TOPIC_ARN')!r}, expected {expected!r}")
+        sns = [st for policy in decide(role["Properties"].get("Policies", []), conditions)
+               for st in statements_in(policy) if any(a == "*" or a.lower().startswith("sns:") for a in actions(st))]
+        grants = [(actions(st), as_list(st.get("Resource"))) for st in sns]
+        if grants != ([] if expected is None else [(["sns:Publish"], [expected])]):
+            problems.append(f"NotifyTopic {case}: the role's SNS grants are {grants!r}, not sns:Publish on exactly "
+                            "the topic")
+        if created:
+            topic = res[topic_name]["Properties"]
+            if not topic.get("KmsMasterKeyId"):
+                problems.append("the created topic is not KMS-encrypted")
+            only_tvm = [st for p in resources(t[TVM], "AWS::SNS::TopicPolicy").values()
+                        for st in statements(p["Properties"]["PolicyDocument"])
+                        if st.get("Effect") == "Deny" and st.get("Principal") == "*" and "sns:Publish" in actions(st)
+                        and st.get("Condition") == {"ArnNotEquals": {"aws:PrincipalArn": {
+                            "Fn::GetAtt": ["TvmExecutionRole", "Arn"]}}}]
+            if not only_tvm:
+                problems.append("the created topic's policy does not deny sns:Publish to all but the TVM's role")
+    webhook = params.get("NotifyWebhookUrl", {})
+    if webhook.get("NoEcho") not in (True, "true"):
+        problems.append("NotifyWebhookUrl is not NoEcho (it is a secret)")
+    pattern = java_like(webhook.get("AllowedPattern", ".*"))
+    for bad in ["http://hooks.example.com/x", "ftp://hooks.example.com/x", "https://a b", " https://a", "hooks.slack.com"]:
+        if pattern.fullmatch(bad):
+            problems.append(f"the NotifyWebhookUrl pattern accepts {bad!r} (the TVM takes https only)")
+    for good in ["", "https://hooks.slack.com/services/T000/B000/XXXX"]:
+        if not pattern.fullmatch(good):
+            problems.append(f"the NotifyWebhookUrl pattern refuses {good!r}")
+    for value, expected in (("", None), ("https://hooks.example.com/x", {"Ref": "NotifyWebhookUrl"})):
+        got = decide(env, tvm_conditions(t, NotifyWebhookUrl=value)).get("SENTINEL_NOTIFY_WEBHOOK_URL")
+        if got != expected:
+            problems.append(f"NotifyWebhookUrl {value or 'empty'}: SENTINEL_NOTIFY_WEBHOOK_URL is {got!r}")
+    if "NotifyWebhookUrl" in json.dumps(t[TVM].get("Outputs", {})):
+        problems.append("an output shows NotifyWebhookUrl")
     return problems
 
 
@@ -664,6 +909,8 @@ EXAMPLE = {
     "AuthorizerFunctionArn": "arn:aws-us-gov:lambda:us-gov-west-1:111122223333:function:" + "a" * 64,
     "TvmExecutionRoleArn": "arn:aws-us-gov:iam::111122223333:role/" + "r" * 64,
     "SessionTableArn": "arn:aws-us-gov:dynamodb:us-gov-west-1:111122223333:table/" + "t" * 64,
+    "ApprovalTableArn": "arn:aws-us-gov:dynamodb:us-gov-west-1:111122223333:table/" + "q" * 64,
+    "BreakGlassTableArn": "arn:aws-us-gov:dynamodb:us-gov-west-1:111122223333:table/" + "g" * 64,
     "PolicyRoot": "/" + "p" * 63,
     "ProtectedRolePrefix": "P" * 32,
     "DeployerArns": ["arn:aws-us-gov:iam::*:role/" + "d" * 64] * 3,
@@ -848,6 +1095,17 @@ CHECKS = [
      "ssm:GetParameters (and kms:Decrypt via SSM) on exactly it, otherwise nothing", check_jwt_issuers_grants),
     ("jwt-issuers-forms", "JwtIssuers is empty, an SSM name (not /aws or /ssm) or a JSON list, and the "
      "conditions tell them apart", check_jwt_issuers_forms),
+    ("gate-tables", "the approval and break-glass tables are laid out as the stores read them, on demand, with "
+     "PITR, TTL on ttl, deletion protection, KMS and Retain, and the TVM gets all three tables", check_gate_tables),
+    ("gate-table-grants", "the TVM's role, and no other, is granted exactly the calls the stores make on the two "
+     "tables and the indexes they query", check_gate_table_grants),
+    ("table-guard", "an SCP keeps row writes on each of the three tables to the TVM and every other change to the "
+     "deployers", check_table_guard),
+    ("gate-routes", "every /requests and /breakglass route exists with AWS_IAM", check_gate_routes),
+    ("break-glass-metric-alarm", "the TVM's BreakGlass metric of this stack is alarmed on its first use",
+     check_break_glass_metric_alarm),
+    ("notify", "the TVM may sns:Publish to exactly the notification topic (none, created and encrypted, or named); "
+     "the webhook URL is NoEcho and https", check_notify),
     ("org-policy-size", f"every SCP/RCP stays under {SCP_MAX_CHARS} characters", check_org_policy_size),
     ("proxy-invoke-guard", "given ProxyFunctionArns, an SCP denies invoking them (and :*) except through the Function "
      "URL; nothing remains when the proxy parameters are empty", check_proxy_invoke_guard),
@@ -938,6 +1196,29 @@ def unwrap_jwt_issuers_policy(t):
     policies[index] = policies[index]["Fn::If"][1]
 
 
+def tvm_statement(t, sid, role="TvmExecutionRole"):
+    return next(s for s in statements_in(t[TVM]["Resources"][role]["Properties"]["Policies"]) if s.get("Sid") == sid)
+
+
+def tvm_policy_documents(t):
+    """The policy documents of the TVM's role (under Fn::If too)."""
+    return [d for d in walk(t[TVM]["Resources"]["TvmExecutionRole"]["Properties"]["Policies"]) if "Statement" in d]
+
+
+def remove_tvm_statement(t, sid):
+    for document in tvm_policy_documents(t):
+        document["Statement"] = [s for s in as_list(document["Statement"]) if s.get("Sid") != sid]
+
+
+def table_statement(t, sid):
+    return stmt(t, GUARD, "SERVICE_CONTROL_POLICY", sid)
+
+
+def tvm_alarm(t, metric):
+    return next(a["Properties"] for a in resources(t[TVM], "AWS::CloudWatch::Alarm").values()
+                if a["Properties"].get("Namespace") == "Sentinel" and a["Properties"].get("MetricName") == metric)
+
+
 def proxy_statement(t, sid):
     return next(s for s in role_policy_statements(t[PROXY]["Resources"]["ProxyExecutionRole"]) if s.get("Sid") == sid)
 
@@ -996,6 +1277,62 @@ MUTATIONS = {
     "jwt-issuers-forms": [
         lambda t: _set(t[TVM]["Parameters"]["JwtIssuers"], "AllowedPattern", "^.*$"),
         lambda t: _set(t[TVM]["Conditions"], "JwtIssuersInSsm", {"Condition": "HasJwtIssuers"}),
+    ],
+    "gate-tables": [
+        lambda t: _set(t[TVM]["Resources"]["BreakGlassTable"]["Properties"]["PointInTimeRecoverySpecification"],
+                       "PointInTimeRecoveryEnabled", False),
+        lambda t: _set(t[TVM]["Resources"]["ApprovalTable"]["Properties"]["TimeToLiveSpecification"],
+                       "AttributeName", "expires_at"),
+        lambda t: _set(t[TVM]["Resources"]["ApprovalTable"], "DeletionPolicy", "Delete"),
+        lambda t: _set(t[TVM]["Resources"]["BreakGlassTable"]["Properties"], "DeletionProtectionEnabled", False),
+        lambda t: t[TVM]["Resources"]["BreakGlassTable"]["Properties"]["GlobalSecondaryIndexes"].pop(),
+        lambda t: t[TVM]["Resources"]["TvmFunction"]["Properties"]["Environment"]["Variables"].pop(
+            "SENTINEL_BREAKGLASS_TABLE"),
+    ],
+    "gate-table-grants": [
+        lambda t: tvm_statement(t, "ApprovalTable")["Action"].append("dynamodb:DeleteItem"),
+        lambda t: _set(tvm_statement(t, "ApprovalTableByRequester"), "Resource",
+                       {"Fn::Sub": "${ApprovalTable.Arn}/index/*"}),
+        lambda t: remove_tvm_statement(t, "BreakGlassTableIndexes"),
+        lambda t: _set(tvm_statement(t, "ReadSessions", "AuthorizerExecutionRole"), "Resource",
+                       [{"Fn::GetAtt": ["SessionTable", "Arn"]}, {"Fn::GetAtt": ["ApprovalTable", "Arn"]}]),
+        lambda t: tvm_policy_documents(t)[0]["Statement"].append(
+            {"Sid": "Everything", "Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}),
+    ],
+    "table-guard": [
+        lambda t: table_statement(t, "ApprovalRowsWrittenOnlyByTvm")["Action"].remove("dynamodb:UpdateItem"),
+        lambda t: _set(table_statement(t, "ApprovalRowsWrittenOnlyByTvm"), "Condition",
+                       {"ArnNotLike": {"aws:PrincipalArn": {"Ref": "DeployerArns"}}}),
+        lambda t: table_statement(t, "ApprovalTablesChangedOnlyByDeployers")["NotAction"].append(
+            "dynamodb:UpdateTimeToLive"),
+        lambda t: table_statement(t, "ApprovalTablesChangedOnlyByDeployers")["Resource"].remove(
+            {"Fn::Sub": "${BreakGlassTableArn}/*"}),
+        lambda t: table_statement(t, "SessionRowsWrittenOnlyByTvm")["Action"].remove("dynamodb:DeleteItem"),
+        lambda t: t[TVM]["Outputs"].pop("BreakGlassTableArn"),
+    ],
+    "gate-routes": [
+        lambda t: tvm_paths(t).pop("/breakglass/{id}/review"),
+        lambda t: _set(tvm_operation(t, "/requests/{id}/approve", "post"), "security", []),
+    ],
+    "break-glass-metric-alarm": [
+        lambda t: _set(tvm_alarm(t, "BreakGlass"), "Threshold", 5),
+        lambda t: tvm_alarm(t, "BreakGlass")["Dimensions"].append({"Name": "Profile", "Value": "prod"}),
+        lambda t: tvm_alarm(t, "BreakGlass").pop("AlarmActions"),
+        lambda t: _set(tvm_alarm(t, "BreakGlass"), "Period", 300),
+        lambda t: _set(tvm_alarm(t, "BreakGlass"), "MetricName", "BreakGlassUses"),
+    ],
+    "notify": [
+        lambda t: _set(tvm_statement(t, "PublishNotifications"), "Resource", "*"),
+        lambda t: _set(tvm_statement(t, "PublishNotifications"), "Action", ["sns:Publish", "sns:Subscribe"]),
+        lambda t: t[TVM]["Parameters"]["NotifyWebhookUrl"].pop("NoEcho"),
+        lambda t: _set(t[TVM]["Parameters"]["NotifyWebhookUrl"], "AllowedPattern", "^(https?://[!-~]+)?$"),
+        lambda t: t[TVM]["Resources"]["NotificationTopic"]["Properties"].pop("KmsMasterKeyId"),
+        lambda t: t[TVM]["Resources"]["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0].pop(
+            "Condition"),
+        lambda t: _set(t[TVM]["Resources"]["TvmFunction"]["Properties"]["Environment"]["Variables"],
+                       "SENTINEL_NOTIFY_TOPIC_ARN", {"Ref": "NotifyTopic"}),
+        lambda t: _set(t[TVM]["Resources"]["TvmFunction"]["Properties"]["Environment"]["Variables"],
+                       "SENTINEL_NOTIFY_WEBHOOK_URL", {"Ref": "NotifyWebhookUrl"}),
     ],
     "org-policy-size": lambda t: stmt(t, GUARD, "SERVICE_CONTROL_POLICY", "SessionTableChangedOnlyByDeployers")
     ["NotAction"].extend(f"dynamodb:Padding{i:04d}" for i in range(400)),
