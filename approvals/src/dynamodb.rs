@@ -52,23 +52,18 @@
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
-use std::error::Error as StdError;
-use std::fmt::Write as _;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, IndexStatus,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TimeToLiveStatus, TransactWriteItem,
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use sentinel_types::{ProfileName, SessionId};
+use sentinel_aws_dynamodb::{Fields, Index, Item, KeyAttribute, Layout, TableError, unavailable};
+use sentinel_types::{ProfileName, SessionId, timestamp};
 
 use crate::listing::{
     BY_KIND, BY_REQUESTER, BY_STATUS, CREATED_AT, Cursor, EVENT_KIND, Listed, Listing,
@@ -77,8 +72,6 @@ use crate::{
     Approval, ApprovalStore, BreakGlassEvent, BreakGlassStore, Closure, Page, Request, RequestId,
     RequestQuery, RequestStatus, Review, ReviewStatus, StoreError,
 };
-
-type Item = HashMap<String, AttributeValue>;
 
 /// How long rows outlive what they record before DynamoDB's time to live may delete
 /// them: a request its expiry or access window, an event its access. Long enough that a
@@ -90,8 +83,6 @@ const COOLDOWN_PREFIX: &str = "cooldown#";
 const COOLDOWN_RETENTION_DAYS: i64 = 1;
 /// The attribute DynamoDB's time to live reads.
 const TTL_ATTRIBUTE: &str = "ttl";
-/// How long [`create_tables`] waits for a table and its indexes to become active.
-const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// An [`ApprovalStore`] on a DynamoDB table laid out as the module documentation says
 /// (see [`create_tables`]). Cheap to clone: clones share the SDK client.
@@ -149,7 +140,7 @@ impl ApprovalStore for DynamoApprovalStore {
             {
                 Err(StoreError::AlreadyExists(request.request_id.clone()))
             }
-            Err(e) => Err(unavailable(&self.table, "PutItem", &e)),
+            Err(e) => Err(unavailable(&self.table, "PutItem", &e).into()),
         }
     }
 
@@ -193,7 +184,7 @@ impl ApprovalStore for DynamoApprovalStore {
                     // fallback read tells.
                     Err(self.stale_or_missing(id, failed.item().is_some()).await)
                 }
-                _ => Err(unavailable(&self.table, "PutItem", &e)),
+                _ => Err(unavailable(&self.table, "PutItem", &e).into()),
             },
         }
     }
@@ -305,7 +296,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
             .item("profile", AttributeValue::S(event.profile.to_string()))
             .item(
                 "until",
-                AttributeValue::S(crate::time::format(cooldown_until)),
+                AttributeValue::S(timestamp::format(cooldown_until)),
             )
             .item(
                 TTL_ATTRIBUTE,
@@ -316,7 +307,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
             .expression_attribute_names("#until", "until")
             .expression_attribute_values(
                 ":now",
-                AttributeValue::S(crate::time::format(event.created_at)),
+                AttributeValue::S(timestamp::format(event.created_at)),
             )
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
@@ -343,7 +334,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => Err(self
                     .refusal(event, &key, cancelled.cancellation_reasons())
                     .await?),
-                _ => Err(unavailable(&self.table, "TransactWriteItems", &e)),
+                _ => Err(unavailable(&self.table, "TransactWriteItems", &e).into()),
             },
         }
     }
@@ -382,7 +373,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
             {
                 Err(StoreError::NotFound(id.clone()))
             }
-            Err(e) => Err(unavailable(&self.table, "UpdateItem", &e)),
+            Err(e) => Err(unavailable(&self.table, "UpdateItem", &e).into()),
         }
     }
 
@@ -426,7 +417,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
                 let Some(UpdateItemError::ConditionalCheckFailedException(failed)) =
                     e.as_service_error()
                 else {
-                    return Err(unavailable(&self.table, "UpdateItem", &e));
+                    return Err(unavailable(&self.table, "UpdateItem", &e).into());
                 };
                 failed.item().map(event_from_item).transpose()?
             }
@@ -570,192 +561,41 @@ pub async fn create_tables(
     approval_table: &str,
     breakglass_table: &str,
 ) -> Result<(), StoreError> {
-    create_table(
-        client,
-        approval_table,
-        "request_id",
-        &[(BY_REQUESTER, "requester")],
-    )
-    .await?;
-    create_table(
-        client,
-        breakglass_table,
-        "breakglass_id",
-        &[(BY_STATUS, "status"), (BY_KIND, "kind")],
-    )
-    .await
-}
-
-/// Creates `table` with partition key `key` and one index on (`partition`, `created_at`)
-/// per `(name, partition)` of `indexes`, waits for it and enables time to live.
-async fn create_table(
-    client: &Client,
-    table: &str,
-    key: &str,
-    indexes: &[(&str, &str)],
-) -> Result<(), StoreError> {
-    let built = |e: BuildError| {
-        StoreError::Unavailable(format!("CreateTable request for `{table}` is invalid: {e}"))
+    let by_created_at = |name, partition| Index {
+        name,
+        partition,
+        sort: KeyAttribute::String(CREATED_AT),
     };
-    let string_attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(built)
-    };
-    let key_element = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .map_err(built)
-    };
-    let mut request = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(string_attribute(key)?)
-        .attribute_definitions(string_attribute(CREATED_AT)?)
-        .key_schema(key_element(key, KeyType::Hash)?);
-    for (name, partition) in indexes {
-        let index = GlobalSecondaryIndex::builder()
-            .index_name(*name)
-            .key_schema(key_element(partition, KeyType::Hash)?)
-            .key_schema(key_element(CREATED_AT, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-            .map_err(built)?;
-        request = request
-            .attribute_definitions(string_attribute(partition)?)
-            .global_secondary_indexes(index);
+    let tables = [
+        Layout {
+            table: approval_table,
+            key: "request_id",
+            indexes: &[by_created_at(BY_REQUESTER, "requester")],
+            ttl: TTL_ATTRIBUTE,
+        },
+        Layout {
+            table: breakglass_table,
+            key: "breakglass_id",
+            indexes: &[
+                by_created_at(BY_STATUS, "status"),
+                by_created_at(BY_KIND, "kind"),
+            ],
+            ttl: TTL_ATTRIBUTE,
+        },
+    ];
+    for layout in tables {
+        layout.create(client).await?;
     }
-    match request.send().await {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-        Err(e) => return Err(unavailable(table, "CreateTable", &e)),
-    }
-    wait_until_active(client, table, indexes).await?;
-    enable_ttl(client, table).await
-}
-
-async fn wait_until_active(
-    client: &Client,
-    table: &str,
-    wanted: &[(&str, &str)],
-) -> Result<(), StoreError> {
-    let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
-    loop {
-        let out = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(|e| unavailable(table, "DescribeTable", &e))?;
-        let description = out.table.ok_or_else(|| {
-            StoreError::Unavailable(format!("DescribeTable for `{table}` returned no table"))
-        })?;
-        let indexes = description.global_secondary_indexes();
-        for (name, _) in wanted {
-            if !indexes.iter().any(|i| i.index_name() == Some(*name)) {
-                return Err(StoreError::Unavailable(format!(
-                    "table `{table}` exists without index `{name}`"
-                )));
-            }
-        }
-        let active = description.table_status() == Some(&TableStatus::Active)
-            && indexes
-                .iter()
-                .all(|i| i.index_status().is_none_or(|s| *s == IndexStatus::Active));
-        if active {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(StoreError::Unavailable(format!(
-                "table `{table}` did not become active within {} s",
-                ACTIVE_TIMEOUT.as_secs()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
-    let out = client
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(|e| unavailable(table, "DescribeTimeToLive", &e))?;
-    let current = out.time_to_live_description;
-    let status = current.as_ref().and_then(|d| d.time_to_live_status());
-    if matches!(
-        status,
-        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-    ) {
-        let attribute = current
-            .as_ref()
-            .and_then(|d| d.attribute_name())
-            .unwrap_or_default();
-        return if attribute == TTL_ATTRIBUTE {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(format!(
-                "table `{table}` has time to live on `{attribute}`, expected `{TTL_ATTRIBUTE}`"
-            )))
-        };
-    }
-    let specification = TimeToLiveSpecification::builder()
-        .enabled(true)
-        .attribute_name(TTL_ATTRIBUTE)
-        .build()
-        .map_err(|e| {
-            StoreError::Unavailable(format!(
-                "UpdateTimeToLive request for `{table}` is invalid: {e}"
-            ))
-        })?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(specification)
-        .send()
-        .await
-        .map_err(|e| unavailable(table, "UpdateTimeToLive", &e))?;
     Ok(())
 }
 
-/// Describes an SDK failure in one line: the service's error code and message, or the
-/// transport failure's chain of causes. SDK errors carry no credentials.
-fn unavailable<E, R>(table: &str, operation: &str, err: &SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + StdError + 'static,
-    R: std::fmt::Debug,
-{
-    let mut text = format!("{operation} on table `{table}` failed: ");
-    match err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let _ = write!(text, "{}", e.code().unwrap_or("service error"));
-            if let Some(message) = e.message() {
-                let _ = write!(text, ": {message}");
-            }
-        }
-        other => {
-            let _ = write!(text, "{other}");
-            let mut source = other.source();
-            while let Some(cause) = source {
-                let _ = write!(text, ": {cause}");
-                source = cause.source();
-            }
+impl From<TableError> for StoreError {
+    fn from(e: TableError) -> Self {
+        match e {
+            TableError::Unavailable(message) => Self::Unavailable(message),
+            TableError::Corrupt(message) => Self::Corrupt(message),
         }
     }
-    StoreError::Unavailable(text)
 }
 
 /// Epoch seconds of `end` plus `days`.
@@ -775,7 +615,7 @@ fn s(value: &str) -> AttributeValue {
 }
 
 fn time(t: DateTime<Utc>) -> AttributeValue {
-    AttributeValue::S(crate::time::format(t))
+    AttributeValue::S(timestamp::format(t))
 }
 
 fn n(value: impl ToString) -> AttributeValue {
@@ -902,8 +742,8 @@ fn request_from_item(item: &Item) -> Result<Request, StoreError> {
         })
         .transpose()?;
     Ok(Request {
-        request_id: row.id("request_id")?,
-        profile: row.profile()?,
+        request_id: id(&row, "request_id")?,
+        profile: row.parsed("profile")?,
         requester: row.string("requester")?,
         principal_arn: row.string("principal_arn")?,
         reason: row.string("reason")?,
@@ -941,8 +781,8 @@ fn event_from_item(item: &Item) -> Result<BreakGlassEvent, StoreError> {
         })
         .transpose()?;
     Ok(BreakGlassEvent {
-        breakglass_id: row.id("breakglass_id")?,
-        profile: row.profile()?,
+        breakglass_id: id(&row, "breakglass_id")?,
+        profile: row.parsed("profile")?,
         user: row.string("user")?,
         principal_arn: row.string("principal_arn")?,
         reason: row.string("reason")?,
@@ -956,125 +796,15 @@ fn event_from_item(item: &Item) -> Result<BreakGlassEvent, StoreError> {
     })
 }
 
+/// A stored request or event ID.
+fn id(row: &Fields<'_>, attribute: &str) -> Result<RequestId, StoreError> {
+    Ok(RequestId::parse(&row.string(attribute)?)
+        .map_err(|_| row.corrupt(attribute, "is not 32 lowercase hex characters"))?)
+}
+
 /// The `until` of a stored cooldown item.
 fn cooldown_until(item: &Item) -> Result<DateTime<Utc>, StoreError> {
-    Fields::row(item, "cooldown", "breakglass_id").time("until")
-}
-
-/// A stored item (or a map inside one) being decoded, with what to name in errors.
-struct Fields<'a> {
-    map: &'a HashMap<String, AttributeValue>,
-    /// `request `…`: ` or empty.
-    row: String,
-    /// `approvals[0].` inside a list, `closure.` inside a map, else empty.
-    path: String,
-}
-
-impl<'a> Fields<'a> {
-    /// The top-level `item` of a `what`, named by its `key` attribute if readable.
-    fn row(item: &'a Item, what: &str, key: &str) -> Self {
-        let row = match item.get(key).and_then(|v| v.as_s().ok()) {
-            Some(id) => format!("{what} `{id}`: "),
-            None => format!("{what}: "),
-        };
-        Self {
-            map: item,
-            row,
-            path: String::new(),
-        }
-    }
-
-    fn corrupt(&self, attribute: &str, problem: &str) -> StoreError {
-        StoreError::Corrupt(format!(
-            "{}attribute `{}{attribute}` {problem}",
-            self.row, self.path
-        ))
-    }
-
-    fn optional_string(&self, attribute: &str) -> Result<Option<String>, StoreError> {
-        match self.map.get(attribute) {
-            None | Some(AttributeValue::Null(_)) => Ok(None),
-            Some(AttributeValue::S(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.corrupt(attribute, "is not a string")),
-        }
-    }
-
-    fn string(&self, attribute: &str) -> Result<String, StoreError> {
-        self.optional_string(attribute)?
-            .ok_or_else(|| self.corrupt(attribute, "is missing"))
-    }
-
-    fn optional_time(&self, attribute: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.optional_string(attribute)?
-            .map(|text| {
-                crate::time::parse(&text)
-                    .ok_or_else(|| self.corrupt(attribute, "is not an RFC 3339 timestamp"))
-            })
-            .transpose()
-    }
-
-    fn time(&self, attribute: &str) -> Result<DateTime<Utc>, StoreError> {
-        self.optional_time(attribute)?
-            .ok_or_else(|| self.corrupt(attribute, "is missing"))
-    }
-
-    fn number<T: std::str::FromStr>(&self, attribute: &str) -> Result<T, StoreError> {
-        match self.map.get(attribute) {
-            None => Err(self.corrupt(attribute, "is missing")),
-            Some(AttributeValue::N(n)) => n
-                .parse()
-                .map_err(|_| self.corrupt(attribute, "is not a whole number in range")),
-            Some(_) => Err(self.corrupt(attribute, "is not a number")),
-        }
-    }
-
-    fn id(&self, attribute: &str) -> Result<RequestId, StoreError> {
-        RequestId::parse(&self.string(attribute)?)
-            .map_err(|_| self.corrupt(attribute, "is not 32 lowercase hex characters"))
-    }
-
-    fn profile(&self) -> Result<ProfileName, StoreError> {
-        self.string("profile")?
-            .parse()
-            .map_err(|e: sentinel_types::InvalidValue| self.corrupt("profile", e.message()))
-    }
-
-    fn inner(&self, map: &'a HashMap<String, AttributeValue>, path: String) -> Self {
-        Self {
-            map,
-            row: self.row.clone(),
-            path,
-        }
-    }
-
-    fn list(&self, attribute: &str) -> Result<Vec<Self>, StoreError> {
-        let Some(value) = self.map.get(attribute) else {
-            return Err(self.corrupt(attribute, "is missing"));
-        };
-        let AttributeValue::L(values) = value else {
-            return Err(self.corrupt(attribute, "is not a list"));
-        };
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, value)| match value {
-                AttributeValue::M(map) => {
-                    Ok(self.inner(map, format!("{}{attribute}[{i}].", self.path)))
-                }
-                _ => Err(self.corrupt(&format!("{attribute}[{i}]"), "is not a map")),
-            })
-            .collect()
-    }
-
-    fn optional_map(&self, attribute: &str) -> Result<Option<Self>, StoreError> {
-        match self.map.get(attribute) {
-            None | Some(AttributeValue::Null(_)) => Ok(None),
-            Some(AttributeValue::M(map)) => {
-                Ok(Some(self.inner(map, format!("{}{attribute}.", self.path))))
-            }
-            Some(_) => Err(self.corrupt(attribute, "is not a map")),
-        }
-    }
+    Ok(Fields::row(item, "cooldown", "breakglass_id").time("until")?)
 }
 
 #[cfg(test)]

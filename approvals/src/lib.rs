@@ -48,8 +48,6 @@ mod listing;
 mod memory;
 mod record;
 mod store;
-#[cfg(any(test, feature = "test-util", feature = "dynamodb"))]
-mod time;
 
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::{DynamoApprovalStore, DynamoBreakGlassStore, RETENTION_DAYS, create_tables};

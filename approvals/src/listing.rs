@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sentinel_types::timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::{BreakGlassEvent, Request, RequestId, RequestQuery, ReviewStatus, StoreError};
@@ -189,7 +190,7 @@ impl Cursor {
         let mut key = BTreeMap::from([(listing.id.to_owned(), row.id().as_str().to_owned())]);
         if let Some(index) = &listing.index {
             key.insert(index.partition.to_owned(), index.value.clone());
-            key.insert(CREATED_AT.to_owned(), crate::time::format(row.created_at()));
+            key.insert(CREATED_AT.to_owned(), timestamp::format(row.created_at()));
         }
         Self {
             listing: listing.bound(),
@@ -207,7 +208,7 @@ impl Cursor {
     #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn precedes(&self, listing: &Listing, row: &impl Listed) -> bool {
         let id = self.key.get(listing.id).map_or("", String::as_str);
-        let created_at = self.key.get(CREATED_AT).and_then(|t| crate::time::parse(t));
+        let created_at = self.key.get(CREATED_AT).and_then(|t| timestamp::parse(t));
         match created_at {
             Some(at) if listing.index.is_some() => (row.created_at(), row.id().as_str()) < (at, id),
             _ => row.id().as_str() > id,
@@ -228,7 +229,7 @@ impl Cursor {
                 if cursor.key.get(index.partition) != Some(&index.value) {
                     return Err(invalid());
                 }
-                crate::time::parse(cursor.key.get(CREATED_AT).ok_or_else(invalid)?)
+                timestamp::parse(cursor.key.get(CREATED_AT).ok_or_else(invalid)?)
                     .ok_or_else(invalid)?;
             }
             _ => return Err(invalid()),

@@ -2,8 +2,12 @@
 //! policy store ([`SsmPolicyStore`], used by the TVM to read policies and by the CLI to
 //! pull, push and bootstrap them), revocation layer 2's IAM adapter ([`IamRoles`]), the classification of SDK failures ([`classify`]) and
 //! the SDK configuration every binary loads, with its timeouts ([`config`]). The only
-//! crate besides the binaries' own `aws` modules and `sessions`' DynamoDB adapter that
-//! imports `aws_sdk_*`.
+//! crate besides the binaries' own `aws` modules, the stores' DynamoDB adapters and
+//! `sentinel-aws-dynamodb` that imports `aws_sdk_*`.
+//!
+//! The DynamoDB table plumbing the stores share is the package `sentinel-aws-dynamodb`
+//! (`aws/dynamodb/`), not a feature here: with `iam` this crate depends on `revocation`,
+//! hence on `sessions`, which could then not depend on it.
 //!
 //! It is not a port: the crates that use these adapters own their traits (the TVM's
 //! `PolicySource`; crate `revocation`'s `RoleWriters`) and implement them for these types.

@@ -2,29 +2,19 @@
 //! docs/sessions.md. The only module of the crate that speaks to the AWS SDK.
 
 use std::collections::HashMap;
-use std::error::Error as StdError;
-use std::fmt::Write as _;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, IndexStatus,
-    KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TimeToLiveStatus,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
-use sentinel_types::RoleArn;
+use sentinel_aws_dynamodb::{Fields, Index, Item, KeyAttribute, Layout, TableError, unavailable};
+use sentinel_types::{RoleArn, timestamp};
 
 use crate::store::{Access, Cursor};
 use crate::{
     AwsDeny, LeaseStore, ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord,
     SessionState, SessionStore, Status, StoreError,
 };
-
-type Item = HashMap<String, AttributeValue>;
 
 /// Index on (`user`, `issued_at`).
 const BY_USER: &str = "by-user";
@@ -38,8 +28,6 @@ const REVOKED_ROLE_ATTRIBUTE: &str = "revoked_role_arn";
 const LEASE_PREFIX: &str = "lease#";
 /// The attribute DynamoDB's time to live reads.
 const TTL_ATTRIBUTE: &str = "ttl";
-/// How long [`create_table`] waits for the table and its indexes to become active.
-const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A [`SessionStore`] on a DynamoDB table laid out as docs/sessions.md says (see [`create_table`]).
 /// Cheap to clone: clones share the SDK client.
@@ -62,17 +50,6 @@ impl DynamoSessionStore {
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    fn unavailable<E>(
-        &self,
-        operation: &str,
-        err: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-    ) -> StoreError
-    where
-        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    {
-        unavailable(&self.table, operation, err)
     }
 
     /// Runs one `Query` or `Scan` request for `query`, returning the items and DynamoDB's
@@ -117,7 +94,7 @@ impl DynamoSessionStore {
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| self.unavailable("Query", &e))?;
+                    .map_err(|e| unavailable(&self.table, "Query", &e))?;
                 Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
             }
             None => {
@@ -136,7 +113,7 @@ impl DynamoSessionStore {
                     .set_exclusive_start_key(start)
                     .send()
                     .await
-                    .map_err(|e| self.unavailable("Scan", &e))?;
+                    .map_err(|e| unavailable(&self.table, "Scan", &e))?;
                 Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
             }
         }
@@ -146,7 +123,7 @@ impl DynamoSessionStore {
 impl SessionStore for DynamoSessionStore {
     async fn set_aws_deny(&self, id: &SessionId, state: &AwsDeny) -> Result<(), StoreError> {
         let (at, reason) = match state {
-            AwsDeny::Applied { at } => (Some(crate::time::format(*at)), None),
+            AwsDeny::Applied { at } => (Some(timestamp::format(*at)), None),
             AwsDeny::Failed { reason } => (None, Some(reason.clone())),
             AwsDeny::Pending => (None, None),
         };
@@ -194,7 +171,7 @@ impl SessionStore for DynamoSessionStore {
             {
                 Err(StoreError::NotFound(id.clone()))
             }
-            Err(e) => Err(self.unavailable("UpdateItem", &e)),
+            Err(e) => Err(unavailable(&self.table, "UpdateItem", &e).into()),
         }
     }
 
@@ -217,7 +194,7 @@ impl SessionStore for DynamoSessionStore {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.unavailable("Query", &e))?;
+            let page = page.map_err(|e| unavailable(&self.table, "Query", &e))?;
             for item in page.items() {
                 let record = from_item(item)?;
                 // expires_at_epoch is whole seconds; the row's own time decides.
@@ -247,7 +224,7 @@ impl SessionStore for DynamoSessionStore {
             {
                 Err(StoreError::AlreadyExists(record.session_id.clone()))
             }
-            Err(e) => Err(self.unavailable("PutItem", &e)),
+            Err(e) => Err(unavailable(&self.table, "PutItem", &e).into()),
         }
     }
 
@@ -261,7 +238,7 @@ impl SessionStore for DynamoSessionStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.unavailable("GetItem", &e))?;
+            .map_err(|e| unavailable(&self.table, "GetItem", &e))?;
         out.item.as_ref().map(from_item).transpose()
     }
 
@@ -303,7 +280,7 @@ impl SessionStore for DynamoSessionStore {
             )
             .expression_attribute_values(
                 ":at",
-                AttributeValue::S(crate::time::format(revocation.at)),
+                AttributeValue::S(timestamp::format(revocation.at)),
             )
             .expression_attribute_values(":by", AttributeValue::S(revocation.by.clone()))
             .expression_attribute_values(":reason", AttributeValue::S(revocation.reason.clone()))
@@ -327,7 +304,7 @@ impl SessionStore for DynamoSessionStore {
                 let Some(UpdateItemError::ConditionalCheckFailedException(failed)) =
                     e.as_service_error()
                 else {
-                    return Err(self.unavailable("UpdateItem", &e));
+                    return Err(unavailable(&self.table, "UpdateItem", &e).into());
                 };
                 failed.item().map(from_item).transpose()?
             }
@@ -438,7 +415,7 @@ impl LeaseStore for DynamoSessionStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(self.unavailable("PutItem", &e)),
+            Err(e) => Err(unavailable(&self.table, "PutItem", &e).into()),
         }
     }
 
@@ -464,7 +441,7 @@ impl LeaseStore for DynamoSessionStore {
             {
                 Ok(())
             }
-            Err(e) => Err(self.unavailable("DeleteItem", &e)),
+            Err(e) => Err(unavailable(&self.table, "DeleteItem", &e).into()),
             Ok(_) => Ok(()),
         }
     }
@@ -476,181 +453,35 @@ impl LeaseStore for DynamoSessionStore {
 /// existing table is accepted if it has both indexes. Returns once the table and its indexes
 /// are active.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let built = |e: BuildError| {
-        StoreError::Unavailable(format!("CreateTable request for `{table}` is invalid: {e}"))
+    let by_issued_at = |name, partition| Index {
+        name,
+        partition,
+        sort: KeyAttribute::String("issued_at"),
     };
-    let string_attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(built)
+    let layout = Layout {
+        table,
+        key: "session_id",
+        indexes: &[
+            by_issued_at(BY_USER, "user"),
+            by_issued_at(BY_PROFILE, "profile"),
+            Index {
+                name: REVOKED_BY_ROLE,
+                partition: REVOKED_ROLE_ATTRIBUTE,
+                sort: KeyAttribute::Number("expires_at_epoch"),
+            },
+        ],
+        ttl: TTL_ATTRIBUTE,
     };
-    let key = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .map_err(built)
-    };
-    let index =
-        |name: &str, partition: &str, sort: &str| -> Result<GlobalSecondaryIndex, StoreError> {
-            GlobalSecondaryIndex::builder()
-                .index_name(name)
-                .key_schema(key(partition, KeyType::Hash)?)
-                .key_schema(key(sort, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .map_err(built)
-        };
-    let created = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(string_attribute("session_id")?)
-        .attribute_definitions(string_attribute("user")?)
-        .attribute_definitions(string_attribute("profile")?)
-        .attribute_definitions(string_attribute("issued_at")?)
-        .attribute_definitions(string_attribute(REVOKED_ROLE_ATTRIBUTE)?)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("expires_at_epoch")
-                .attribute_type(ScalarAttributeType::N)
-                .build()
-                .map_err(built)?,
-        )
-        .key_schema(key("session_id", KeyType::Hash)?)
-        .global_secondary_indexes(index(BY_USER, "user", "issued_at")?)
-        .global_secondary_indexes(index(BY_PROFILE, "profile", "issued_at")?)
-        .global_secondary_indexes(index(
-            REVOKED_BY_ROLE,
-            REVOKED_ROLE_ATTRIBUTE,
-            "expires_at_epoch",
-        )?)
-        .send()
-        .await;
-    match created {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-        Err(e) => return Err(unavailable(table, "CreateTable", &e)),
-    }
-    wait_until_active(client, table).await?;
-    enable_ttl(client, table).await
+    Ok(layout.create(client).await?)
 }
 
-async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreError> {
-    let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
-    loop {
-        let out = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(|e| unavailable(table, "DescribeTable", &e))?;
-        let description = out.table.ok_or_else(|| {
-            StoreError::Unavailable(format!("DescribeTable for `{table}` returned no table"))
-        })?;
-        let indexes = description.global_secondary_indexes();
-        for wanted in [BY_USER, BY_PROFILE, REVOKED_BY_ROLE] {
-            if !indexes.iter().any(|i| i.index_name() == Some(wanted)) {
-                return Err(StoreError::Unavailable(format!(
-                    "table `{table}` exists without index `{wanted}`"
-                )));
-            }
-        }
-        let active = description.table_status() == Some(&TableStatus::Active)
-            && indexes
-                .iter()
-                .all(|i| i.index_status().is_none_or(|s| *s == IndexStatus::Active));
-        if active {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(StoreError::Unavailable(format!(
-                "table `{table}` did not become active within {} s",
-                ACTIVE_TIMEOUT.as_secs()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
-    let out = client
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(|e| unavailable(table, "DescribeTimeToLive", &e))?;
-    let current = out.time_to_live_description;
-    let status = current.as_ref().and_then(|d| d.time_to_live_status());
-    if matches!(
-        status,
-        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-    ) {
-        let attribute = current
-            .as_ref()
-            .and_then(|d| d.attribute_name())
-            .unwrap_or_default();
-        return if attribute == TTL_ATTRIBUTE {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(format!(
-                "table `{table}` has time to live on `{attribute}`, expected `{TTL_ATTRIBUTE}`"
-            )))
-        };
-    }
-    let specification = TimeToLiveSpecification::builder()
-        .enabled(true)
-        .attribute_name(TTL_ATTRIBUTE)
-        .build()
-        .map_err(|e| {
-            StoreError::Unavailable(format!(
-                "UpdateTimeToLive request for `{table}` is invalid: {e}"
-            ))
-        })?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(specification)
-        .send()
-        .await
-        .map_err(|e| unavailable(table, "UpdateTimeToLive", &e))?;
-    Ok(())
-}
-
-/// Describes an SDK failure in one line: the service's error code and message, or the
-/// transport failure's chain of causes. SDK errors carry no credentials.
-fn unavailable<E, R>(table: &str, operation: &str, err: &SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + StdError + 'static,
-    R: std::fmt::Debug,
-{
-    let mut text = format!("{operation} on table `{table}` failed: ");
-    match err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let _ = write!(text, "{}", e.code().unwrap_or("service error"));
-            if let Some(message) = e.message() {
-                let _ = write!(text, ": {message}");
-            }
-        }
-        other => {
-            let _ = write!(text, "{other}");
-            let mut source = other.source();
-            while let Some(cause) = source {
-                let _ = write!(text, ": {cause}");
-                source = cause.source();
-            }
+impl From<TableError> for StoreError {
+    fn from(e: TableError) -> Self {
+        match e {
+            TableError::Unavailable(message) => Self::Unavailable(message),
+            TableError::Corrupt(message) => Self::Corrupt(message),
         }
     }
-    StoreError::Unavailable(text)
 }
 
 /// The stored item for `record`: every attribute of docs/sessions.md, absent options omitted.
@@ -672,11 +503,11 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
         ("status".to_owned(), s(record.status().as_str())),
         (
             "issued_at".to_owned(),
-            s(&crate::time::format(record.issued_at)),
+            s(&timestamp::format(record.issued_at)),
         ),
         (
             "expires_at".to_owned(),
-            s(&crate::time::format(record.expires_at)),
+            s(&timestamp::format(record.expires_at)),
         ),
         (
             "expires_at_epoch".to_owned(),
@@ -692,7 +523,7 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
         ("user_agent", record.user_agent.clone()),
         ("approval_id", record.approval_id.clone()),
         ("breakglass_id", record.breakglass_id.clone()),
-        ("revoked_at", revocation.map(|r| crate::time::format(r.at))),
+        ("revoked_at", revocation.map(|r| timestamp::format(r.at))),
         ("revoked_by", revocation.map(|r| r.by.clone())),
         ("revoked_reason", revocation.map(|r| r.reason.clone())),
         // The sparse index of revoked sessions by role (layer 2 rebuilds from it).
@@ -704,7 +535,7 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
         (
             "aws_deny_at",
             match deny {
-                Some(AwsDeny::Applied { at }) => Some(crate::time::format(*at)),
+                Some(AwsDeny::Applied { at }) => Some(timestamp::format(*at)),
                 _ => None,
             },
         ),
@@ -727,29 +558,25 @@ pub(crate) fn to_item(record: &SessionRecord) -> Item {
 /// Decodes a stored item; any attribute that is missing or of the wrong shape is
 /// [`StoreError::Corrupt`] naming it. `expires_at_epoch` is derived, so it is not read back.
 pub(crate) fn from_item(item: &Item) -> Result<SessionRecord, StoreError> {
-    let row = Row {
+    // Messages name the session when its id is readable, and nothing otherwise.
+    let row = Fields::new(
         item,
-        id: item
-            .get("session_id")
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str),
-    };
+        match item.get("session_id").and_then(|v| v.as_s().ok()) {
+            Some(id) => format!("session `{id}`: "),
+            None => String::new(),
+        },
+    );
     let session_id = SessionId::parse(&row.string("session_id")?)
         .map_err(|_| row.corrupt("session_id", "is not a session id"))?;
     let status = row
         .string("status")?
         .parse::<Status>()
         .map_err(|_| row.corrupt("status", "is not `active` or `revoked`"))?;
-    let revoked_at = row
-        .optional_string("revoked_at")?
-        .map(|_| row.time("revoked_at"))
-        .transpose()?;
+    let revoked_at = row.optional_time("revoked_at")?;
     let aws_deny = row.optional_string("aws_deny")?;
     let deny = AwsDeny::from_parts(
         aws_deny.as_deref(),
-        row.optional_string("aws_deny_at")?
-            .map(|_| row.time("aws_deny_at"))
-            .transpose()?,
+        row.optional_time("aws_deny_at")?,
         row.optional_string("aws_deny_reason")?,
     )
     .map_err(|problem| row.corrupt("aws_deny", &problem))?;
@@ -778,64 +605,12 @@ pub(crate) fn from_item(item: &Item) -> Result<SessionRecord, StoreError> {
         approval_id: row.optional_string("approval_id")?,
         breakglass_id: row.optional_string("breakglass_id")?,
         request_id: row.string("request_id")?,
-        ttl: row.integer("ttl")?,
+        ttl: row
+            .number_text("ttl")?
+            .parse()
+            .map_err(|_| row.corrupt("ttl", "is not an integer"))?,
         session_id,
     })
-}
-
-/// A stored item being decoded, with the id (if readable) for error messages.
-struct Row<'a> {
-    item: &'a Item,
-    id: Option<&'a str>,
-}
-
-impl Row<'_> {
-    fn corrupt(&self, attribute: &str, problem: &str) -> StoreError {
-        match self.id {
-            Some(id) => {
-                StoreError::Corrupt(format!("session `{id}`: attribute `{attribute}` {problem}"))
-            }
-            None => StoreError::Corrupt(format!("attribute `{attribute}` {problem}")),
-        }
-    }
-
-    fn optional_string(&self, attribute: &str) -> Result<Option<String>, StoreError> {
-        match self.item.get(attribute) {
-            None | Some(AttributeValue::Null(_)) => Ok(None),
-            Some(AttributeValue::S(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.corrupt(attribute, "is not a string")),
-        }
-    }
-
-    /// A string attribute that must parse as one of the validated types.
-    fn parsed<T>(&self, attribute: &str) -> Result<T, StoreError>
-    where
-        T: std::str::FromStr<Err = sentinel_types::InvalidValue>,
-    {
-        self.string(attribute)?
-            .parse()
-            .map_err(|e: sentinel_types::InvalidValue| self.corrupt(attribute, e.message()))
-    }
-
-    fn string(&self, attribute: &str) -> Result<String, StoreError> {
-        self.optional_string(attribute)?
-            .ok_or_else(|| self.corrupt(attribute, "is missing"))
-    }
-
-    fn time(&self, attribute: &str) -> Result<DateTime<Utc>, StoreError> {
-        crate::time::parse(&self.string(attribute)?)
-            .ok_or_else(|| self.corrupt(attribute, "is not an RFC 3339 timestamp"))
-    }
-
-    fn integer(&self, attribute: &str) -> Result<i64, StoreError> {
-        match self.item.get(attribute) {
-            None => Err(self.corrupt(attribute, "is missing")),
-            Some(AttributeValue::N(n)) => n
-                .parse()
-                .map_err(|_| self.corrupt(attribute, "is not an integer")),
-            Some(_) => Err(self.corrupt(attribute, "is not a number")),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -68,7 +68,6 @@ mod id;
 mod memory;
 mod record;
 mod store;
-mod time;
 
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::{DynamoSessionStore, create_table};

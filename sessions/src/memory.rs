@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use crate::store::{Access, Cursor};
-use sentinel_types::RoleArn;
+use sentinel_types::{RoleArn, timestamp};
 
 use crate::{
     AwsDeny, LeaseStore, ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord,
@@ -173,7 +173,7 @@ impl Position {
     fn of(key: &BTreeMap<String, String>) -> Self {
         Self {
             session_id: key.get("session_id").cloned().unwrap_or_default(),
-            issued_at: key.get("issued_at").and_then(|t| crate::time::parse(t)),
+            issued_at: key.get("issued_at").and_then(|t| timestamp::parse(t)),
         }
     }
 

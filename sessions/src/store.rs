@@ -6,7 +6,7 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
-use sentinel_types::RoleArn;
+use sentinel_types::{RoleArn, timestamp};
 
 use crate::{AwsDeny, Revocation, RevokeOutcome, SessionId, SessionRecord, Status};
 
@@ -217,10 +217,7 @@ impl Cursor {
                 _ => record.profile.to_string(),
             };
             key.insert(attribute.to_owned(), partition);
-            key.insert(
-                "issued_at".to_owned(),
-                crate::time::format(record.issued_at),
-            );
+            key.insert("issued_at".to_owned(), timestamp::format(record.issued_at));
         }
         Self(key)
     }
@@ -243,8 +240,7 @@ impl Cursor {
                 if key.get(attribute) != Some(&value) {
                     return Err(invalid());
                 }
-                crate::time::parse(key.get("issued_at").ok_or_else(invalid)?)
-                    .ok_or_else(invalid)?;
+                timestamp::parse(key.get("issued_at").ok_or_else(invalid)?).ok_or_else(invalid)?;
             }
             _ => return Err(invalid()),
         }

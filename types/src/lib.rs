@@ -4,7 +4,8 @@
 //!
 //! Each type is a newtype that can only hold a valid value: parse it at the
 //! boundary (`FromStr`, serde, or a named constructor) and pass it on. `Display`
-//! writes the canonical text back. The crate is pure: no I/O, no async, no clock,
+//! writes the canonical text back. [`timestamp`] is the one stored form of an instant
+//! that the tables and their cursors share. The crate is pure: no I/O, no async, no clock,
 //! no AWS SDK (its `Cargo.toml` proves it). It is not the policy language (crate
 //! `policy`), the wire contract (crate `protocol`) nor the session record (crate
 //! `sessions`); those are built from these types.
@@ -37,6 +38,7 @@ mod report;
 mod session_id;
 mod sts_identity;
 pub mod tags;
+pub mod timestamp;
 mod workload;
 
 pub use account::{AccountId, OrgId};
