@@ -202,10 +202,11 @@ async fn put_new_writes_the_spec_attributes(backend: Backend) {
     assert_eq!(s("source_ip"), "203.0.113.7");
     assert_eq!(s("user_agent"), "aws-cli/2.17 sentinel/0.1");
     assert_eq!(s("request_id"), "req-1");
+    assert_eq!(s("approval_id"), format!("{:032x}", 1));
     assert_eq!(n("ttl"), full.expires_at.timestamp() + 90 * 86_400);
     assert_eq!(
         item.len(),
-        17,
+        18,
         "unexpected attributes: {:?}",
         item.keys().collect::<BTreeSet<_>>()
     );
@@ -214,6 +215,8 @@ async fn put_new_writes_the_spec_attributes(backend: Backend) {
     for absent in [
         "source_ip",
         "user_agent",
+        "approval_id",
+        "breakglass_id",
         "revoked_at",
         "revoked_by",
         "revoked_reason",
