@@ -46,6 +46,8 @@ fn request() -> ApiRequest {
         source_ip: Some("10.1.2.3".into()),
         user_agent: Some("bench".into()),
         request_id: "bench".into(),
+        // The TVM's own account: the caller's, so the default allow-list admits it.
+        tvm_account: Some("123456789012".parse().expect("account")),
         ..ApiRequest::default()
     }
 }
