@@ -611,3 +611,53 @@ async fn a_store_outage_is_an_error_never_credentials() {
     assert_eq!(bg.response.status, 500);
     assert!(w.service.issuer().requests().is_empty());
 }
+
+/// An approval is bound to the rule it was given under: one from the laxer `office`
+/// rule does not open the stricter `remote` rule of the same profile.
+#[tokio::test]
+async fn an_approval_under_one_rule_does_not_open_another() {
+    const SPLIT: &str = r#"version: "1"
+profile:
+  role_arn: arn:aws:iam::111122223333:role/SentinelProtected-split
+rules:
+  - name: office
+    effect: require_approval
+    conditions: {users: [carol], source_ips: ["10.0.0.0/8"]}
+    approval:
+      approvers: [{users: [dave]}]
+  - name: remote
+    effect: require_approval
+    conditions: {users: [carol]}
+    approval:
+      approvers: [{users: [jane]}]
+"#;
+    let w = world();
+    w.service.policy_source().put("split", SPLIT);
+    let asked = w
+        .call(
+            CAROL,
+            "POST",
+            "/requests",
+            json!({"profile": "split", "reason": "CHG-9 office work"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(asked.response.status, 201, "{}", asked.response.body);
+    let id = body(&asked)["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(body(&asked)["rule"], "office");
+    assert_eq!(w.approve(LEAD_DAVE, &id, t0()).await.response.status, 200);
+    let vend = |ip: &str| {
+        let mut request = signed(CAROL, "GET", "/", Value::Null);
+        request.query = Some("profile=split".into());
+        request.source_ip = Some(ip.into());
+        w.service.handle(request, t0())
+    };
+    assert_eq!(vend("10.1.2.3").await.response.status, 200);
+    let remote = vend("192.0.2.1").await;
+    assert_eq!(
+        code(&remote),
+        ErrorCode::ApprovalRequired,
+        "{}",
+        remote.response.body
+    );
+}

@@ -225,11 +225,14 @@ where
         }
     }
 
-    /// The caller's approved, unexpired request for `profile`, read consistently.
+    /// The caller's approved, unexpired request for `profile` under `rule` (the rule
+    /// deciding now: an approval given under a laxer rule does not open a stricter one),
+    /// read consistently.
     pub(super) async fn approved_request(
         &self,
         caller: &Caller,
         profile: &ProfileName,
+        rule: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Request>, ApiError> {
         let (gates, _) = self.gates()?;
@@ -253,9 +256,12 @@ where
                 .get(&candidate.request_id)
                 .await
                 .map_err(gate_store_error)?;
-            if let Some(fresh) = fresh
-                .filter(|r| r.grants_at(now) && r.requester == caller.user && r.profile == *profile)
-            {
+            if let Some(fresh) = fresh.filter(|r| {
+                r.grants_at(now)
+                    && r.requester == caller.user
+                    && r.profile == *profile
+                    && r.rule == rule
+            }) {
                 return Ok(Some(fresh));
             }
         }

@@ -454,7 +454,7 @@ where
             } => {
                 log.rule = Some(rule.to_owned());
                 log.reason = reason.map(str::to_owned);
-                let approved = self.approved_request(caller, &profile, now).await?;
+                let approved = self.approved_request(caller, &profile, rule, now).await?;
                 let Some(approved) = approved else {
                     return Err(approval_required(&profile, rule));
                 };
