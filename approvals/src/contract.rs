@@ -153,7 +153,7 @@ pub async fn replace_writes_only_over_the_previous_version<S: ApprovalStore>(sto
     let stored = request(1, "carol", "prod");
     store.create(&stored).await.unwrap();
     let approved = stored
-        .approve(approval(&stored, "alice", 0, 5), 1, 1)
+        .approve(approval(&stored, "alice", 0, 5), 1, 1, str::to_owned)
         .unwrap();
     assert_eq!(approved.version, 2);
     store.replace(&approved).await.unwrap();
@@ -187,7 +187,7 @@ pub async fn concurrent_replaces_of_one_version_let_exactly_one_win<S: ApprovalS
     let stored = request(1, "carol", "prod");
     store.create(&stored).await.unwrap();
     let approved = stored
-        .approve(approval(&stored, "alice", 0, 5), 1, 1)
+        .approve(approval(&stored, "alice", 0, 5), 1, 1, str::to_owned)
         .unwrap();
     let denied = stored.deny(closure(&stored, "bob", 5)).unwrap();
     let (a, b) = tokio::join!(store.replace(&approved), store.replace(&denied));
@@ -387,7 +387,7 @@ pub async fn begin_then_get_round_trips_every_attribute<S: BreakGlassStore>(stor
     let bare = event(2, "deployer/build-42:x#y", "dev");
     for e in [&full, &bare] {
         store
-            .begin(e, e.created_at + TimeDelta::hours(4))
+            .begin(e, &e.user, e.created_at + TimeDelta::hours(4))
             .await
             .unwrap();
         assert_eq!(store.get(&e.breakglass_id).await.unwrap().as_ref(), Some(e));
@@ -400,12 +400,12 @@ pub async fn begin_then_get_round_trips_every_attribute<S: BreakGlassStore>(stor
 pub async fn a_cooldown_refuses_a_second_begin_until_it_ends<S: BreakGlassStore>(store: &S) {
     let first = event(1, "oncall-1", "prod");
     let until = first.created_at + TimeDelta::hours(4);
-    store.begin(&first, until).await.unwrap();
+    store.begin(&first, &first.user, until).await.unwrap();
 
     let mut early = event(2, "oncall-1", "prod");
     early.created_at = until - TimeDelta::nanoseconds(1);
     assert!(matches!(
-        store.begin(&early, early.created_at + TimeDelta::hours(4)).await,
+        store.begin(&early, &early.user, early.created_at + TimeDelta::hours(4)).await,
         Err(StoreError::Cooldown(end)) if end == until
     ));
     assert_eq!(store.get(&early.breakglass_id).await.unwrap(), None);
@@ -413,7 +413,10 @@ pub async fn a_cooldown_refuses_a_second_begin_until_it_ends<S: BreakGlassStore>
     let mut on_time = event(3, "oncall-1", "prod");
     on_time.created_at = until;
     let next_until = until + TimeDelta::hours(4);
-    store.begin(&on_time, next_until).await.unwrap();
+    store
+        .begin(&on_time, &on_time.user, next_until)
+        .await
+        .unwrap();
     assert_eq!(
         store.get(&on_time.breakglass_id).await.unwrap(),
         Some(on_time.clone())
@@ -421,7 +424,7 @@ pub async fn a_cooldown_refuses_a_second_begin_until_it_ends<S: BreakGlassStore>
     let mut again = event(4, "oncall-1", "prod");
     again.created_at = until + TimeDelta::minutes(1);
     assert!(matches!(
-        store.begin(&again, again.created_at).await,
+        store.begin(&again, &again.user, again.created_at).await,
         Err(StoreError::Cooldown(end)) if end == next_until
     ));
 }
@@ -444,7 +447,7 @@ pub async fn cooldowns_are_per_user_and_profile<S: BreakGlassStore>(store: &S) {
         let mut e = event(n, user, profile);
         e.created_at = event(1, user, profile).created_at;
         store
-            .begin(&e, e.created_at + TimeDelta::hours(1))
+            .begin(&e, &e.user, e.created_at + TimeDelta::hours(1))
             .await
             .unwrap_or_else(|err| panic!("({user}, {profile}): {err}"));
     }
@@ -453,7 +456,7 @@ pub async fn cooldowns_are_per_user_and_profile<S: BreakGlassStore>(store: &S) {
         let e = event(n, user, profile);
         assert!(
             matches!(
-                store.begin(&e, e.created_at).await,
+                store.begin(&e, &e.user, e.created_at).await,
                 Err(StoreError::Cooldown(_))
             ),
             "({user}, {profile})"
@@ -468,26 +471,32 @@ pub async fn begin_with_a_taken_id_is_refused_and_starts_no_cooldown<S: BreakGla
 ) {
     let first = event(1, "oncall-1", "prod");
     store
-        .begin(&first, first.created_at + TimeDelta::hours(4))
+        .begin(&first, &first.user, first.created_at + TimeDelta::hours(4))
         .await
         .unwrap();
     let mut clash = event(1, "oncall-2", "prod");
     clash.created_at = first.created_at + TimeDelta::minutes(1);
     assert!(matches!(
-        store.begin(&clash, clash.created_at + TimeDelta::hours(4)).await,
+        store.begin(&clash, &clash.user, clash.created_at + TimeDelta::hours(4)).await,
         Err(StoreError::AlreadyExists(id)) if id == first.breakglass_id
     ));
     assert_eq!(store.get(&first.breakglass_id).await.unwrap(), Some(first));
     let mut retry = event(2, "oncall-2", "prod");
     retry.created_at = clash.created_at;
-    store.begin(&retry, retry.created_at).await.unwrap();
+    store
+        .begin(&retry, &retry.user, retry.created_at)
+        .await
+        .unwrap();
 }
 
 /// An event is reviewed once: the first review is kept, a second is `AlreadyReviewed`,
 /// an unknown event `NotFound`.
 pub async fn review_closes_an_event_once<S: BreakGlassStore>(store: &S) {
     let open = event(1, "oncall-1", "prod");
-    store.begin(&open, open.created_at).await.unwrap();
+    store
+        .begin(&open, &open.user, open.created_at)
+        .await
+        .unwrap();
     let first = review(&open, "lead-1");
     let closed = store.review(&open.breakglass_id, &first).await.unwrap();
     let expected = BreakGlassEvent {
@@ -515,7 +524,10 @@ pub async fn review_closes_an_event_once<S: BreakGlassStore>(store: &S) {
 /// and nothing is created.
 pub async fn attach_session_records_the_vended_session<S: BreakGlassStore>(store: &S) {
     let open = event(1, "oncall-1", "prod");
-    store.begin(&open, open.created_at).await.unwrap();
+    store
+        .begin(&open, &open.user, open.created_at)
+        .await
+        .unwrap();
     let session = SessionId::parse(&"cd".repeat(16)).unwrap();
     store
         .attach_session(&open.breakglass_id, &session)
@@ -565,7 +577,7 @@ pub async fn list_pages_through_events_newest_first_by_status<S: BreakGlassStore
     for n in 1..=5 {
         let e = event(n, &format!("oncall-{n}"), "prod");
         store
-            .begin(&e, e.created_at + TimeDelta::hours(4))
+            .begin(&e, &e.user, e.created_at + TimeDelta::hours(4))
             .await
             .unwrap();
     }
@@ -592,7 +604,7 @@ pub async fn list_pages_through_events_newest_first_by_status<S: BreakGlassStore
 pub async fn an_event_cursor_from_another_listing_is_refused<S: BreakGlassStore>(store: &S) {
     for n in 1..=3 {
         let e = event(n, &format!("oncall-{n}"), "prod");
-        store.begin(&e, e.created_at).await.unwrap();
+        store.begin(&e, &e.user, e.created_at).await.unwrap();
     }
     let cursor = store
         .list(None, 1, None)

@@ -33,7 +33,8 @@
 //!   `created_at` (S), `session_id` (S, once attached), `review` (M: `by`,
 //!   `principal_arn`, `notes`, `at`, once reviewed), `ttl` (N: the end of the access plus
 //!   [`RETENTION_DAYS`]).
-//! - Cooldowns, one per (user, profile), keyed `cooldown#<profile>#<user>`: `user`,
+//! - Cooldowns, one per (person, profile), keyed `cooldown#<profile>#<person>` (the
+//!   person behind the derived user: every session of one role shares it): `user`,
 //!   `profile`, `until` (S) and `ttl` (a day after `until`). Profile names cannot contain
 //!   `#` (`ProfileName`), so the first `#` after the prefix ends the profile and no two
 //!   pairs share a key whatever the user name holds; event IDs are hex, never `cooldown#…`.
@@ -280,6 +281,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
     async fn begin(
         &self,
         event: &BreakGlassEvent,
+        holder: &str,
         cooldown_until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let built = |e: BuildError| {
@@ -288,11 +290,11 @@ impl BreakGlassStore for DynamoBreakGlassStore {
                 self.table
             ))
         };
-        let key = cooldown_key(&event.user, &event.profile);
+        let key = cooldown_key(holder, &event.profile);
         let cooldown = Put::builder()
             .table_name(&self.table)
             .item("breakglass_id", AttributeValue::S(key.clone()))
-            .item("user", AttributeValue::S(event.user.clone()))
+            .item("user", AttributeValue::S(holder.to_owned()))
             .item("profile", AttributeValue::S(event.profile.to_string()))
             .item(
                 "until",

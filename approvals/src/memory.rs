@@ -142,10 +142,11 @@ impl BreakGlassStore for InMemoryBreakGlassStore {
     async fn begin(
         &self,
         event: &BreakGlassEvent,
+        holder: &str,
         cooldown_until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut rows = self.available()?;
-        let key = (event.user.clone(), event.profile.clone());
+        let key = (holder.to_owned(), event.profile.clone());
         // The same order as DynamoDB's transaction reports: the cooldown first.
         if let Some(until) = rows.cooldowns.get(&key)
             && *until > event.created_at
@@ -294,7 +295,7 @@ mod tests {
         let e = event(1, "oncall-1", "prod");
         breakglass.set_unavailable(true);
         assert!(matches!(
-            breakglass.begin(&e, e.created_at).await,
+            breakglass.begin(&e, &e.user, e.created_at).await,
             Err(StoreError::Unavailable(_))
         ));
         assert!(matches!(

@@ -184,27 +184,32 @@ impl Request {
         }
     }
 
-    /// Adds `approval` (its `approver` must not be the requester nor an earlier
+    /// Adds `approval` (its approver must not be the requester nor an earlier
     /// approver); approves the request when every group in `0..groups` has `required`
-    /// approvals. The window starts at `approval.at`.
+    /// approvals. The window starts at `approval.at`. `person` maps a principal ARN to
+    /// the person behind it (`policy::identity::Caller::person`): two principals of one
+    /// person are one approver, and never the requester's approver.
     pub fn approve(
         &self,
         approval: Approval,
         groups: usize,
         required: u32,
+        person: impl Fn(&str) -> String,
     ) -> Result<Self, Conflict> {
         let now = approval.at;
         if self.status_at(now) != RequestStatus::Pending {
             return Err(self.conflict(now, "only a pending request can be approved"));
         }
+        let approver = person(&approval.principal_arn);
         // SECURITY: the TVM checks this before; the record refuses it too.
-        if approval.approver == self.requester {
+        if approval.approver == self.requester || approver == person(&self.principal_arn) {
             return Err(self.conflict(now, "the requester cannot approve their own request"));
         }
+        // SECURITY: one person counts once, whichever principal or session they use.
         if self
             .approvals
             .iter()
-            .any(|a| a.approver == approval.approver)
+            .any(|a| a.approver == approval.approver || person(&a.principal_arn) == approver)
         {
             return Err(self.conflict(now, "this approver has already approved"));
         }
@@ -377,16 +382,53 @@ pub(crate) mod tests {
         }
     }
 
+    /// The person behind a test principal: the last path segment, up to a `-`
+    /// (`user/alice-2` is alice too).
+    fn by_name(arn: &str) -> String {
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        name.split('-').next().unwrap_or(name).to_owned()
+    }
+
+    #[test]
+    fn one_person_approves_once_and_never_their_own_request() {
+        let r = pending(1);
+        let own = r.approve(
+            approval("carol-2", 0, "2026-11-22T14:00:00Z"),
+            1,
+            2,
+            by_name,
+        );
+        assert_eq!(
+            own.unwrap_err().why,
+            "the requester cannot approve their own request"
+        );
+        let once = r
+            .approve(
+                approval("alice-1", 0, "2026-11-22T14:00:00Z"),
+                1,
+                2,
+                by_name,
+            )
+            .unwrap();
+        let again = once.approve(
+            approval("alice-2", 0, "2026-11-22T14:01:00Z"),
+            1,
+            2,
+            by_name,
+        );
+        assert_eq!(again.unwrap_err().why, "this approver has already approved");
+    }
+
     #[test]
     fn approval_needs_every_group_and_starts_the_window_then() {
         let r = pending(1);
         let one = r
-            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 2, 1)
+            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 2, 1, by_name)
             .unwrap();
         assert_eq!(one.status, RequestStatus::Pending);
         assert_eq!(one.version, 2);
         let two = one
-            .approve(approval("bob", 1, "2026-11-22T14:05:00Z"), 2, 1)
+            .approve(approval("bob", 1, "2026-11-22T14:05:00Z"), 2, 1, by_name)
             .unwrap();
         assert_eq!(two.status, RequestStatus::Approved);
         assert_eq!(two.approved_until, Some(at("2026-11-22T15:05:00Z")));
@@ -401,21 +443,21 @@ pub(crate) mod tests {
     fn self_approval_double_approval_and_late_approval_are_conflicts() {
         let r = pending(1);
         assert!(
-            r.approve(approval("carol", 0, "2026-11-22T14:00:00Z"), 1, 2)
+            r.approve(approval("carol", 0, "2026-11-22T14:00:00Z"), 1, 2, by_name)
                 .is_err()
         );
         let once = r
-            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 1, 2)
+            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 1, 2, by_name)
             .unwrap();
-        let again = once.approve(approval("alice", 0, "2026-11-22T14:01:00Z"), 1, 2);
+        let again = once.approve(approval("alice", 0, "2026-11-22T14:01:00Z"), 1, 2, by_name);
         assert_eq!(again.unwrap_err().why, "this approver has already approved");
-        let late = r.approve(approval("alice", 0, "2026-11-23T13:50:00Z"), 1, 1);
+        let late = r.approve(approval("alice", 0, "2026-11-23T13:50:00Z"), 1, 1, by_name);
         assert_eq!(late.unwrap_err().status, RequestStatus::Expired);
         let done = r
-            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 1, 1)
+            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 1, 1, by_name)
             .unwrap();
         assert!(
-            done.approve(approval("bob", 0, "2026-11-22T14:00:01Z"), 1, 1)
+            done.approve(approval("bob", 0, "2026-11-22T14:00:01Z"), 1, 1, by_name)
                 .is_err()
         );
     }
@@ -432,12 +474,12 @@ pub(crate) mod tests {
         assert_eq!(denied.status, RequestStatus::Denied);
         assert!(
             denied
-                .approve(approval("bob", 0, "2026-11-22T14:01:00Z"), 1, 1)
+                .approve(approval("bob", 0, "2026-11-22T14:01:00Z"), 1, 1, by_name)
                 .is_err()
         );
         assert!(denied.revoke(closure("2026-11-22T14:01:00Z")).is_err());
         let approved = pending(1)
-            .approve(approval("bob", 0, "2026-11-22T14:00:00Z"), 1, 1)
+            .approve(approval("bob", 0, "2026-11-22T14:00:00Z"), 1, 1, by_name)
             .unwrap();
         assert!(approved.deny(closure("2026-11-22T14:01:00Z")).is_err());
         let revoked = approved.revoke(closure("2026-11-22T16:00:00Z")).unwrap();
@@ -454,7 +496,7 @@ pub(crate) mod tests {
         let r = pending(1);
         assert_eq!(r.group_for(&[0, 1], 1), Some(0));
         let one = r
-            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 2, 1)
+            .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 2, 1, by_name)
             .unwrap();
         assert_eq!(one.group_for(&[0, 1], 1), Some(1));
         assert_eq!(one.group_for(&[0], 1), Some(0));
@@ -464,7 +506,7 @@ pub(crate) mod tests {
     #[test]
     fn the_wire_shape_is_the_documented_one() {
         let r = pending(1)
-            .approve(approval("alice", 1, "2026-11-22T14:00:00Z"), 2, 1)
+            .approve(approval("alice", 1, "2026-11-22T14:00:00Z"), 2, 1, by_name)
             .unwrap();
         let json = serde_json::to_value(&r).unwrap();
         for key in [

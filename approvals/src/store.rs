@@ -35,12 +35,15 @@ pub trait ApprovalStore: Send + Sync {
 /// Where break-glass events live (`SENTINEL_BREAKGLASS_TABLE`), with each user's
 /// cooldown per profile. Only the TVM writes it.
 pub trait BreakGlassStore: Send + Sync {
-    /// Starts the cooldown of (`event.user`, `event.profile`) until `cooldown_until`,
+    /// Starts the cooldown of (`holder`, `event.profile`) until `cooldown_until`,
     /// unless one runs past `event.created_at` ([`StoreError::Cooldown`] with its end:
-    /// one conditional write), then stores the event.
+    /// one conditional write), then stores the event. `holder` is the person behind
+    /// `event.user` (`policy::identity::Caller::person`): every session of one role
+    /// shares a cooldown.
     fn begin(
         &self,
         event: &BreakGlassEvent,
+        holder: &str,
         cooldown_until: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -83,6 +83,30 @@ pub struct Caller {
     pub kind: PrincipalKind,
 }
 
+impl Caller {
+    /// Who is behind the caller, as far as AWS lets us tell, for separation of duties
+    /// (self-approval, one approval per approver, the break-glass cooldown, self-review;
+    /// docs/approvals.md). Coarser than [`Caller::user`] on purpose:
+    ///
+    /// - an IAM user is its name, and an identity role's session its session name, in
+    ///   every account (an Identity Center user is one person wherever they sign in; two
+    ///   accounts' IAM users of one name are taken to be one person, never two);
+    /// - a role whose session name the caller picks is `R/*`: every session of it is one
+    ///   person, since whoever may assume `R` may call the session anything;
+    /// - a federated user is `federated-user/*` for the same reason.
+    ///
+    /// Treating two people as one only ever refuses an approval; never the reverse.
+    pub fn person(&self) -> String {
+        match &self.kind {
+            PrincipalKind::AssumedRole { role, session } if self.user != *session => {
+                format!("{role}/*")
+            }
+            PrincipalKind::FederatedUser => "federated-user/*".to_owned(),
+            PrincipalKind::User | PrincipalKind::AssumedRole { .. } => self.user.clone(),
+        }
+    }
+}
+
 /// A caller ARN that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
@@ -178,6 +202,41 @@ mod tests {
             user("arn:aws:iam::123456789012:user/a/b/c/alice").unwrap(),
             "alice"
         );
+    }
+
+    fn person(arn: &str) -> String {
+        derive_user(arn, &IdentityRoles::default())
+            .unwrap()
+            .person()
+    }
+
+    #[test]
+    fn a_person_is_what_the_caller_cannot_choose() {
+        // The same name in two accounts is one person.
+        assert_eq!(person("arn:aws:iam::111122223333:user/eng/carol"), "carol");
+        assert_eq!(person("arn:aws:iam::222233334444:user/carol"), "carol");
+        let sso =
+            "arn:aws:sts::222233334444:assumed-role/AWSReservedSSO_Dev_4567cdef/carol@example.com";
+        assert_eq!(person(sso), "carol@example.com");
+        // Every session of a role whose session name the caller picks is one person.
+        assert_eq!(
+            person("arn:aws:sts::111122223333:assumed-role/Leads/alice-1"),
+            person("arn:aws:sts::111122223333:assumed-role/Leads/alice-2")
+        );
+        assert_eq!(
+            person("arn:aws:sts::111122223333:assumed-role/Leads/alice-1"),
+            "Leads/*"
+        );
+        assert_ne!(
+            person("arn:aws:sts::111122223333:assumed-role/Leads/alice"),
+            person("arn:aws:sts::111122223333:assumed-role/Ops/alice")
+        );
+        assert_eq!(
+            person("arn:aws:sts::111122223333:federated-user/bob"),
+            "federated-user/*"
+        );
+        // `*` is no IAM name character: a person key of a role never equals a user's.
+        assert!(!is_iam_name_char('*'));
     }
 
     #[test]

@@ -93,8 +93,11 @@ where
                     ));
                 }
                 let event = load(gates, &admin, &raw, log).await?;
-                // SECURITY: whoever broke glass does not close their own event.
-                if event.user == caller.user {
+                // SECURITY: whoever broke glass does not close their own event, also not
+                // through another principal or session of theirs.
+                if event.user == caller.user
+                    || self.person_of(&event.principal_arn) == self.person_of(&caller.arn)
+                {
                     return Err(ApiError::new(
                         ErrorCode::AdminDeny,
                         "you cannot review your own break-glass use; someone else must",
@@ -198,7 +201,7 @@ where
         // vended; two calls at once cannot both pass it.
         gates
             .breakglass
-            .begin(&event, now + cooldown)
+            .begin(&event, &self.person_of(&caller.arn), now + cooldown)
             .await
             .map_err(|e| match e {
                 StoreError::Cooldown(until) => ApiError::new(

@@ -47,6 +47,7 @@ pub trait BreakGlasses: Send + Sync {
     fn begin<'a>(
         &'a self,
         event: &'a BreakGlassEvent,
+        holder: &'a str,
         cooldown_until: DateTime<Utc>,
     ) -> Boxed<'a, ()>;
     fn get<'a>(&'a self, id: &'a RequestId) -> Boxed<'a, Option<BreakGlassEvent>>;
@@ -64,9 +65,10 @@ impl<T: BreakGlassStore> BreakGlasses for T {
     fn begin<'a>(
         &'a self,
         event: &'a BreakGlassEvent,
+        holder: &'a str,
         cooldown_until: DateTime<Utc>,
     ) -> Boxed<'a, ()> {
-        Box::pin(BreakGlassStore::begin(self, event, cooldown_until))
+        Box::pin(BreakGlassStore::begin(self, event, holder, cooldown_until))
     }
     fn get<'a>(&'a self, id: &'a RequestId) -> Boxed<'a, Option<BreakGlassEvent>> {
         Box::pin(BreakGlassStore::get(self, id))

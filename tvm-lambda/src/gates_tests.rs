@@ -73,11 +73,19 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn world() -> World {
+    world_with(&[])
+}
+
+/// A world whose settings also hold `extra` (name, value) pairs.
+fn world_with(extra: &[(&str, &str)]) -> World {
     let settings = Settings::from_lookup(|name| match name {
         "SENTINEL_SESSION_TABLE" => Some("sessions".to_owned()),
         "SENTINEL_APPROVAL_TABLE" => Some("approvals".to_owned()),
         "SENTINEL_BREAKGLASS_TABLE" => Some("breakglass".to_owned()),
-        _ => None,
+        _ => extra
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned()),
     })
     .unwrap();
     let approvals = InMemoryApprovalStore::new();
@@ -115,7 +123,8 @@ fn signed(arn: &str, method: &str, path: &str, body: Value) -> ApiRequest {
         },
         caller: Some(IamCaller {
             user_arn: Some(arn.to_owned()),
-            account_id: Some(ACCOUNT.to_owned()),
+            // The account AWS verified is the ARN's own.
+            account_id: arn.split(':').nth(4).map(str::to_owned),
             principal_org_id: None,
             user_id: Some("AIDAEXAMPLE".to_owned()),
             access_key: Some("AKIAEXAMPLE".to_owned()),
@@ -659,5 +668,188 @@ rules:
         ErrorCode::ApprovalRequired,
         "{}",
         remote.response.body
+    );
+}
+
+/// A profile whose approvers and break-glass users sign in through roles whose session
+/// names the caller picks (`Leads`, `Deployers`, `Oncall`, `Security`), and which another
+/// account's users may use too.
+const QUORUM: &str = r#"version: "1"
+profile:
+  role_arn: arn:aws:iam::111122223333:role/SentinelProtected-quorum
+rules:
+  - name: two-approvers
+    effect: require_approval
+    conditions:
+      users: [carol, "222233334444:carol", "Deployers/*"]
+    approval:
+      approvers:
+        - principals:
+            - "arn:aws:sts::*:assumed-role/Leads/*"
+            - "arn:aws:sts::*:assumed-role/Deployers/*"
+            - "arn:aws:sts::*:assumed-role/AWSReservedSSO_Leads_*"
+      required: 2
+  - name: emergency
+    effect: break_glass
+    conditions:
+      principals:
+        - "arn:aws:sts::111122223333:assumed-role/Oncall/*"
+        - "arn:aws:sts::111122223333:assumed-role/Security/*"
+    break_glass: {cooldown: 4h}
+"#;
+
+fn quorum_world() -> World {
+    let w = world_with(&[("SENTINEL_ALLOWED_ACCOUNTS", "111122223333,222233334444")]);
+    w.service.policy_source().put("quorum", QUORUM);
+    w
+}
+
+async fn ask_quorum(w: &World, arn: &str) -> String {
+    let asked = w
+        .call(
+            arn,
+            "POST",
+            "/requests",
+            json!({"profile": "quorum", "reason": "CHG-1 two leads"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(asked.response.status, 201, "{}", asked.response.body);
+    body(&asked)["request_id"].as_str().unwrap().to_owned()
+}
+
+async fn break_glass(w: &World, arn: &str, at: DateTime<Utc>) -> Handled {
+    w.call(
+        arn,
+        "POST",
+        "/breakglass",
+        json!({"profile": "quorum", "reason": "INC-7 outage"}),
+        at,
+    )
+    .await
+}
+
+/// Attack review F2: a role whose session name the caller picks is one person whatever
+/// the session is called, so two sessions of it are one approval, not a quorum of two.
+#[tokio::test]
+async fn two_sessions_of_one_role_are_one_approver() {
+    let w = quorum_world();
+    let id = ask_quorum(&w, CAROL).await;
+    let first = w
+        .approve(
+            "arn:aws:sts::111122223333:assumed-role/Leads/alice-1",
+            &id,
+            t0(),
+        )
+        .await;
+    assert_eq!(first.response.status, 200, "{}", first.response.body);
+    let second = w
+        .approve(
+            "arn:aws:sts::111122223333:assumed-role/Leads/alice-2",
+            &id,
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&second),
+        ErrorCode::RequestConflict,
+        "{}",
+        second.response.body
+    );
+    let stored = &w.approvals.requests()[0];
+    assert_eq!(stored.approvals.len(), 1);
+    assert_eq!(stored.status, RequestStatus::Pending);
+    // A second person completes it: an Identity Center lead.
+    assert_eq!(w.approve(LEAD_DAVE, &id, t0()).await.response.status, 200);
+    assert_eq!(w.approvals.requests()[0].status, RequestStatus::Approved);
+}
+
+/// Attack review F2: a requester signed in through such a role cannot approve with
+/// another session of it.
+#[tokio::test]
+async fn a_role_requester_cannot_approve_through_another_session() {
+    let w = quorum_world();
+    let id = ask_quorum(
+        &w,
+        "arn:aws:sts::111122223333:assumed-role/Deployers/build-1",
+    )
+    .await;
+    let own = w
+        .approve(
+            "arn:aws:sts::111122223333:assumed-role/Deployers/build-2",
+            &id,
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&own), ErrorCode::ApprovalDeny, "{}", own.response.body);
+    assert!(w.approvals.requests()[0].approvals.is_empty());
+}
+
+/// Attack review F2: an Identity Center user is one person in every account: carol's
+/// session in another account asks, her home session does not approve.
+#[tokio::test]
+async fn the_same_identity_center_user_in_another_account_is_the_requester() {
+    let w = quorum_world();
+    let id = ask_quorum(
+        &w,
+        "arn:aws:sts::222233334444:assumed-role/AWSReservedSSO_Dev_4567cdef/carol",
+    )
+    .await;
+    let own = w.approve(CAROL_SSO, &id, t0()).await;
+    assert_eq!(code(&own), ErrorCode::ApprovalDeny, "{}", own.response.body);
+    assert!(w.approvals.requests()[0].approvals.is_empty());
+}
+
+/// Attack review F2: the break-glass cooldown holds for the person, not the session
+/// name, and nobody reviews their own use through another session.
+#[tokio::test]
+async fn break_glass_cooldown_and_review_hold_across_sessions_of_one_role() {
+    let w = quorum_world();
+    let first = break_glass(
+        &w,
+        "arn:aws:sts::111122223333:assumed-role/Oncall/dan-1",
+        t0(),
+    )
+    .await;
+    assert_eq!(first.response.status, 200, "{}", first.response.body);
+    let second = break_glass(
+        &w,
+        "arn:aws:sts::111122223333:assumed-role/Oncall/dan-2",
+        t0() + TimeDelta::minutes(5),
+    )
+    .await;
+    assert_eq!(
+        code(&second),
+        ErrorCode::Cooldown,
+        "{}",
+        second.response.body
+    );
+    assert_eq!(w.service.issuer().requests().len(), 1);
+
+    let used = break_glass(
+        &w,
+        "arn:aws:sts::111122223333:assumed-role/Security/jane-1",
+        t0(),
+    )
+    .await;
+    assert_eq!(used.response.status, 200, "{}", used.response.body);
+    let id = body(&used)["BreakGlassId"].as_str().unwrap().to_owned();
+    let own = w
+        .call(
+            "arn:aws:sts::111122223333:assumed-role/Security/jane-2",
+            "POST",
+            &format!("/breakglass/{id}/review"),
+            json!({"notes": "all fine"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(code(&own), ErrorCode::AdminDeny, "{}", own.response.body);
+    assert_eq!(
+        w.breakglass
+            .events()
+            .iter()
+            .filter(|e| e.status == ReviewStatus::Reviewed)
+            .count(),
+        0
     );
 }

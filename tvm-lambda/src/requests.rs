@@ -479,9 +479,12 @@ where
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<(Arc<PolicySet>, Vec<usize>), ApiError> {
-        // SECURITY: derived users are compared, so the requester's other principals
-        // (another role, another session) are the requester too.
-        if caller.user == current.requester {
+        // SECURITY: persons are compared, so the requester's other principals (another
+        // role, another session of a role, another account's session) are the
+        // requester too.
+        if caller.user == current.requester
+            || self.person_of(&caller.arn) == self.person_of(&current.principal_arn)
+        {
             return Err(ApiError::new(
                 ErrorCode::ApprovalDeny,
                 "you cannot answer your own request; an approver must",
@@ -580,7 +583,9 @@ where
                     at: now,
                     comment: comment.clone(),
                 };
-                current.approve(given, approval.groups(), approval.required())
+                current.approve(given, approval.groups(), approval.required(), |arn| {
+                    self.person_of(arn)
+                })
             })
             .await?;
         let detail = match (next.approved_until, next.approvals.last()) {

@@ -390,6 +390,14 @@ where
         })
     }
 
+    /// The person behind `arn` (`policy::identity::Caller::person`), for separation of
+    /// duties: a principal of a stored request or event, or a caller's. A workload's
+    /// `principal_arn` (its issuer and subject) is its own person.
+    pub(crate) fn person_of(&self, arn: &str) -> String {
+        identity::derive_user(arn, &self.settings.identity_roles)
+            .map_or_else(|_| arn.to_owned(), |caller| caller.person())
+    }
+
     pub(crate) async fn vend(
         &self,
         request: &ApiRequest,

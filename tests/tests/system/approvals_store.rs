@@ -198,6 +198,7 @@ async fn stored_rows_have_the_documented_layout(backend: Backend) {
             ::approvals::contract::approval(&request, "alice", 0, 5),
             1,
             1,
+            str::to_owned,
         )
         .unwrap();
     request_store.replace(&approved).await.unwrap();
@@ -226,7 +227,7 @@ async fn stored_rows_have_the_documented_layout(backend: Backend) {
 
     let event = ::approvals::contract::event(1, "oncall-1", "prod");
     let until = event.created_at + chrono::TimeDelta::hours(4);
-    event_store.begin(&event, until).await.unwrap();
+    event_store.begin(&event, &event.user, until).await.unwrap();
     let mut rows = raw_items(&client, BREAKGLASS_TABLE).await;
     rows.sort_by_key(|row| string(row, "breakglass_id"));
     let [stored, cooldown] = rows.try_into().unwrap();
@@ -358,7 +359,10 @@ async fn stores_on_a_closed_port_are_unavailable() {
             (APPROVAL_TABLE, request_store.list(&query).await.err()),
             (
                 BREAKGLASS_TABLE,
-                event_store.begin(&event, event.created_at).await.err(),
+                event_store
+                    .begin(&event, &event.user, event.created_at)
+                    .await
+                    .err(),
             ),
             (
                 BREAKGLASS_TABLE,
