@@ -94,7 +94,11 @@ pub struct FakeIssuer {
     now: DateTime<Utc>,
     requests: Mutex<Vec<IssueRequest>>,
     failure: Mutex<Option<IssueError>>,
+    on_issue: Mutex<Option<IssueHook>>,
 }
+
+/// What a test runs while STS "answers": another request racing this one.
+type IssueHook = Box<dyn Fn() + Send>;
 
 impl FakeIssuer {
     /// Credentials are dated from `now`.
@@ -103,7 +107,13 @@ impl FakeIssuer {
             now,
             requests: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
+            on_issue: Mutex::new(None),
         }
+    }
+
+    /// Runs `hook` inside every later call, before it answers.
+    pub fn on_issue(&self, hook: impl Fn() + Send + 'static) {
+        *self.on_issue.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(hook));
     }
 
     /// Every call fails with `failure` until called again with `None`.
@@ -129,6 +139,9 @@ impl CredentialIssuer for FakeIssuer {
             .clone()
         {
             return Err(failure);
+        }
+        if let Some(hook) = &*self.on_issue.lock().unwrap_or_else(PoisonError::into_inner) {
+            hook();
         }
         let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
         requests.push(request.clone());

@@ -853,3 +853,76 @@ async fn break_glass_cooldown_and_review_hold_across_sessions_of_one_role() {
         0
     );
 }
+
+/// Attack review F3: a revocation whose session revocation failed leaves the request
+/// revoked; it must be possible to finish it, and the revocation is announced anyway.
+#[tokio::test]
+async fn a_revocation_that_could_not_reach_its_sessions_can_be_retried() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    w.approve(LEAD_DAVE, &id, t0()).await;
+    let vended: VendResponse =
+        serde_json::from_str(&w.vend(CAROL, t0()).await.response.body).unwrap();
+    let path = format!("/requests/{id}/revoke");
+    let revoke = || {
+        w.call(
+            LEAD_DAVE,
+            "POST",
+            &path,
+            json!({"reason": "done early"}),
+            t0(),
+        )
+    };
+    w.service.store().unwrap().set_unavailable(true);
+    let failed = revoke().await;
+    assert_eq!(failed.response.status, 500, "{}", failed.response.body);
+    assert_eq!(w.approvals.requests()[0].status, RequestStatus::Revoked);
+    assert!(
+        w.kinds().contains(&NoticeKind::RequestRevoked),
+        "{:?}",
+        w.kinds()
+    );
+    w.service.store().unwrap().set_unavailable(false);
+    let retried = revoke().await;
+    assert_eq!(retried.response.status, 200, "{}", retried.response.body);
+    let row = w
+        .service
+        .store()
+        .unwrap()
+        .get(&vended.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status(), Status::Revoked);
+    // A retry changes nothing in the request: its first closure stands.
+    assert_eq!(w.approvals.requests()[0].version, 3);
+}
+
+/// Attack review F3: a vend that read the approval before a revocation was written, and
+/// records its session after the revocation listed sessions, never hands out its keys.
+#[tokio::test]
+async fn a_revocation_racing_a_vend_keeps_its_credentials_in() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    w.approve(LEAD_DAVE, &id, t0()).await;
+    let approvals = w.approvals.clone();
+    // The revocation lands while STS answers the vend.
+    w.service.issuer().on_issue(move || {
+        let mut request = approvals.requests()[0].clone();
+        request.status = RequestStatus::Revoked;
+        request.version += 1;
+        approvals.insert(request);
+    });
+    let vend = w.vend(CAROL, t0()).await;
+    assert_eq!(
+        code(&vend),
+        ErrorCode::ApprovalRequired,
+        "{}",
+        vend.response.body
+    );
+    assert!(!vend.response.body.contains("ASIAFAKE"));
+    let rows = w.service.store().unwrap().records();
+    assert_eq!(rows.len(), 1, "the session is recorded, as revoked");
+    assert_eq!(rows[0].status(), Status::Revoked);
+    assert_eq!(rows[0].approval_id.as_deref(), Some(id.as_str()));
+}

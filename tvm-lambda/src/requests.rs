@@ -268,6 +268,51 @@ where
         Ok(None)
     }
 
+    /// Whether the request a vend was approved under still grants, read consistently
+    /// after the vend's session row was written. A revocation written in between found
+    /// no such row when it listed sessions; so the vend's credentials are never handed
+    /// out, and its row is revoked (SECURITY: closes the race between a vend and
+    /// `POST /requests/{id}/revoke`).
+    #[expect(clippy::too_many_arguments, reason = "one vend's parts, each a borrow")]
+    pub(super) async fn confirm_approval(
+        &self,
+        id: &RequestId,
+        caller: &Caller,
+        profile: &ProfileName,
+        rule: &str,
+        session: &sessions::SessionId,
+        now: DateTime<Utc>,
+        log: &mut DecisionLog,
+    ) -> Result<(), ApiError> {
+        let (gates, _) = self.gates()?;
+        let fresh = gates.approvals.get(id).await;
+        if let Ok(Some(fresh)) = &fresh
+            && fresh.grants_at(now)
+        {
+            return Ok(());
+        }
+        if let Some(store) = self.store() {
+            let revocation = sessions::Revocation {
+                by: caller.arn.clone(),
+                reason: format!(
+                    "request {id} was revoked or could not be read while this session was issued; its credentials were not handed out"
+                ),
+                at: now,
+            };
+            // Best effort: the credentials never leave the TVM either way.
+            if let Err(e) = store.revoke(session, &revocation).await {
+                log.detail = Some(format!(
+                    "the withheld session could not be marked revoked: {}",
+                    sentinel_types::error_chain(&e)
+                ));
+            }
+        }
+        match fresh {
+            Err(e) => Err(gate_store_error(e)),
+            Ok(_) => Err(super::approval_required(profile, rule)),
+        }
+    }
+
     /// One `/requests` request from an authenticated caller.
     pub(super) async fn requests(
         &self,
@@ -680,11 +725,29 @@ where
                 .await
                 .map_err(|_| refusal)?;
         }
-        let next = self
-            .transition(gates, current, log, |current| {
-                current.revoke(closure(caller, &reason, now))
-            })
-            .await?;
+        // A request already revoked is revoked again only in its sessions: a revocation
+        // whose session step failed (a store outage) is finished by retrying it.
+        let next = if current.status == RequestStatus::Revoked {
+            current
+        } else {
+            let next = self
+                .transition(gates, current, log, |current| {
+                    current.revoke(closure(caller, &reason, now))
+                })
+                .await?;
+            // Announced as soon as it is written: the sessions' revocation may fail.
+            self.tell(
+                gates,
+                NoticeKind::RequestRevoked,
+                &next,
+                caller,
+                Some(&reason),
+                None,
+                now,
+            )
+            .await;
+            next
+        };
         let id = next.request_id.to_string();
         let sessions = admin
             .collect(ListQuery {
@@ -703,16 +766,6 @@ where
             .revoke(ids, format!("request {id} revoked: {reason}"))
             .await?;
         let revoked: Value = serde_json::from_str(&revoked).unwrap_or(Value::Null);
-        self.tell(
-            gates,
-            NoticeKind::RequestRevoked,
-            &next,
-            caller,
-            Some(&reason),
-            None,
-            now,
-        )
-        .await;
         to_json(&json!({ "request": next.at(now), "sessions": revoked }))
     }
 

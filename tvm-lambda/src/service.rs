@@ -482,6 +482,10 @@ where
                 request, caller, now, log, &set, &profile, rule, duration, gate,
             )
             .await?;
+        if let Some(id) = &approved {
+            self.confirm_approval(id, caller, &profile, rule, &vended.session_id, now, log)
+                .await?;
+        }
         serde_json::to_string(&vended).map_err(credential_error)
     }
 
