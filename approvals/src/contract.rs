@@ -600,6 +600,27 @@ pub async fn list_pages_through_events_newest_first_by_status<S: BreakGlassStore
     assert_eq!(page.next_cursor, None);
 }
 
+/// `release` ends the cooldown its event started, and no other.
+pub async fn release_ends_only_its_own_events_cooldown<S: BreakGlassStore>(store: &S) {
+    let first = event(1, "oncall-dan", "prod");
+    let until = first.created_at + TimeDelta::hours(4);
+    store.begin(&first, &first.user, until).await.unwrap();
+    // Another event (same person and profile) releases nothing of the first's.
+    let other = event(2, "oncall-dan", "prod");
+    store.release(&other, &other.user).await.unwrap();
+    let mut blocked = event(3, "oncall-dan", "prod");
+    blocked.created_at = first.created_at + TimeDelta::minutes(1);
+    assert!(matches!(
+        store.begin(&blocked, &blocked.user, until).await,
+        Err(StoreError::Cooldown(_))
+    ));
+    store.release(&first, &first.user).await.unwrap();
+    store.begin(&blocked, &blocked.user, until).await.unwrap();
+    // Releasing twice, or a cooldown never started, is no error.
+    store.release(&first, &first.user).await.unwrap();
+    store.release(&first, "nobody").await.unwrap();
+}
+
 /// A cursor continues only the listing it came from; a zero limit and garbage are refused.
 pub async fn an_event_cursor_from_another_listing_is_refused<S: BreakGlassStore>(store: &S) {
     for n in 1..=3 {
@@ -685,6 +706,7 @@ macro_rules! breakglass_store_contract {
             a_cooldown_refuses_a_second_begin_until_it_ends,
             cooldowns_are_per_user_and_profile,
             begin_with_a_taken_id_is_refused_and_starts_no_cooldown,
+            release_ends_only_its_own_events_cooldown,
             review_closes_an_event_once,
             attach_session_records_the_vended_session,
             list_pages_through_events_newest_first_by_status,

@@ -35,7 +35,8 @@
 //!   [`RETENTION_DAYS`]).
 //! - Cooldowns, one per (person, profile), keyed `cooldown#<profile>#<person>` (the
 //!   person behind the derived user: every session of one role shares it): `user`,
-//!   `profile`, `until` (S) and `ttl` (a day after `until`). Profile names cannot contain
+//!   `profile`, `until` (S), `event` (the event that started it, so that only that
+//!   event's failed vend releases it) and `ttl` (a day after `until`). Profile names cannot contain
 //!   `#` (`ProfileName`), so the first `#` after the prefix ends the profile and no two
 //!   pairs share a key whatever the user name holds; event IDs are hex, never `cooldown#…`.
 //!   Derived user names are IAM names (at most 129 characters), far below DynamoDB's
@@ -295,6 +296,7 @@ impl BreakGlassStore for DynamoBreakGlassStore {
             .table_name(&self.table)
             .item("breakglass_id", AttributeValue::S(key.clone()))
             .item("user", AttributeValue::S(holder.to_owned()))
+            .item("event", AttributeValue::S(event.breakglass_id.to_string()))
             .item("profile", AttributeValue::S(event.profile.to_string()))
             .item(
                 "until",
@@ -338,6 +340,36 @@ impl BreakGlassStore for DynamoBreakGlassStore {
                     .await?),
                 _ => Err(unavailable(&self.table, "TransactWriteItems", &e).into()),
             },
+        }
+    }
+
+    async fn release(&self, event: &BreakGlassEvent, holder: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(
+                "breakglass_id",
+                AttributeValue::S(cooldown_key(holder, &event.profile)),
+            )
+            .condition_expression("#event = :event")
+            .expression_attribute_names("#event", "event")
+            .expression_attribute_values(
+                ":event",
+                AttributeValue::S(event.breakglass_id.to_string()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Another event's cooldown, or none: nothing of this event's to end.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(&self.table, "DeleteItem", &e).into()),
         }
     }
 

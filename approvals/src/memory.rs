@@ -98,7 +98,8 @@ impl ApprovalStore for InMemoryApprovalStore {
 #[derive(Debug, Default)]
 struct BreakGlassRows {
     events: BTreeMap<RequestId, BreakGlassEvent>,
-    cooldowns: BTreeMap<(String, ProfileName), DateTime<Utc>>,
+    /// Each cooldown's end and the event that started it.
+    cooldowns: BTreeMap<(String, ProfileName), (DateTime<Utc>, RequestId)>,
 }
 
 /// A [`BreakGlassStore`] held in memory. Clones share the same rows.
@@ -130,7 +131,7 @@ impl InMemoryBreakGlassStore {
         lock(&self.rows)
             .cooldowns
             .get(&(user.to_owned(), profile.clone()))
-            .copied()
+            .map(|(until, _)| *until)
     }
 
     fn available(&self) -> Result<MutexGuard<'_, BreakGlassRows>, StoreError> {
@@ -148,7 +149,7 @@ impl BreakGlassStore for InMemoryBreakGlassStore {
         let mut rows = self.available()?;
         let key = (holder.to_owned(), event.profile.clone());
         // The same order as DynamoDB's transaction reports: the cooldown first.
-        if let Some(until) = rows.cooldowns.get(&key)
+        if let Some((until, _)) = rows.cooldowns.get(&key)
             && *until > event.created_at
         {
             return Err(StoreError::Cooldown(*until));
@@ -156,9 +157,23 @@ impl BreakGlassStore for InMemoryBreakGlassStore {
         if rows.events.contains_key(&event.breakglass_id) {
             return Err(StoreError::AlreadyExists(event.breakglass_id.clone()));
         }
-        rows.cooldowns.insert(key, cooldown_until);
+        rows.cooldowns
+            .insert(key, (cooldown_until, event.breakglass_id.clone()));
         rows.events
             .insert(event.breakglass_id.clone(), event.clone());
+        Ok(())
+    }
+
+    async fn release(&self, event: &BreakGlassEvent, holder: &str) -> Result<(), StoreError> {
+        let mut rows = self.available()?;
+        let key = (holder.to_owned(), event.profile.clone());
+        if rows
+            .cooldowns
+            .get(&key)
+            .is_some_and(|(_, by)| *by == event.breakglass_id)
+        {
+            rows.cooldowns.remove(&key);
+        }
         Ok(())
     }
 

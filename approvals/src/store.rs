@@ -47,6 +47,15 @@ pub trait BreakGlassStore: Send + Sync {
         cooldown_until: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Ends the cooldown of (`holder`, `event.profile`) if `event` started it (one
+    /// conditional delete): a use that vended nothing does not hold the door shut. A
+    /// cooldown another event started, or none, is left as it is (`Ok`).
+    fn release(
+        &self,
+        event: &BreakGlassEvent,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Reads one event with a strongly consistent read.
     fn get(
         &self,

@@ -197,11 +197,12 @@ where
             review: None,
         };
         let cooldown = TimeDelta::seconds(i64::from(break_glass.cooldown().unwrap_or(0)));
+        let holder = self.person_of(&caller.arn);
         // SECURITY: the cooldown is taken (one conditional write) before anything is
         // vended; two calls at once cannot both pass it.
         gates
             .breakglass
-            .begin(&event, &self.person_of(&caller.arn), now + cooldown)
+            .begin(&event, &holder, now + cooldown)
             .await
             .map_err(|e| match e {
                 StoreError::Cooldown(until) => ApiError::new(
@@ -246,6 +247,15 @@ where
             now,
         )
         .await;
+        if vended.is_err()
+            && let Err(e) = gates.breakglass.release(&event, &holder).await
+        {
+            // The cooldown then runs its course: refusing later tries is the safe side.
+            log.detail = Some(format!(
+                "the cooldown of a use that vended nothing could not be released: {}",
+                sentinel_types::error_chain(&e)
+            ));
+        }
         let vended = vended?;
         if let Err(e) = gates
             .breakglass

@@ -50,6 +50,7 @@ pub trait BreakGlasses: Send + Sync {
         holder: &'a str,
         cooldown_until: DateTime<Utc>,
     ) -> Boxed<'a, ()>;
+    fn release<'a>(&'a self, event: &'a BreakGlassEvent, holder: &'a str) -> Boxed<'a, ()>;
     fn get<'a>(&'a self, id: &'a RequestId) -> Boxed<'a, Option<BreakGlassEvent>>;
     fn attach_session<'a>(&'a self, id: &'a RequestId, session: &'a SessionId) -> Boxed<'a, ()>;
     fn review<'a>(&'a self, id: &'a RequestId, review: &'a Review) -> Boxed<'a, BreakGlassEvent>;
@@ -69,6 +70,9 @@ impl<T: BreakGlassStore> BreakGlasses for T {
         cooldown_until: DateTime<Utc>,
     ) -> Boxed<'a, ()> {
         Box::pin(BreakGlassStore::begin(self, event, holder, cooldown_until))
+    }
+    fn release<'a>(&'a self, event: &'a BreakGlassEvent, holder: &'a str) -> Boxed<'a, ()> {
+        Box::pin(BreakGlassStore::release(self, event, holder))
     }
     fn get<'a>(&'a self, id: &'a RequestId) -> Boxed<'a, Option<BreakGlassEvent>> {
         Box::pin(BreakGlassStore::get(self, id))

@@ -926,3 +926,30 @@ async fn a_revocation_racing_a_vend_keeps_its_credentials_in() {
     assert_eq!(rows[0].status(), Status::Revoked);
     assert_eq!(rows[0].approval_id.as_deref(), Some(id.as_str()));
 }
+/// Attack review F4: a break-glass use that vended nothing does not hold the cooldown
+/// (the next try is the emergency still going on); its event stays for review.
+#[tokio::test]
+async fn a_failed_break_glass_vend_leaves_no_cooldown() {
+    let w = world();
+    let open = |at| {
+        w.call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 db down"}),
+            at,
+        )
+    };
+    w.service
+        .issuer()
+        .fail_with(Some(crate::grant::IssueError("STS is down".into())));
+    let failed = open(t0()).await;
+    assert!(failed.response.status >= 500, "{}", failed.response.body);
+    w.service.issuer().fail_with(None);
+    let retried = open(t0() + TimeDelta::minutes(1)).await;
+    assert_eq!(retried.response.status, 200, "{}", retried.response.body);
+    // Both attempts are events; the second holds the cooldown.
+    assert_eq!(w.breakglass.events().len(), 2);
+    let again = open(t0() + TimeDelta::minutes(2)).await;
+    assert_eq!(code(&again), ErrorCode::Cooldown);
+}
