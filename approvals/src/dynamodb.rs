@@ -53,7 +53,7 @@
 //! started cooldown always has its event.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::BuildError;
@@ -92,6 +92,28 @@ const TTL_ATTRIBUTE: &str = "ttl";
 pub struct DynamoApprovalStore {
     client: Client,
     table: String,
+    budget: ReadBudget,
+}
+
+/// How much one filtered `list` call may read before it answers: at most `reads`
+/// requests of at most `rows` rows each (DynamoDB's `Limit` counts rows read before the
+/// filter). A page the budget ends early is short, possibly empty, with a cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ReadBudget {
+    reads: usize,
+    rows: i32,
+}
+
+impl Default for ReadBudget {
+    /// 5 reads of 100 rows: a page never costs more than 500 rows read, whatever the
+    /// filter (SECURITY: a listing that matches nothing cannot make one call read the
+    /// whole table).
+    fn default() -> Self {
+        Self {
+            reads: 5,
+            rows: 100,
+        }
+    }
 }
 
 impl DynamoApprovalStore {
@@ -101,7 +123,20 @@ impl DynamoApprovalStore {
         Self {
             client,
             table: table.into(),
+            budget: ReadBudget::default(),
         }
+    }
+
+    /// The same store with another read budget per filtered `list` page: at most `reads`
+    /// requests of `rows` rows (both at least 1; the default is 5 of 100), for tests
+    /// that page through a few rows.
+    #[must_use]
+    pub fn with_read_budget(mut self, reads: usize, rows: i32) -> Self {
+        self.budget = ReadBudget {
+            reads: reads.max(1),
+            rows: rows.max(1),
+        };
+        self
     }
 
     /// The table name.
@@ -198,6 +233,7 @@ impl ApprovalStore for DynamoApprovalStore {
             &self.table,
             &listing,
             query.cursor.as_deref(),
+            self.budget,
             request_from_item,
         )
         .await
@@ -480,18 +516,30 @@ impl BreakGlassStore for DynamoBreakGlassStore {
         cursor: Option<&str>,
     ) -> Result<Page<BreakGlassEvent>, StoreError> {
         let listing = Listing::of_events(status, limit)?;
-        list(&self.client, &self.table, &listing, cursor, event_from_item).await
+        let budget = ReadBudget::default();
+        list(
+            &self.client,
+            &self.table,
+            &listing,
+            cursor,
+            budget,
+            event_from_item,
+        )
+        .await
     }
 }
 
 /// One page of `listing`. DynamoDB's `Limit` counts rows read before the filter, so a
-/// filtered page may take several requests; each reads at most `limit` rows and the
-/// cursor is built from the last row returned, so no row is skipped or repeated.
+/// filtered page may take several requests: each reads `budget.rows` rows (an unfiltered
+/// one exactly `limit`), at most `budget.reads` of them, and a page the budget ends
+/// before it is full is short, with a cursor at the last row read. Otherwise the cursor
+/// is built from the last row returned, so no row is skipped or repeated.
 async fn list<T: Listed>(
     client: &Client,
     table: &str,
     listing: &Listing,
     cursor: Option<&str>,
+    budget: ReadBudget,
     decode: fn(&Item) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
     let mut start = listing.resume(cursor)?.map(|cursor| {
@@ -501,11 +549,18 @@ async fn list<T: Listed>(
             .map(|(k, v)| (k, AttributeValue::S(v)))
             .collect::<Item>()
     });
-    let request_limit = i32::try_from(listing.limit).unwrap_or(i32::MAX);
+    let page_limit = i32::try_from(listing.limit).unwrap_or(i32::MAX);
+    let request_limit = if listing.filters().next().is_some() {
+        budget.rows
+    } else {
+        page_limit
+    };
     let mut items = Vec::new();
+    let mut reads = 0;
     let next_cursor = loop {
         let (rows, last_key) =
             read_page(client, table, listing, request_limit, start.take()).await?;
+        reads += 1;
         let mut rows = rows.into_iter();
         for row in rows.by_ref() {
             items.push(decode(&row)?);
@@ -520,6 +575,9 @@ async fn list<T: Listed>(
                 .flatten();
         }
         match last_key {
+            Some(key) if reads >= budget.reads => {
+                break Some(Cursor::at(listing, &strings(&key)?).encode());
+            }
             Some(key) => start = Some(key),
             None => break None,
         }
@@ -528,6 +586,18 @@ async fn list<T: Listed>(
         items.sort_by_key(|r| Reverse(r.created_at()));
     }
     Ok(Page { items, next_cursor })
+}
+
+/// A key of string attributes (every key of these tables) as its strings.
+fn strings(key: &Item) -> Result<BTreeMap<String, String>, StoreError> {
+    key.iter()
+        .map(|(name, value)| match value {
+            AttributeValue::S(text) => Ok((name.clone(), text.clone())),
+            _ => Err(StoreError::Corrupt(format!(
+                "key attribute `{name}` is not a string"
+            ))),
+        })
+        .collect()
 }
 
 /// Runs one `Query` (newest first) or `Scan` request for `listing`, returning the items

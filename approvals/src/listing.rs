@@ -198,6 +198,16 @@ impl Cursor {
         }
     }
 
+    /// The cursor that resumes `listing` after the row with `key` (DynamoDB's
+    /// `LastEvaluatedKey`: a row read but perhaps filtered out).
+    #[cfg(feature = "dynamodb")]
+    pub(crate) fn at(listing: &Listing, key: &BTreeMap<String, String>) -> Self {
+        Self {
+            listing: listing.bound(),
+            key: key.clone(),
+        }
+    }
+
     pub(crate) fn encode(&self) -> String {
         // Maps of strings always serialise; the fallback is never reached.
         hex::encode(serde_json::to_vec(self).unwrap_or_default())

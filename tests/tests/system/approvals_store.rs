@@ -265,6 +265,97 @@ async fn stored_rows_have_the_documented_layout(backend: Backend) {
     }
 }
 
+/// Counts the requests a client sends.
+#[derive(Clone, Debug, Default)]
+struct Calls(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Calls {
+    fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<
+            '_,
+        >,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Attack review F5: `GET /requests?profile=nonexistent&limit=1` made the store read the
+/// whole table one row per request before answering. A filtered listing now reads in
+/// batches, a bounded number of them per page, and answers a short (even empty) page
+/// with a cursor when its budget is spent; following the cursors lists every match once.
+async fn a_filtered_listing_reads_a_bounded_amount_per_page(backend: Backend) {
+    let (_server, client) = tables(backend).await;
+    let calls = Calls::default();
+    let counted = Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .interceptor(calls.clone())
+            .build(),
+    );
+    let writer = DynamoApprovalStore::new(client, APPROVAL_TABLE);
+    for n in 1..=12 {
+        let profile = if n % 4 == 0 { "match" } else { "other" };
+        let request = ::approvals::contract::request(n, &format!("user-{n}"), profile);
+        writer.create(&request).await.unwrap();
+    }
+    let nothing = RequestQuery {
+        profile: Some("nonexistent".into()),
+        limit: 1,
+        ..RequestQuery::default()
+    };
+    let store = DynamoApprovalStore::new(counted.clone(), APPROVAL_TABLE);
+    let page = store.list(&nothing).await.unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(calls.take(), 1, "12 rows are one batch, not 12 reads");
+
+    // A budget of 2 reads of 2 rows per page: 12 rows take several pages, some empty.
+    let store = DynamoApprovalStore::new(counted, APPROVAL_TABLE).with_read_budget(2, 2);
+    let mut query = RequestQuery {
+        profile: Some("match".into()),
+        limit: 5,
+        ..RequestQuery::default()
+    };
+    let mut found = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = store.list(&query).await.unwrap();
+        assert!(calls.take() <= 2, "at most the budget's reads per page");
+        pages += 1;
+        found.extend(page.items.into_iter().map(|r| r.request_id.to_string()));
+        match page.next_cursor {
+            Some(next) => query.cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 20, "the cursors make progress");
+    }
+    found.sort();
+    let mut wanted: Vec<_> = [4, 8, 12]
+        .into_iter()
+        .map(|n| {
+            ::approvals::contract::request(n, "x", "match")
+                .request_id
+                .to_string()
+        })
+        .collect();
+    wanted.sort();
+    assert_eq!(found, wanted, "every match once");
+    assert!(pages >= 3, "{pages} pages");
+}
+
 /// Generates one test per backend for each behaviour above.
 macro_rules! against_every_backend {
     ($($behaviour:ident),* $(,)?) => {
@@ -290,6 +381,7 @@ macro_rules! against_every_backend {
 against_every_backend!(
     create_tables_is_idempotent_with_their_indexes_and_ttl,
     stored_rows_have_the_documented_layout,
+    a_filtered_listing_reads_a_bounded_amount_per_page,
 );
 
 /// Fresh tables on `backend` and an approval store on them, for the contract suite.
