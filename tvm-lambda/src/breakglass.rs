@@ -354,7 +354,7 @@ where
         .await
         .map_err(gate_store_error)?;
     let mut events = Vec::new();
-    let mut refusal = None;
+    let mut hidden = false;
     for event in page.items {
         // Each event is the admin policy's call for its own profile; a deny hides it,
         // anything else (no admin policy, an invalid one) is the answer.
@@ -364,14 +364,18 @@ where
             .await
         {
             Ok(()) => events.push(event),
-            Err(e) if e.code == ErrorCode::AdminDeny => refusal = Some(e),
+            Err(e) if e.code == ErrorCode::AdminDeny => hidden = true,
             Err(e) => return Err(e),
         }
     }
-    if events.is_empty()
-        && let Some(refusal) = refusal
-    {
-        return Err(refusal);
+    // A listing that is one page, all of it hidden, is a refusal; otherwise a page of
+    // hidden events is an empty page that keeps its cursor, so the events the caller may
+    // review further on are reached. The refusal names no profile.
+    if events.is_empty() && hidden && cursor.is_none() && page.next_cursor.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::AdminDeny,
+            "the admin policy lets you review none of these break-glass events",
+        ));
     }
     to_json(&json!({ "events": events, "next": page.next_cursor }))
 }

@@ -59,6 +59,12 @@ rules:
     conditions:
       principals: ["arn:aws:sts::111122223333:assumed-role/Security/*"]
       actions: ["sessions:*", "breakglass:review"]
+  - name: prod-reviewers
+    effect: allow
+    conditions:
+      principals: ["arn:aws:sts::111122223333:assumed-role/ProdReviewer/*"]
+      actions: ["breakglass:review"]
+      profiles: [prod]
 "#;
 
 struct World {
@@ -952,4 +958,55 @@ async fn a_failed_break_glass_vend_leaves_no_cooldown() {
     assert_eq!(w.breakglass.events().len(), 2);
     let again = open(t0() + TimeDelta::minutes(2)).await;
     assert_eq!(code(&again), ErrorCode::Cooldown);
+}
+
+/// Attack review F6: a page holding only events of profiles the caller may not review
+/// answered 403 and dropped `next`, so the caller never reached the events they may
+/// review. It is an empty page with its cursor; a caller who may review nothing at all
+/// still gets 403.
+#[tokio::test]
+async fn a_page_of_events_the_caller_may_not_see_is_empty_not_a_refusal() {
+    let w = quorum_world();
+    let prod = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 db down"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(prod.response.status, 200, "{}", prod.response.body);
+    let prod_id = body(&prod)["BreakGlassId"].as_str().unwrap().to_owned();
+    let other = break_glass(
+        &w,
+        "arn:aws:sts::111122223333:assumed-role/Oncall/dan",
+        t0() + TimeDelta::minutes(1),
+    )
+    .await;
+    assert_eq!(other.response.status, 200, "{}", other.response.body);
+    let list = |arn: &'static str, query: String| {
+        let mut request = signed(arn, "GET", "/breakglass", Value::Null);
+        request.query = Some(query);
+        w.service.handle(request, t0() + TimeDelta::minutes(2))
+    };
+    let reviewer = "arn:aws:sts::111122223333:assumed-role/ProdReviewer/ann";
+    // Newest first: the quorum event, hidden from a prod reviewer.
+    let first = list(reviewer, "limit=1".into()).await;
+    assert_eq!(first.response.status, 200, "{}", first.response.body);
+    let first = body(&first);
+    assert!(first["events"].as_array().unwrap().is_empty(), "{first}");
+    let next = first["next"]
+        .as_str()
+        .expect("a cursor past the hidden event");
+    let second = body(&list(reviewer, format!("limit=1&next={next}")).await);
+    assert_eq!(second["events"][0]["breakglass_id"], prod_id.as_str());
+    // Someone who may review none of a one-page listing is told so, naming no profile.
+    let stranger = list(MALLORY, String::new()).await;
+    assert_eq!(
+        code(&stranger),
+        ErrorCode::AdminDeny,
+        "{}",
+        stranger.response.body
+    );
 }
