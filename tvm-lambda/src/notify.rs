@@ -138,11 +138,11 @@ impl Notice {
     /// starts with `:rotating_light: BREAK-GLASS`.
     ///
     /// SECURITY: every caller-supplied value is escaped for mrkdwn (`&`, `<`, `>`, as
-    /// Slack documents), so a reason cannot mention `<!channel>` or hide a link, and is
-    /// flattened to one line.
+    /// Slack documents), so a reason cannot mention `<!channel>` or hide a link; loses
+    /// the marks that open code spans, bold and struck text, so it cannot fake the hint;
+    /// and is flattened to one line without invisible characters.
     pub fn text(&self) -> String {
-        // Names also lose backticks: the ID is quoted in a code span of the hint.
-        let name = |raw: &str| mrkdwn(raw, MAX_NAME_CHARS).replace('`', "'");
+        let name = |raw: &str| mrkdwn(raw, MAX_NAME_CHARS);
         let (user, actor) = (name(&self.subject_user), name(&self.actor));
         let (profile, id) = (name(&self.profile), name(&self.id));
         let reason = self
@@ -221,8 +221,11 @@ impl Notice {
     }
 }
 
-/// `raw` as one line of Slack mrkdwn text: `&`, `<`, `>` escaped, control, line and
-/// bidi-override characters turned into spaces, at most `max` characters of the original.
+/// `raw` as one line of Slack mrkdwn text: `&`, `<`, `>` escaped; the formatting marks
+/// that could open a code span or bold or struck text (`` ` ``, `*`, `~`) replaced by
+/// look-alikes that format nothing (`'`, `∗`, `∼`); control, line, bidi and invisible
+/// characters turned into spaces; at most `max` characters of the original. (`_` stays:
+/// it is in identifiers, and italics fake nothing.)
 fn mrkdwn(raw: &str, max: usize) -> String {
     let mut out = String::with_capacity(raw.len().min(max.saturating_mul(4)));
     for c in one_line(&clip(raw, max)).chars() {
@@ -230,20 +233,30 @@ fn mrkdwn(raw: &str, max: usize) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '`' => out.push('\''),
+            '*' => out.push('\u{2217}'),
+            '~' => out.push('\u{223c}'),
             c => out.push(c),
         }
     }
     out
 }
 
-/// Control characters, Unicode line and paragraph separators and bidi controls (which
-/// could make a line read differently from what it says) become spaces; trimmed.
+/// Control characters, Unicode line and paragraph separators, bidi controls (which
+/// could make a line read differently from what it says) and invisible format
+/// characters (zero-width spaces and joiners, word joiners, the byte-order mark) become
+/// spaces; trimmed.
 fn one_line(raw: &str) -> String {
     let flat: String = raw
         .chars()
         .map(|c| {
             let hidden = c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{feff}'
+                )
+                || ('\u{200b}'..='\u{200d}').contains(&c)
+                || ('\u{2060}'..='\u{2064}').contains(&c)
                 || ('\u{202a}'..='\u{202e}').contains(&c)
                 || ('\u{2066}'..='\u{2069}').contains(&c);
             if hidden { ' ' } else { c }
@@ -932,9 +945,27 @@ mod tests {
             "fix &lt;!channel&gt; &lt;https://evil.example|docs&gt; &amp; co second line"
         ));
         assert!(
-            text.starts_with("&lt;@U123&gt;' asks for prod  *bold*"),
+            text.starts_with("&lt;@U123&gt;' asks for prod  \u{2217}bold\u{2217}"),
             "{text}"
         );
+    }
+
+    /// Attack review F8: a reason could open its own code span and bold text (a fake
+    /// ``approve with `sentinel approve <another id>` ``), or hide characters that are
+    /// invisible in Slack.
+    #[test]
+    fn caller_text_cannot_format_or_hide_characters() {
+        let mut n = notice(NoticeKind::RequestCreated);
+        n.reason = Some(
+            "ok`; *approve with* `sentinel approve 0123 ~now~ a\u{200b}b\u{200d}c\u{feff}d\u{061c}e\u{2060}f"
+                .into(),
+        );
+        let text = n.text();
+        assert_eq!(text.matches('`').count(), 2, "only the hint's code span: {text}");
+        assert!(text.ends_with("approve with `sentinel approve 9c1e0000000000000000000000000001`"));
+        for c in ['*', '~', '\u{200b}', '\u{200d}', '\u{feff}', '\u{061c}', '\u{2060}'] {
+            assert!(!text.contains(c), "{c:?} in {text}");
+        }
     }
 
     #[test]
