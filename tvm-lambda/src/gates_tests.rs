@@ -1010,3 +1010,70 @@ async fn a_page_of_events_the_caller_may_not_see_is_empty_not_a_refusal() {
         stranger.response.body
     );
 }
+
+/// Attack review F7: a caller who holds a request's ID but is neither its requester nor
+/// an approver learns nothing of it from a refusal (not its profile, not its rule),
+/// also once its rule changed.
+#[tokio::test]
+async fn refusals_name_nothing_of_a_request_the_caller_may_not_see() {
+    // Policies are read on every request, so the rule's rename below is seen at once.
+    let w = world_with(&[("SENTINEL_POLICY_CACHE_TTL", "0")]);
+    let id = w.ask(CAROL, t0()).await;
+    let paths = [
+        ("GET", format!("/requests/{id}"), Value::Null),
+        (
+            "POST",
+            format!("/requests/{id}/approve"),
+            json!({"comment": "ok"}),
+        ),
+        (
+            "POST",
+            format!("/requests/{id}/deny"),
+            json!({"reason": "no"}),
+        ),
+        (
+            "POST",
+            format!("/requests/{id}/revoke"),
+            json!({"reason": "no"}),
+        ),
+    ];
+    for (method, path, body) in &paths {
+        let refused = w.call(ONCALL, method, path, body.clone(), t0()).await;
+        assert_eq!(code(&refused), ErrorCode::ApprovalDeny, "{path}");
+        let text = &refused.response.body;
+        assert!(
+            !text.contains("prod") && !text.contains("prod-changes"),
+            "{text}"
+        );
+    }
+    // The rule is renamed: an approver reading the request is refused the same way.
+    w.service.policy_source().put(
+        "prod",
+        &PROD.replace("name: prod-changes", "name: prod-changes-v2"),
+    );
+    let show = w
+        .call(
+            LEAD_DAVE,
+            "GET",
+            &format!("/requests/{id}"),
+            Value::Null,
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&show),
+        ErrorCode::ApprovalDeny,
+        "{}",
+        show.response.body
+    );
+    assert!(
+        !show.response.body.contains("prod"),
+        "{}",
+        show.response.body
+    );
+    // Its requester still sees it.
+    let own = w
+        .call(CAROL, "GET", &format!("/requests/{id}"), Value::Null, t0())
+        .await;
+    assert_eq!(own.response.status, 200, "{}", own.response.body);
+}

@@ -502,16 +502,31 @@ where
     }
 
     /// The policy of the request's profile, and whether its rule still asks for approval.
+    /// SECURITY: its refusals name neither the profile nor the rule (the caller may be
+    /// neither requester nor approver); the log has them.
     async fn rule_policy(&self, current: &Request) -> Result<Arc<PolicySet>, ApiError> {
-        let set = self.load_policy(current.profile.as_str()).await?;
-        if approval_in(&set, &current.rule).is_none() {
-            return Err(ApiError::new(
+        let gone = |why: String| {
+            ApiError::new(
                 ErrorCode::RequestConflict,
-                format!(
-                    "rule `{}` of profile `{}` no longer requires approval; the request cannot be answered",
-                    current.rule, current.profile
-                ),
-            ));
+                "the rule this request was made under no longer requires approval; it cannot be answered",
+            )
+            .with_detail(why)
+        };
+        let set = match self.load_policy(current.profile.as_str()).await {
+            Ok(set) => set,
+            Err(e) if e.code == ErrorCode::ProfileNotFound => {
+                return Err(gone(format!(
+                    "profile `{}` does not exist",
+                    current.profile
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        if approval_in(&set, &current.rule).is_none() {
+            return Err(gone(format!(
+                "rule `{}` of profile `{}` no longer requires approval",
+                current.rule, current.profile
+            )));
         }
         Ok(set)
     }
@@ -540,13 +555,10 @@ where
             .map(|a| a.groups_of(&Self::policy_caller(caller, request, None), now))
             .unwrap_or_default();
         if groups.is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::ApprovalDeny,
-                format!(
-                    "you are not an approver of rule `{}` of profile `{}`",
-                    current.rule, current.profile
-                ),
-            ));
+            return Err(not_an_approver().with_detail(format!(
+                "not an approver of rule `{}` of profile `{}`",
+                current.rule, current.profile
+            )));
         }
         Ok((set, groups))
     }
@@ -562,9 +574,15 @@ where
         if caller.user == current.requester {
             return Ok(());
         }
-        self.approver_groups(current, request, caller, now)
-            .await
-            .map(drop)
+        // Nobody approves a request whose rule is gone: to anyone but its requester it is
+        // then a request they may not see.
+        match self.approver_groups(current, request, caller, now).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == ErrorCode::RequestConflict => {
+                Err(not_an_approver().with_detail(e.detail.unwrap_or_default()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Lets `decide` make the next state of `current` (or refuse) and writes it with
@@ -864,6 +882,14 @@ where
         };
         gates.notifier.send(&notice).await;
     }
+}
+
+/// 403 to a caller who is not an approver of a request; names nothing of it.
+fn not_an_approver() -> ApiError {
+    ApiError::new(
+        ErrorCode::ApprovalDeny,
+        "you are not an approver of this request",
+    )
 }
 
 /// The caller's denial or revocation, now.
