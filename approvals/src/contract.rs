@@ -50,6 +50,7 @@ pub fn approval(request: &Request, approver: &str, group: usize, minutes: i64) -
         approver: approver.into(),
         principal_arn: format!("arn:aws:sts::111122223333:assumed-role/Leads/{approver}"),
         group,
+        approvers_digest: Some("0123456789abcdef".into()),
         at: request.created_at + TimeDelta::minutes(minutes),
         comment: None,
     }

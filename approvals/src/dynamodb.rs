@@ -17,7 +17,7 @@
 //! | `request_id`, `profile`, `requester`, `principal_arn`, `reason`, `rule`, `status` | S | as in [`Request`] |
 //! | `duration_seconds`, `version` | N | |
 //! | `created_at`, `expires_at`, `approved_until` (once approved) | S | times |
-//! | `approvals` | L of M | `approver`, `principal_arn` (S), `group` (N), `at` (S), `comment` (S, if any) |
+//! | `approvals` | L of M | `approver`, `principal_arn` (S), `group` (N), `at` (S), `comment` (S, if any), `approvers_digest` (S, if any) |
 //! | `closure` (once denied or revoked) | M | `by`, `principal_arn`, `reason`, `at` (S) |
 //! | `ttl` | N | epoch seconds of the later of `expires_at` and `approved_until`, plus [`RETENTION_DAYS`] |
 //!
@@ -768,6 +768,9 @@ fn approval_value(approval: &Approval) -> AttributeValue {
     if let Some(comment) = &approval.comment {
         map.insert("comment".to_owned(), s(comment));
     }
+    if let Some(digest) = &approval.approvers_digest {
+        map.insert("approvers_digest".to_owned(), s(digest));
+    }
     AttributeValue::M(map)
 }
 
@@ -829,6 +832,7 @@ fn request_from_item(item: &Item) -> Result<Request, StoreError> {
                 approver: a.string("approver")?,
                 principal_arn: a.string("principal_arn")?,
                 group: a.number("group")?,
+                approvers_digest: a.optional_string("approvers_digest")?,
                 at: a.time("at")?,
                 comment: a.optional_string("comment")?,
             })

@@ -80,6 +80,10 @@ pub struct Approval {
     pub principal_arn: String,
     /// The index (from 0) of the rule's approver group this approval counts for.
     pub group: usize,
+    /// The digest of the rule's approver groups when it was given
+    /// (`policy::Approval::approvers_digest`): it counts only while they are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvers_digest: Option<String>,
     /// When it was given.
     pub at: DateTime<Utc>,
     /// Whatever the approver added.
@@ -205,10 +209,10 @@ impl Request {
         if approval.approver == self.requester || approver == person(&self.principal_arn) {
             return Err(self.conflict(now, "the requester cannot approve their own request"));
         }
+        let digest = approval.approvers_digest.clone();
         // SECURITY: one person counts once, whichever principal or session they use.
         if self
-            .approvals
-            .iter()
+            .counted(digest.as_deref())
             .any(|a| a.approver == approval.approver || person(&a.principal_arn) == approver)
         {
             return Err(self.conflict(now, "this approver has already approved"));
@@ -216,7 +220,7 @@ impl Request {
         let mut next = self.clone();
         next.approvals.push(approval);
         next.version += 1;
-        if (0..groups).all(|g| next.count(g) >= required) {
+        if (0..groups).all(|g| next.count(g, digest.as_deref()) >= required) {
             next.status = RequestStatus::Approved;
             let window = TimeDelta::seconds(i64::from(self.duration_seconds));
             next.approved_until = Some(now + window);
@@ -224,19 +228,33 @@ impl Request {
         Ok(next)
     }
 
-    /// How many approvals count for `group`.
-    pub fn count(&self, group: usize) -> u32 {
-        let n = self.approvals.iter().filter(|a| a.group == group).count();
+    /// The approvals given under the approver groups with `digest` (SECURITY: one given
+    /// under other groups, say before they were reordered, counts for none).
+    fn counted<'a>(&'a self, digest: Option<&'a str>) -> impl Iterator<Item = &'a Approval> {
+        self.approvals
+            .iter()
+            .filter(move |a| a.approvers_digest.as_deref() == digest)
+    }
+
+    /// How many approvals given under the approver groups with `digest` count for
+    /// `group`.
+    pub fn count(&self, group: usize, digest: Option<&str>) -> u32 {
+        let n = self.counted(digest).filter(|a| a.group == group).count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
-    /// The first of `candidates` (the approver groups the approver matches, in order)
-    /// that still needs approvals, else the first of them.
-    pub fn group_for(&self, candidates: &[usize], required: u32) -> Option<usize> {
+    /// The first of `candidates` (the approver groups, with `digest`, the approver
+    /// matches, in order) that still needs approvals, else the first of them.
+    pub fn group_for(
+        &self,
+        candidates: &[usize],
+        required: u32,
+        digest: Option<&str>,
+    ) -> Option<usize> {
         candidates
             .iter()
             .copied()
-            .find(|g| self.count(*g) < required)
+            .find(|g| self.count(*g, digest) < required)
             .or_else(|| candidates.first().copied())
     }
 
@@ -377,6 +395,7 @@ pub(crate) mod tests {
             approver: who.into(),
             principal_arn: format!("arn:aws:iam::111122223333:user/{who}"),
             group,
+            approvers_digest: None,
             at: at(when),
             comment: None,
         }
@@ -494,13 +513,16 @@ pub(crate) mod tests {
     #[test]
     fn an_approver_counts_for_the_first_group_that_still_needs_one() {
         let r = pending(1);
-        assert_eq!(r.group_for(&[0, 1], 1), Some(0));
+        assert_eq!(r.group_for(&[0, 1], 1, None), Some(0));
         let one = r
             .approve(approval("alice", 0, "2026-11-22T14:00:00Z"), 2, 1, by_name)
             .unwrap();
-        assert_eq!(one.group_for(&[0, 1], 1), Some(1));
-        assert_eq!(one.group_for(&[0], 1), Some(0));
-        assert_eq!(one.group_for(&[], 1), None);
+        assert_eq!(one.group_for(&[0, 1], 1, None), Some(1));
+        assert_eq!(one.group_for(&[0], 1, None), Some(0));
+        assert_eq!(one.group_for(&[], 1, None), None);
+        // Under other groups, the first approval counts for nothing.
+        assert_eq!(one.group_for(&[0, 1], 1, Some("other")), Some(0));
+        assert_eq!(one.count(0, Some("other")), 0);
     }
 
     #[test]

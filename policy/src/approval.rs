@@ -78,6 +78,15 @@ impl Approval {
     pub fn describe_groups(&self) -> Vec<String> {
         self.approvers.iter().map(Conditions::describe).collect()
     }
+
+    /// A short digest of the approver groups, in order, and `required`: an approval
+    /// given under them counts only while they are the rule's (reordered or edited
+    /// groups start the count again).
+    pub fn approvers_digest(&self) -> String {
+        let mut text = self.describe_groups().join("\n");
+        text.push_str(&format!("\nrequired: {}", self.required));
+        sentinel_types::short_digest(&text)
+    }
 }
 
 // Conditions compare structurally (globs, networks, windows): equality is total.

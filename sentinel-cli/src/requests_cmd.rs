@@ -663,6 +663,7 @@ mod tests {
             approver: "alice".into(),
             principal_arn: "arn:aws:iam::111122223333:user/alice".into(),
             group: 0,
+            approvers_digest: None,
             at: at("2026-11-22T14:00:00Z"),
             comment: Some("ok".into()),
         });

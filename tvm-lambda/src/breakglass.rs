@@ -86,10 +86,11 @@ where
                     ApiError::new(ErrorCode::InvalidRequest, "the `notes` field is required")
                 })?;
                 let notes = notes.trim().to_owned();
-                if notes.chars().count() > MAX_NOTES_CHARS {
+                // One line, like a comment: the notes are shown in listings and notices.
+                if notes.chars().count() > MAX_NOTES_CHARS || notes.chars().any(char::is_control) {
                     return Err(ApiError::new(
                         ErrorCode::InvalidRequest,
-                        format!("`notes` is at most {MAX_NOTES_CHARS} characters"),
+                        format!("`notes` must be one line of at most {MAX_NOTES_CHARS} characters"),
                     ));
                 }
                 let event = load(gates, &admin, &raw, log).await?;

@@ -1077,3 +1077,91 @@ async fn refusals_name_nothing_of_a_request_the_caller_may_not_see() {
         .await;
     assert_eq!(own.response.status, 200, "{}", own.response.body);
 }
+
+/// Attack review F9: an approval counted for the index of the group it was given for, so
+/// reordering a rule's approver groups while a request was pending made an approval
+/// given as a member of one group count for another: the request was approved without
+/// the other group. Approvals count only under the approver groups they were given
+/// under.
+#[tokio::test]
+async fn reordered_approver_groups_do_not_move_earlier_approvals() {
+    const PAIR: &str = r#"version: "1"
+profile:
+  role_arn: arn:aws:iam::111122223333:role/SentinelProtected-pair
+rules:
+  - name: two-groups
+    effect: require_approval
+    conditions: {users: [carol]}
+    approval:
+      approvers: [{users: [dave, erin]}, {users: [frank]}]
+"#;
+    let w = world_with(&[("SENTINEL_POLICY_CACHE_TTL", "0")]);
+    w.service.policy_source().put("pair", PAIR);
+    let asked = w
+        .call(
+            CAROL,
+            "POST",
+            "/requests",
+            json!({"profile": "pair", "reason": "CHG-7 pair work"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(asked.response.status, 201, "{}", asked.response.body);
+    let id = body(&asked)["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(w.approve(LEAD_DAVE, &id, t0()).await.response.status, 200);
+    // The groups swap places: dave's group is now the second.
+    w.service.policy_source().put(
+        "pair",
+        &PAIR.replace(
+            "[{users: [dave, erin]}, {users: [frank]}]",
+            "[{users: [frank]}, {users: [dave, erin]}]",
+        ),
+    );
+    let erin = w.approve(LEAD_ERIN, &id, t0()).await;
+    assert_eq!(erin.response.status, 200, "{}", erin.response.body);
+    assert_eq!(
+        body(&erin)["status"],
+        "pending",
+        "frank's group has not approved: {}",
+        erin.response.body
+    );
+    let frank = w
+        .approve("arn:aws:iam::111122223333:user/frank", &id, t0())
+        .await;
+    assert_eq!(
+        body(&frank)["status"],
+        "approved",
+        "{}",
+        frank.response.body
+    );
+}
+
+/// Attack review F9: review notes took control characters (an ANSI escape or a forged
+/// second line in `sentinel breakglass list` and the notification), unlike comments.
+#[tokio::test]
+async fn review_notes_are_one_line_without_control_characters() {
+    let w = world();
+    let opened = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 db down"}),
+            t0(),
+        )
+        .await;
+    let id = body(&opened)["BreakGlassId"].as_str().unwrap().to_owned();
+    for notes in ["fine\nreviewed by: ceo", "fine \u{1b}[2J", "fine\u{7f}"] {
+        let refused = w
+            .call(
+                SECURITY,
+                "POST",
+                &format!("/breakglass/{id}/review"),
+                json!({ "notes": notes }),
+                t0(),
+            )
+            .await;
+        assert_eq!(code(&refused), ErrorCode::InvalidRequest, "{notes:?}");
+    }
+    assert_eq!(w.breakglass.events()[0].status, ReviewStatus::NeedsReview);
+}

@@ -961,9 +961,15 @@ mod tests {
                 .into(),
         );
         let text = n.text();
-        assert_eq!(text.matches('`').count(), 2, "only the hint's code span: {text}");
+        assert_eq!(
+            text.matches('`').count(),
+            2,
+            "only the hint's code span: {text}"
+        );
         assert!(text.ends_with("approve with `sentinel approve 9c1e0000000000000000000000000001`"));
-        for c in ['*', '~', '\u{200b}', '\u{200d}', '\u{feff}', '\u{061c}', '\u{2060}'] {
+        for c in [
+            '*', '~', '\u{200b}', '\u{200d}', '\u{feff}', '\u{061c}', '\u{2060}',
+        ] {
             assert!(!text.contains(c), "{c:?} in {text}");
         }
     }

@@ -635,14 +635,16 @@ where
                 why: "its rule no longer requires approval",
             }));
         };
+        let digest = approval.approvers_digest();
         let next = self
             .transition(gates, current, log, |current| {
                 let given = Given {
                     approver: caller.user.clone(),
                     principal_arn: caller.arn.clone(),
                     group: current
-                        .group_for(&groups, approval.required())
+                        .group_for(&groups, approval.required(), Some(&digest))
                         .unwrap_or_default(),
+                    approvers_digest: Some(digest.clone()),
                     at: now,
                     comment: comment.clone(),
                 };

@@ -29,6 +29,7 @@
 
 mod account;
 mod arn;
+mod digest;
 mod duration;
 mod error;
 mod policy_name;
@@ -43,6 +44,7 @@ mod workload;
 
 pub use account::{AccountId, OrgId};
 pub use arn::{Arn, RoleArn, is_iam_name_char, is_partition};
+pub use digest::short_digest;
 pub use duration::{SessionDuration, parse_span};
 pub use error::InvalidValue;
 pub use policy_name::PolicyName;
