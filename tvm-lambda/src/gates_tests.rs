@@ -1165,3 +1165,24 @@ async fn review_notes_are_one_line_without_control_characters() {
     }
     assert_eq!(w.breakglass.events()[0].status, ReviewStatus::NeedsReview);
 }
+
+/// Attack review F9: an admin's revocation of a request logged the request's rule, not
+/// the admin policy rule that allowed it, so the audit trail could not say why.
+#[tokio::test]
+async fn an_admin_revocation_logs_the_admin_rule_that_allowed_it() {
+    let w = world();
+    let id = w.ask(CAROL, t0()).await;
+    let revoked = w
+        .call(
+            SECURITY,
+            "POST",
+            &format!("/requests/{id}/revoke"),
+            json!({"reason": "incident"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(revoked.response.status, 200, "{}", revoked.response.body);
+    let line: Value = serde_json::from_str(&revoked.log_lines()[0]).unwrap();
+    assert_eq!(line["rule"], "security", "{line}");
+    assert_eq!(line["action"], "sessions:revoke", "{line}");
+}

@@ -596,7 +596,11 @@ where
         log: &mut DecisionLog,
         decide: impl Fn(&Request) -> Result<Request, Conflict>,
     ) -> Result<Request, ApiError> {
-        log.rule = Some(current.rule.clone());
+        // The rule that let the caller act: the request's own, unless the admin policy's
+        // (an admin's revocation) was already logged.
+        if log.rule.is_none() {
+            log.rule = Some(current.rule.clone());
+        }
         for _ in 0..MAX_TRIES {
             let next = decide(&current).map_err(|c| conflict_error(&c))?;
             match gates.approvals.replace(&next).await {
