@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use approvals::{Request, RequestId, RequestStatus};
-use protocol::wire_time;
+use protocol::{ErrorCode, wire_time};
 use sentinel_types::{ProfileName, SessionDuration};
 
 use crate::credentials::{Nesting, Target, TvmOptions, guard_recursion};
@@ -161,10 +161,24 @@ pub async fn request(
     let reason = required("--reason", &args.reason)?;
     let timeout = parse_timeout(&args.timeout)?;
     let client = connect(options, env, Some(profile.as_str())).await?;
-    let created = client
+    let created = match client
         .create_request(&profile, reason, args.duration.map(SessionDuration::secs))
         .await
-        .map_err(|e| e.into_failure(Some(profile.as_str())))?;
+    {
+        Ok(created) => created,
+        // With --wait, a request of the caller's already pending for the profile is the
+        // one to wait for (the TVM allows one at a time).
+        Err(e) if args.wait && is_conflict(&e) => match own_pending(&client, &profile).await {
+            Some(pending) => {
+                eprintln!(
+                    "sentinel: you already have a pending request for profile `{profile}`; waiting for it"
+                );
+                pending
+            }
+            None => return Err(e.into_failure(Some(profile.as_str()))),
+        },
+        Err(e) => return Err(e.into_failure(Some(profile.as_str()))),
+    };
     let summary = render_created(&created);
     if !args.wait {
         if args.json {
@@ -475,6 +489,22 @@ pub(crate) async fn collect<T>(
             None => return Ok(found),
         }
     }
+}
+
+fn is_conflict(error: &TvmError) -> bool {
+    matches!(error, TvmError::Rejected { body, .. } if body.known_code() == Some(ErrorCode::RequestConflict))
+}
+
+/// The caller's pending request for `profile`, if the TVM lists one (newest first).
+async fn own_pending(client: &TvmClient, profile: &ProfileName) -> Option<Request> {
+    let list = ListArgs {
+        mine: true,
+        pending: true,
+        profile: Some(profile.to_string()),
+        limit: 1,
+        json: false,
+    };
+    list_requests(client, &list).await.ok()?.into_iter().next()
 }
 
 /// `GET /requests` as `requests list` filters it.

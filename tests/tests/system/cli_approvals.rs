@@ -183,6 +183,34 @@ async fn an_engineer_waits_for_a_leads_approval_then_gets_credentials() {
         "{table}"
     );
 
+    // Asking again with --wait, while the first request is pending, waits for that one.
+    let mut second = world.spawn(
+        &ALICE,
+        &[
+            "request",
+            "--profile",
+            "prod",
+            "--reason",
+            "CHG-42 rotate keys, again",
+            "--wait",
+            "--timeout",
+            "2m",
+        ],
+    );
+    // It has found the pending request before the lead answers (a read, no sleep).
+    let mut second_err = std::io::BufReader::new(second.stderr.take().unwrap());
+    let mut attached = String::new();
+    while !attached.contains("waiting for it") {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut second_err, &mut line).unwrap();
+        assert!(read > 0, "the second request ended early: {attached}");
+        attached.push_str(&line);
+    }
+    assert!(
+        attached.contains("you already have a pending request for profile `prod`; waiting for it"),
+        "{attached}"
+    );
+
     // alice through another principal is still alice: no self-approval.
     let own = world.run(&ALICE_SSO, &["approve", &id]);
     assert_eq!(own.status.code(), Some(2), "{}", err(&own));
@@ -216,6 +244,16 @@ async fn an_engineer_waits_for_a_leads_approval_then_gets_credentials() {
             "approved by lee; run `sentinel credentials --profile prod` (or your AWS profile) now\n"
         ),
         "{stdout}"
+    );
+
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut second_err, &mut rest).unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(0), "{attached}{rest}");
+    assert!(
+        out(&second).starts_with(&format!("request {id} is pending for profile prod: ")),
+        "{}",
+        out(&second)
     );
 
     let vended = world.run(&ALICE, &credentials);
