@@ -158,6 +158,22 @@ pub(crate) fn gates(rules: &[Rule]) -> Vec<Lint> {
                 ));
                 continue;
             }
+            if let Some(roles) = group.principals.as_deref().and_then(shared_roles) {
+                let count = u32::try_from(roles.len()).unwrap_or(u32::MAX);
+                if count < approval.required {
+                    lints.push(Lint::on_rule(
+                        LintKind::ApproversNeverMatch,
+                        rule,
+                        format!(
+                            "approver group {} admits only sessions of role(s) {}, whose session names the caller picks: every session of one such role is one approver (docs/approvals.md), so it gives at most {count} of the {} approvals needed; name people (IAM users, Identity Center sessions) or list the roles in SENTINEL_IDENTITY_ROLES if an identity provider sets their session names",
+                            index + 1,
+                            roles.join(", "),
+                            approval.required
+                        ),
+                    ));
+                    continue;
+                }
+            }
             let only_users = group.principals.is_none() && group.accounts.is_none();
             let named: Option<Vec<&str>> = group
                 .users
@@ -189,6 +205,32 @@ pub(crate) fn gates(rules: &[Rule]) -> Vec<Lint> {
         }
     }
     lints
+}
+
+/// The distinct roles an approver group's `principals` admit, when each glob admits
+/// only sessions of one literally named role that IAM Identity Center does not manage
+/// (`arn:<p>:sts::<a>:assumed-role/<role>/<anything>`, `<role>` without `*` or `?` and
+/// not `AWSReservedSSO_*`, the default `SENTINEL_IDENTITY_ROLES`). `None` when any glob
+/// admits something else.
+fn shared_roles(globs: &[crate::glob::Glob]) -> Option<Vec<&str>> {
+    let mut roles: Vec<&str> = globs
+        .iter()
+        .map(|glob| {
+            let fields: Vec<&str> = glob.source().splitn(6, ':').collect();
+            let ["arn", _, "sts", "", _, resource] = fields.as_slice() else {
+                return None;
+            };
+            let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
+            let literal = !role.is_empty() && !role.contains(['*', '?']);
+            (literal
+                && !role.starts_with("AWSReservedSSO_")
+                && resource.len() > "assumed-role/".len() + role.len())
+            .then_some(role)
+        })
+        .collect::<Option<_>>()?;
+    roles.sort_unstable();
+    roles.dedup();
+    Some(roles)
 }
 
 /// Whether a principal glob is an IAM role ARN (`arn:<p>:iam::<a>:role/...`), never

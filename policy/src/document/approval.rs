@@ -467,6 +467,25 @@ mod tests {
             ),
             [LintKind::ApproversNeverMatch]
         );
+        // Every session of a role whose session name the caller picks is one approver:
+        // one such role cannot give two approvals; two roles, or Identity Center, can.
+        assert_eq!(
+            kinds(
+                "  - name: ra\n    effect: require_approval\n    approval: {approvers: [{principals: [\"arn:aws:sts::123456789012:assumed-role/Leads/*\"]}], required: 2}\n"
+            ),
+            [LintKind::ApproversNeverMatch]
+        );
+        for fine in [
+            "[\"arn:aws:sts::123456789012:assumed-role/Leads/*\", \"arn:aws:sts::123456789012:assumed-role/Ops/*\"]",
+            "[\"arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Leads_0123/*\"]",
+            "[\"arn:aws:sts::123456789012:assumed-role/Lead*/*\"]",
+            "[\"arn:aws:iam::123456789012:user/*\"]",
+        ] {
+            let rules = format!(
+                "  - name: ra\n    effect: require_approval\n    approval: {{approvers: [{{principals: {fine}}}], required: 2}}\n"
+            );
+            assert!(kinds(&rules).is_empty(), "{fine}");
+        }
         // An allow for everyone shadows a later require_approval, not a break_glass rule.
         assert_eq!(
             kinds(
