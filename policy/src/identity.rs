@@ -95,6 +95,16 @@ impl Caller {
     ///   person, since whoever may assume `R` may call the session anything;
     /// - a federated user is `federated-user/*` for the same reason.
     ///
+    /// Whether this is a role session Sentinel vended (session name
+    /// `sentinel-<session id>`): the person behind it is whoever it was vended to, which
+    /// the ARN does not say.
+    pub fn is_vended_session(&self) -> bool {
+        matches!(&self.kind, PrincipalKind::AssumedRole { session, .. }
+            if session
+                .strip_prefix("sentinel-")
+                .is_some_and(|id| sentinel_types::SessionId::parse(id).is_ok()))
+    }
+
     /// Treating two people as one only ever refuses an approval; never the reverse.
     pub fn person(&self) -> String {
         match &self.kind {
@@ -235,6 +245,20 @@ mod tests {
             person("arn:aws:sts::111122223333:federated-user/bob"),
             "federated-user/*"
         );
+        let vended = |arn: &str| {
+            derive_user(arn, &IdentityRoles::default())
+                .unwrap()
+                .is_vended_session()
+        };
+        assert!(vended(
+            "arn:aws:sts::111122223333:assumed-role/Leads/sentinel-0123456789abcdef0123456789abcdef"
+        ));
+        assert!(!vended(
+            "arn:aws:sts::111122223333:assumed-role/Leads/sentinel-alice"
+        ));
+        assert!(!vended(
+            "arn:aws:iam::111122223333:user/sentinel-0123456789abcdef0123456789abcdef"
+        ));
         // `*` is no IAM name character: a person key of a role never equals a user's.
         assert!(!is_iam_name_char('*'));
     }

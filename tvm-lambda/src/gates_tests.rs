@@ -1186,3 +1186,86 @@ async fn an_admin_revocation_logs_the_admin_rule_that_allowed_it() {
     assert_eq!(line["rule"], "security", "{line}");
     assert_eq!(line["action"], "sessions:revoke", "{line}");
 }
+
+/// Attack review 2, finding 1: credentials Sentinel vended are a role session
+/// (`R/sentinel-<session id>`), so their person is `R/*`, not the person they were vended
+/// to. carol, allowed to vend the Leads and Deployers roles, approved her own request
+/// twice (a quorum of two) through them. Sentinel-vended sessions may not ask for,
+/// answer or review anything: whoever holds one signs with their own credentials.
+#[tokio::test]
+async fn credentials_sentinel_vended_cannot_ask_answer_or_review() {
+    let w = quorum_world();
+    let vended = |role: &str| {
+        format!(
+            "arn:aws:sts::111122223333:assumed-role/{role}/sentinel-0123456789abcdef0123456789abcdef"
+        )
+    };
+    let id = ask_quorum(&w, CAROL).await;
+    for role in ["Leads", "Deployers"] {
+        let answered = w.approve(&vended(role), &id, t0()).await;
+        assert_eq!(
+            code(&answered),
+            ErrorCode::InvalidIdentity,
+            "{}",
+            answered.response.body
+        );
+    }
+    assert!(w.approvals.requests()[0].approvals.is_empty());
+    let asked = w
+        .call(
+            &vended("Deployers"),
+            "POST",
+            "/requests",
+            json!({"profile": "quorum", "reason": "CHG-1 two leads"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&asked),
+        ErrorCode::InvalidIdentity,
+        "{}",
+        asked.response.body
+    );
+    let opened = break_glass(&w, &vended("Oncall"), t0()).await;
+    assert_eq!(
+        code(&opened),
+        ErrorCode::InvalidIdentity,
+        "{}",
+        opened.response.body
+    );
+    let used = break_glass(
+        &w,
+        "arn:aws:sts::111122223333:assumed-role/Oncall/dan",
+        t0(),
+    )
+    .await;
+    let event = body(&used)["BreakGlassId"].as_str().unwrap().to_owned();
+    let reviewed = w
+        .call(
+            &vended("Security"),
+            "POST",
+            &format!("/breakglass/{event}/review"),
+            json!({"notes": "fine"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&reviewed),
+        ErrorCode::InvalidIdentity,
+        "{}",
+        reviewed.response.body
+    );
+    // A session name that only looks like one is an ordinary session.
+    let lookalike = w
+        .approve(
+            "arn:aws:sts::111122223333:assumed-role/Leads/sentinel-alice",
+            &id,
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        lookalike.response.status, 200,
+        "{}",
+        lookalike.response.body
+    );
+}

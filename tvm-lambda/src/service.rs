@@ -246,13 +246,17 @@ where
                     Ok(Route::Admin(admin)) => {
                         self.admin(admin, &request, &caller, now, &mut log).await
                     }
-                    Ok(Route::Requests(route)) => {
-                        self.requests(route, &request, &caller, now, &mut log).await
-                    }
-                    Ok(Route::BreakGlass(route)) => {
-                        self.breakglass(route, &request, &caller, now, &mut log)
-                            .await
-                    }
+                    Ok(Route::Requests(route)) => match self.own_credentials(&caller) {
+                        Ok(()) => self.requests(route, &request, &caller, now, &mut log).await,
+                        Err(e) => Err(e),
+                    },
+                    Ok(Route::BreakGlass(route)) => match self.own_credentials(&caller) {
+                        Ok(()) => {
+                            self.breakglass(route, &request, &caller, now, &mut log)
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    },
                     // Matched above.
                     Ok(Route::Exchange) => Err(ApiError::new(ErrorCode::NotFound, "no route")),
                 },
@@ -388,6 +392,22 @@ where
             user,
             workload: None,
         })
+    }
+
+    /// SECURITY: approvals and break-glass are separation of duties between people, and a
+    /// session Sentinel vended is a role session whose person (`R/*`) is not the person it
+    /// was vended to: through two vended roles one person would approve their own
+    /// request twice. Such sessions may not use these routes.
+    fn own_credentials(&self, caller: &Caller) -> Result<(), ApiError> {
+        let vended = identity::derive_user(&caller.arn, &self.settings.identity_roles)
+            .is_ok_and(|c| c.is_vended_session());
+        if vended {
+            return Err(ApiError::new(
+                ErrorCode::InvalidIdentity,
+                "credentials sentinel vended cannot ask for, answer or review approvals and break-glass; sign with your own",
+            ));
+        }
+        Ok(())
     }
 
     /// The person behind `arn` (`policy::identity::Caller::person`), for separation of
