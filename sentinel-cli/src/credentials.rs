@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use protocol::{CredentialProcessOutput, VendResponse};
-use reqwest::Url;
 use sentinel_types::{ProfileName, SessionDuration};
+use url::Url;
 
 use crate::cache::{Cache, CacheKey, cache_dir};
 use crate::environment::Environment;
@@ -257,8 +257,11 @@ impl<'a> Target<'a> {
         let credentials = tvm::load_credentials(options.source_profile.as_deref())
             .await
             .map_err(|e| e.into_failure(profile))?;
-        TvmClient::new(self.url.clone(), self.scope.clone(), credentials)
-            .map_err(|e| e.into_failure(profile))
+        Ok(TvmClient::new(
+            self.url.clone(),
+            self.scope.clone(),
+            credentials,
+        ))
     }
 }
 

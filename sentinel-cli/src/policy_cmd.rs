@@ -350,7 +350,7 @@ fn workload_of(args: &TestArgs) -> Result<Option<TestWorkload>, Failure> {
             .or_default()
             .push(value.to_owned());
     }
-    if reqwest::Url::parse(issuer)
+    if url::Url::parse(issuer)
         .ok()
         .and_then(|u| u.host_str().map(str::len))
         .is_none()

@@ -18,8 +18,8 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use chrono::{DateTime, Utc};
 use protocol::VendResponse;
-use reqwest::Url;
 use serde::Serialize;
+use url::Url;
 
 use crate::credentials::{Nesting, Target, TvmOptions, VendArgs, obtain};
 use crate::environment::Environment;

@@ -11,10 +11,17 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{Connector, proxy::ProxyConfig};
+use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
 use protocol::{ErrorBody, ErrorCode, ProfilesResponse, VendResponse};
-use reqwest::Url;
 use sentinel_types::{ProfileName, SessionId};
 use sessions::SessionRecord;
+use url::Url;
 
 use crate::failure::{ExitKind, Failure, error_chain};
 
@@ -242,11 +249,16 @@ pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credential
     provided.map_err(|e| TvmError::Credentials(error_chain(&e)))
 }
 
+/// How long connecting to the TVM may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one call may take, connecting and reading the whole answer included.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A client for one TVM: SigV4-signed, or (workloads, `POST /exchange`) with a bearer
 /// token.
 #[derive(Debug)]
 pub struct TvmClient {
-    http: reqwest::Client,
+    http: Connector,
     base: Url,
     auth: Auth,
 }
@@ -274,7 +286,7 @@ impl std::fmt::Debug for Auth {
 
 impl TvmClient {
     /// A client for the TVM at `base`, signing with `credentials`.
-    pub fn new(base: Url, scope: SigningScope, credentials: Credentials) -> Result<Self, TvmError> {
+    pub fn new(base: Url, scope: SigningScope, credentials: Credentials) -> Self {
         Self::build(base, Auth::SigV4 { scope, credentials })
     }
 
@@ -289,20 +301,24 @@ impl TvmClient {
                 "{base} (a bearer token is sent over https only)"
             )));
         }
-        Self::build(base, Auth::Bearer(token))
+        Ok(Self::build(base, Auth::Bearer(token)))
     }
 
-    fn build(base: Url, auth: Auth) -> Result<Self, TvmError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("sentinel-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TvmError::Connect {
-                url: base.to_string(),
-                reason: error_chain(&e),
-            })?;
-        Ok(Self { http, base, auth })
+    /// The SDK's own HTTPS connector (the one the SSM client and the credential chain
+    /// use), so the binary links one HTTP client: same TLS and trusted roots, and proxies
+    /// from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` as before.
+    fn build(base: Url, auth: Auth) -> Self {
+        let http = Connector::builder()
+            .connector_settings(
+                HttpConnectorSettings::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .build(),
+            )
+            .sleep_impl(TokioSleep::new())
+            .proxy_config(ProxyConfig::from_env())
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build();
+        Self { http, base, auth }
     }
 
     /// `GET /?profile=P[&duration=S]`.
@@ -411,13 +427,22 @@ impl TvmClient {
     }
 
     async fn send(&self, method: &str, url: Url, body: &[u8]) -> Result<Vec<u8>, TvmError> {
-        let mut request = if method == "POST" {
-            self.http
-                .post(url.clone())
-                .header("content-type", "application/json")
-                .body(body.to_vec())
+        let connect = |reason: String| TvmError::Connect {
+            url: url.to_string(),
+            reason,
+        };
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url.as_str())
+            .header(
+                "user-agent",
+                concat!("sentinel-cli/", env!("CARGO_PKG_VERSION")),
+            );
+        let payload = if method == "POST" {
+            request = request.header("content-type", "application/json");
+            SdkBody::from(body)
         } else {
-            self.http.get(url.clone())
+            SdkBody::empty()
         };
         match &self.auth {
             Auth::SigV4 { scope, credentials } => {
@@ -426,15 +451,27 @@ impl TvmClient {
                     request = request.header(name, value);
                 }
             }
-            Auth::Bearer(token) => request = request.bearer_auth(token),
+            Auth::Bearer(token) => {
+                request = request.header("authorization", format!("Bearer {token}"))
+            }
         }
-        let connect = |e: reqwest::Error| TvmError::Connect {
-            url: url.to_string(),
-            reason: error_chain(&e),
+        let request = request
+            .body(payload)
+            .map_err(|e| connect(error_chain(&e)))
+            .and_then(|r| HttpRequest::try_from(r).map_err(|e| connect(error_chain(&e))))?;
+        let call = async {
+            let response = self.http.call(request).await.map_err(|e| error_chain(&e))?;
+            let status = response.status().as_u16();
+            let body = ByteStream::new(response.into_body())
+                .collect()
+                .await
+                .map_err(|e| error_chain(&e))?;
+            Ok((status, body.to_vec()))
         };
-        let response = request.send().await.map_err(connect)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(connect)?.to_vec();
+        let (status, body) = tokio::time::timeout(CALL_TIMEOUT, call)
+            .await
+            .map_err(|_| connect(format!("no answer within {} s", CALL_TIMEOUT.as_secs())))?
+            .map_err(connect)?;
         if (200..300).contains(&status) {
             return Ok(body);
         }
