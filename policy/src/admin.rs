@@ -188,6 +188,34 @@ pub fn evaluate_admin<'s>(
     scoped::evaluate(set, request, now)
 }
 
+/// Whether the admin policy could let `request`'s caller do its action on some profile
+/// at `now` (`request.profile` is ignored): some allow rule for the action whose
+/// conditions hold comes before any deny rule for it, without `profiles`, whose
+/// conditions hold. `false` means the caller may do it on no profile at all, so a
+/// listing can be refused before anything is read; `true` promises nothing for any one
+/// profile ([`evaluate_admin`] decides each).
+pub fn admin_may_somewhere(
+    set: &AdminPolicySet,
+    request: &AdminRequest<'_>,
+    now: DateTime<Utc>,
+) -> bool {
+    let caller = <Scope as scoped::Scope>::caller(request);
+    let mut clock = crate::condition::Clock::new(now, &caller);
+    for rule in &set.rules {
+        let acts = rule.scope.actions.iter().any(|g| g.matches(request.action));
+        if !acts || !rule.rule.checks.hold(&set.predicates, &caller, &mut clock) {
+            continue;
+        }
+        match rule.rule.effect {
+            crate::set::Effect::Allow => return true,
+            // A deny for every profile ends it; one for some profiles leaves others.
+            _ if rule.scope.profiles.is_none() => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Decides `request` at `now` and says why earlier rules did not match.
 pub fn explain_admin<'s>(
     set: &'s AdminPolicySet,
@@ -224,6 +252,34 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn may_somewhere_is_false_only_when_no_profile_can_allow() {
+        let set = parse_admin(DOC).unwrap();
+        let may =
+            |arn, user, action| admin_may_somewhere(&set, &request(arn, user, action, None), now());
+        // The leads may list on staging and team-* profiles, though not without one.
+        assert!(may(ALICE, "alice", "sessions:list"));
+        assert!(!policy_allows_without_profile(&set, ALICE, "alice"));
+        assert!(!may(ALICE, "alice", "breakglass:review"));
+        assert!(may(SECURITY, "sam", "breakglass:review"));
+        assert!(!may(
+            "arn:aws:iam::111122223333:user/mallory",
+            "mallory",
+            "sessions:list"
+        ));
+        // A deny for every profile first: nothing.
+        let denied = parse_admin("version: \"1\"\nrules:\n  - name: freeze\n    effect: deny\n    conditions: {actions: [\"*\"]}\n  - name: all\n    effect: allow\n    conditions: {actions: [\"*\"]}\n").unwrap();
+        assert!(!admin_may_somewhere(
+            &denied,
+            &request(ALICE, "alice", "sessions:list", None),
+            now()
+        ));
+    }
+
+    fn policy_allows_without_profile(set: &AdminPolicySet, arn: &str, user: &str) -> bool {
+        evaluate_admin(set, &request(arn, user, "sessions:list", None), now()).is_allow()
     }
 
     const ALICE: &str = "arn:aws:iam::111122223333:user/alice";

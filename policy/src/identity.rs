@@ -41,6 +41,13 @@ impl IdentityRoles {
             .map(Self)
     }
 
+    /// The globs, comma-separated, as configured: part of what an approval was given
+    /// under (a `users` glob's meaning depends on them).
+    pub fn describe(&self) -> String {
+        let globs: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        globs.join(",")
+    }
+
     fn trusts(&self, role: &str) -> bool {
         self.0.iter().any(|g| g.matches(role))
     }

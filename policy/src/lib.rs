@@ -80,7 +80,7 @@ mod window;
 
 pub use admin::{
     ADMIN_ACTIONS, AdminDecision, AdminExplanation, AdminPolicySet, AdminRequest, AdminRule,
-    evaluate_admin, explain_admin,
+    admin_may_somewhere, evaluate_admin, explain_admin,
 };
 pub use approval::{Approval, BreakGlass, MAX_REASON_CHARS, Mode, ReasonRule};
 pub use decision::{Decision, Request, Workload, evaluate, evaluate_in};

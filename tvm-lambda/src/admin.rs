@@ -181,8 +181,41 @@ where
         profile: Option<&str>,
         log: &mut DecisionLog,
     ) -> Result<(), ApiError> {
-        let settings = &self.service.settings;
-        let path = settings.policy_path(sentinel_types::PolicyName::ADMIN);
+        let set = self.admin_policy().await?;
+        let request = self.admin_request(profile);
+        let action = self.action;
+        match policy::evaluate_admin(&set, &request, self.now) {
+            AdminDecision::Allow { rule, reason } => {
+                log.rule = Some(rule.to_owned());
+                log.reason = reason.map(str::to_owned);
+                Ok(())
+            }
+            AdminDecision::Deny { rule, reason } => {
+                log.rule = rule.map(str::to_owned);
+                let about = profile.map_or_else(String::new, |p| format!(" on profile `{p}`"));
+                let message = match (rule, reason) {
+                    (None, _) => format!(
+                        "no rule of the admin policy allows `{action}`{about} (default deny)"
+                    ),
+                    (Some(rule), None) => {
+                        format!("`{action}`{about} is denied by rule `{rule}` of the admin policy")
+                    }
+                    (Some(rule), Some(reason)) => format!(
+                        "`{action}`{about} is denied by rule `{rule}` of the admin policy: {reason}"
+                    ),
+                };
+                Err(ApiError::new(ErrorCode::AdminDeny, message))
+            }
+        }
+    }
+
+    /// The admin policy; no policy, an invalid one or one that cannot be read is the
+    /// refusal.
+    async fn admin_policy(&self) -> Result<std::sync::Arc<policy::AdminPolicySet>, ApiError> {
+        let path = self
+            .service
+            .settings
+            .policy_path(sentinel_types::PolicyName::ADMIN);
         // SECURITY: no admin policy, no administration (fail closed).
         let set = match self.service.policies.admin().await {
             Ok(Some(set)) => set,
@@ -215,7 +248,11 @@ where
                 .with_cause(&e));
             }
         };
-        let request = AdminRequest {
+        Ok(set)
+    }
+
+    fn admin_request<'a>(&'a self, profile: Option<&'a str>) -> AdminRequest<'a> {
+        AdminRequest {
             principal_arn: &self.caller.arn,
             user: &self.caller.user,
             account_id: self.caller.account_id.as_str(),
@@ -226,30 +263,21 @@ where
                 .and_then(|ip| ip.parse().ok()),
             action: self.action,
             profile,
-        };
-        let action = self.action;
-        match policy::evaluate_admin(&set, &request, self.now) {
-            AdminDecision::Allow { rule, reason } => {
-                log.rule = Some(rule.to_owned());
-                log.reason = reason.map(str::to_owned);
-                Ok(())
-            }
-            AdminDecision::Deny { rule, reason } => {
-                log.rule = rule.map(str::to_owned);
-                let about = profile.map_or_else(String::new, |p| format!(" on profile `{p}`"));
-                let message = match (rule, reason) {
-                    (None, _) => format!(
-                        "no rule of the admin policy allows `{action}`{about} (default deny)"
-                    ),
-                    (Some(rule), None) => {
-                        format!("`{action}`{about} is denied by rule `{rule}` of the admin policy")
-                    }
-                    (Some(rule), Some(reason)) => format!(
-                        "`{action}`{about} is denied by rule `{rule}` of the admin policy: {reason}"
-                    ),
-                };
-                Err(ApiError::new(ErrorCode::AdminDeny, message))
-            }
+        }
+    }
+
+    /// Refuses, before anything is read, a caller whom the admin policy lets do this
+    /// action on no profile at all (`policy::admin_may_somewhere`); the refusal names
+    /// no profile.
+    pub(super) async fn authorize_somewhere(&self) -> Result<(), ApiError> {
+        let set = self.admin_policy().await?;
+        if policy::admin_may_somewhere(&set, &self.admin_request(None), self.now) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::AdminDeny,
+                format!("the admin policy lets you `{}` on no profile", self.action),
+            ))
         }
     }
 

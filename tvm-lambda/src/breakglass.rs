@@ -297,7 +297,19 @@ where
     let event = gates.breakglass.get(&id).await.map_err(gate_store_error)?;
     let profile = event.as_ref().map(|e| e.profile.to_string());
     log.profile.clone_from(&profile);
-    admin.authorize(profile.as_deref(), log).await?;
+    // SECURITY: the refusal names neither the event's profile nor the deciding rule (the
+    // log has them), so an ID tells a caller who may not review it nothing.
+    admin
+        .authorize(profile.as_deref(), log)
+        .await
+        .map_err(|e| match e.code {
+            ErrorCode::AdminDeny => ApiError::new(
+                ErrorCode::AdminDeny,
+                "the admin policy does not let you review this break-glass event",
+            )
+            .with_detail(e.message),
+            _ => e,
+        })?;
     event.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no break-glass event `{id}`")))
 }
 
@@ -349,6 +361,8 @@ where
         }
     }
     log.target = Some(status.map_or("*", ReviewStatus::as_str).to_owned());
+    // A caller who may review no profile's events learns nothing, not even a cursor.
+    admin.authorize_somewhere().await?;
     let page = gates
         .breakglass
         .list(status, limit, cursor.as_deref())

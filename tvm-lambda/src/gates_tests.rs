@@ -1269,3 +1269,166 @@ async fn credentials_sentinel_vended_cannot_ask_answer_or_review() {
         lookalike.response.body
     );
 }
+
+/// Attack review 2, finding 2: a caller whom the admin policy lets review no break-glass
+/// event got 200 with an empty page and a cursor naming a hidden event (its ID, time
+/// and status), and `GET /breakglass/{id}` named its profile.
+#[tokio::test]
+async fn someone_who_may_review_nothing_learns_nothing_of_break_glass() {
+    let w = quorum_world();
+    for (n, arn) in ["arn:aws:sts::111122223333:assumed-role/Oncall/dan", ONCALL]
+        .into_iter()
+        .enumerate()
+    {
+        let at = t0() + TimeDelta::minutes(i64::try_from(n).unwrap());
+        let profile = if n == 0 { "quorum" } else { "prod" };
+        let used = w
+            .call(
+                arn,
+                "POST",
+                "/breakglass",
+                json!({"profile": profile, "reason": "INC-42 db down"}),
+                at,
+            )
+            .await;
+        assert_eq!(used.response.status, 200, "{}", used.response.body);
+    }
+    let mut request = signed(MALLORY, "GET", "/breakglass", Value::Null);
+    request.query = Some("status=needs_review&limit=1".into());
+    let listed = w.service.handle(request, t0()).await;
+    assert_eq!(
+        code(&listed),
+        ErrorCode::AdminDeny,
+        "{}",
+        listed.response.body
+    );
+    let id = w.breakglass.events()[0].breakglass_id.to_string();
+    let shown = w
+        .call(
+            MALLORY,
+            "GET",
+            &format!("/breakglass/{id}"),
+            Value::Null,
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&shown),
+        ErrorCode::AdminDeny,
+        "{}",
+        shown.response.body
+    );
+    for name in ["quorum", "prod"] {
+        assert!(
+            !shown.response.body.contains(name),
+            "{}",
+            shown.response.body
+        );
+    }
+}
+
+/// Attack review 2, finding 6: what `users` globs match depends on
+/// `SENTINEL_IDENTITY_ROLES` too, so approvals given before it changed count no more.
+#[tokio::test]
+async fn approvals_count_only_under_the_identity_roles_they_were_given_under() {
+    const TWO: &str = r#"version: "1"
+profile:
+  role_arn: arn:aws:iam::111122223333:role/SentinelProtected-two
+rules:
+  - name: two-leads
+    effect: require_approval
+    conditions: {users: [carol]}
+    approval:
+      approvers: [{users: [dave, erin, "okta-*"]}]
+      required: 2
+"#;
+    let w = world();
+    w.service.policy_source().put("two", TWO);
+    let asked = w
+        .call(
+            CAROL,
+            "POST",
+            "/requests",
+            json!({"profile": "two", "reason": "CHG-8 two leads"}),
+            t0(),
+        )
+        .await;
+    let id = body(&asked)["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(w.approve(LEAD_DAVE, &id, t0()).await.response.status, 200);
+    // The same stores behind a TVM that trusts another identity provider's roles.
+    let settings = Settings::from_lookup(|name| match name {
+        "SENTINEL_SESSION_TABLE" => Some("sessions".to_owned()),
+        "SENTINEL_APPROVAL_TABLE" => Some("approvals".to_owned()),
+        "SENTINEL_BREAKGLASS_TABLE" => Some("breakglass".to_owned()),
+        "SENTINEL_IDENTITY_ROLES" => Some("AWSReservedSSO_*,Okta_*".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let changed: TestService = Service::new(
+        settings,
+        FakePolicySource::new([("two", TWO)]),
+        FakeIssuer::new(t0()),
+        Some(InMemorySessionStore::default()),
+        InMemoryIam::new(&ACCOUNT.parse().unwrap()),
+    )
+    .with_gates(Gates::new(
+        w.approvals.clone(),
+        w.breakglass.clone(),
+        Notifier::none(),
+    ));
+    let erin = changed
+        .handle(
+            signed(
+                LEAD_ERIN,
+                "POST",
+                &format!("/requests/{id}/approve"),
+                json!({}),
+            ),
+            t0(),
+        )
+        .await;
+    assert_eq!(erin.response.status, 200, "{}", erin.response.body);
+    assert_eq!(body(&erin)["status"], "pending", "{}", erin.response.body);
+}
+
+/// Attack review 2, findings 3b and 4: while a request's policy cannot be read, a
+/// stranger's refusal named the profile; and an approver who revoked a request got the
+/// requester's sessions with their source IP and user agent.
+#[tokio::test]
+async fn a_broken_policy_and_a_revocation_leak_nothing_of_the_requester() {
+    let w = world_with(&[("SENTINEL_POLICY_CACHE_TTL", "0")]);
+    let id = w.ask(CAROL, t0()).await;
+    w.approve(LEAD_DAVE, &id, t0()).await;
+    let mut vend = signed(CAROL, "GET", "/", Value::Null);
+    vend.query = Some("profile=prod".into());
+    vend.user_agent = Some("carols-laptop/1.0".into());
+    assert_eq!(w.service.handle(vend, t0()).await.response.status, 200);
+
+    w.service.policy_source().put("prod", "version: [");
+    let shown = w
+        .call(ONCALL, "GET", &format!("/requests/{id}"), Value::Null, t0())
+        .await;
+    assert!(shown.response.status >= 400, "{}", shown.response.body);
+    assert!(
+        !shown.response.body.contains("prod"),
+        "{}",
+        shown.response.body
+    );
+    w.service.policy_source().put("prod", PROD);
+
+    let revoked = w
+        .call(
+            LEAD_DAVE,
+            "POST",
+            &format!("/requests/{id}/revoke"),
+            json!({"reason": "done"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(revoked.response.status, 200, "{}", revoked.response.body);
+    let answer = body(&revoked);
+    let row = &answer["sessions"]["revoked"][0];
+    assert!(row["session_id"].is_string(), "{answer}");
+    assert!(row.get("source_ip").is_none_or(Value::is_null), "{row}");
+    assert!(row.get("user_agent").is_none_or(Value::is_null), "{row}");
+}

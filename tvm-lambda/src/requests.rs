@@ -520,7 +520,17 @@ where
                     current.profile
                 )));
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                let detail = match &e.detail {
+                    Some(detail) => format!("{}: {detail}", e.message),
+                    None => e.message.clone(),
+                };
+                return Err(ApiError::new(
+                    e.code,
+                    "the policy this request is decided by could not be read; try again later",
+                )
+                .with_detail(detail));
+            }
         };
         if approval_in(&set, &current.rule).is_none() {
             return Err(gone(format!(
@@ -639,7 +649,14 @@ where
                 why: "its rule no longer requires approval",
             }));
         };
-        let digest = approval.approvers_digest();
+        // What the approver groups mean: their text, and which roles' session names are
+        // user names (SENTINEL_IDENTITY_ROLES), so approvals given before either changed
+        // count no more.
+        let digest = sentinel_types::short_digest(&format!(
+            "{}\nidentity roles: {}",
+            approval.approvers_digest(),
+            self.settings().identity_roles.describe()
+        ));
         let next = self
             .transition(gates, current, log, |current| {
                 let given = Given {
@@ -740,6 +757,7 @@ where
             now,
         };
         let current = self.load(gates, raw, log).await?;
+        let mut admin_revoked = false;
         if caller.user != current.requester
             && let Err(refusal) = self.approver_groups(&current, request, caller, now).await
         {
@@ -748,6 +766,7 @@ where
                 .authorize(Some(current.profile.as_str()), log)
                 .await
                 .map_err(|_| refusal)?;
+            admin_revoked = true;
         }
         // A request already revoked is revoked again only in its sessions: a revocation
         // whose session step failed (a store outage) is finished by retrying it.
@@ -789,7 +808,18 @@ where
         let revoked = admin
             .revoke(ids, format!("request {id} revoked: {reason}"))
             .await?;
-        let revoked: Value = serde_json::from_str(&revoked).unwrap_or(Value::Null);
+        let mut revoked: Value = serde_json::from_str(&revoked).unwrap_or(Value::Null);
+        // Where and with what the requester signed in is theirs and the admins' to see,
+        // not an approver's.
+        if caller.user != next.requester
+            && !admin_revoked
+            && let Some(rows) = revoked.get_mut("revoked").and_then(Value::as_array_mut)
+        {
+            for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                row.remove("source_ip");
+                row.remove("user_agent");
+            }
+        }
         to_json(&json!({ "request": next.at(now), "sessions": revoked }))
     }
 
