@@ -134,7 +134,7 @@ impl ReasonRule {
         if chars == 0 {
             return Err("a reason is required".to_owned());
         }
-        if chars > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        if chars > MAX_REASON_CHARS || reason.chars().any(sentinel_types::is_hidden_char) {
             return Err(format!(
                 "the reason must be one line of at most {MAX_REASON_CHARS} characters"
             ));

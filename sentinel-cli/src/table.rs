@@ -4,15 +4,23 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// `text` with every control character (escape sequences, newlines) shown as `?`.
+/// `text` with every control character (escape sequences, newlines) and every bidi or
+/// invisible character (`sentinel_types::is_hidden_char`) shown as `?`.
 ///
 /// SECURITY: reasons, comments and notes are typed by other people (a requester writes
-/// the reason an approver reads); a terminal must not run their escape sequences.
+/// the reason an approver reads); a terminal must not run their escape sequences, nor
+/// show them reordered or with hidden parts.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_control) {
+    if text.chars().any(sentinel_types::is_hidden_char) {
         Cow::Owned(
             text.chars()
-                .map(|c| if c.is_control() { '?' } else { c })
+                .map(|c| {
+                    if sentinel_types::is_hidden_char(c) {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
                 .collect(),
         )
     } else {

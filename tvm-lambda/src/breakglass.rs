@@ -87,7 +87,9 @@ where
                 })?;
                 let notes = notes.trim().to_owned();
                 // One line, like a comment: the notes are shown in listings and notices.
-                if notes.chars().count() > MAX_NOTES_CHARS || notes.chars().any(char::is_control) {
+                if notes.chars().count() > MAX_NOTES_CHARS
+                    || notes.chars().any(sentinel_types::is_hidden_char)
+                {
                     return Err(ApiError::new(
                         ErrorCode::InvalidRequest,
                         format!("`notes` must be one line of at most {MAX_NOTES_CHARS} characters"),

@@ -1432,3 +1432,66 @@ async fn a_broken_policy_and_a_revocation_leak_nothing_of_the_requester() {
     assert!(row.get("source_ip").is_none_or(Value::is_null), "{row}");
     assert!(row.get("user_agent").is_none_or(Value::is_null), "{row}");
 }
+
+/// Attack review 2, finding 5: reasons, comments and notes took bidi controls and
+/// invisible characters, so what an approver read in a terminal was not what was asked.
+#[tokio::test]
+async fn free_text_refuses_bidi_and_invisible_characters() {
+    let w = world();
+    let reason = w
+        .call(
+            CAROL,
+            "POST",
+            "/requests",
+            json!({"profile": "prod", "reason": "CHG-1234 read-only\u{202e}etirw llA"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&reason),
+        ErrorCode::InvalidReason,
+        "{}",
+        reason.response.body
+    );
+    let id = w.ask(CAROL, t0()).await;
+    let comment = w
+        .call(
+            LEAD_DAVE,
+            "POST",
+            &format!("/requests/{id}/approve"),
+            json!({"comment": "ok\u{200b}"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&comment),
+        ErrorCode::InvalidRequest,
+        "{}",
+        comment.response.body
+    );
+    let opened = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 db down"}),
+            t0(),
+        )
+        .await;
+    let event = body(&opened)["BreakGlassId"].as_str().unwrap().to_owned();
+    let notes = w
+        .call(
+            SECURITY,
+            "POST",
+            &format!("/breakglass/{event}/review"),
+            json!({"notes": "fine\u{2066}"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(
+        code(&notes),
+        ErrorCode::InvalidRequest,
+        "{}",
+        notes.response.body
+    );
+}

@@ -242,24 +242,18 @@ fn mrkdwn(raw: &str, max: usize) -> String {
     out
 }
 
-/// Control characters, Unicode line and paragraph separators, bidi controls (which
-/// could make a line read differently from what it says) and invisible format
-/// characters (zero-width spaces and joiners, word joiners, the byte-order mark) become
-/// spaces; trimmed.
+/// Control characters, line and paragraph separators, bidi controls (which could make a
+/// line read differently from what it says) and invisible characters
+/// (`sentinel_types::is_hidden_char`) become spaces; trimmed.
 fn one_line(raw: &str) -> String {
     let flat: String = raw
         .chars()
         .map(|c| {
-            let hidden = c.is_control()
-                || matches!(
-                    c,
-                    '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{feff}'
-                )
-                || ('\u{200b}'..='\u{200d}').contains(&c)
-                || ('\u{2060}'..='\u{2064}').contains(&c)
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c);
-            if hidden { ' ' } else { c }
+            if sentinel_types::is_hidden_char(c) {
+                ' '
+            } else {
+                c
+            }
         })
         .collect();
     flat.trim().to_owned()

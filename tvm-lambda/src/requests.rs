@@ -130,7 +130,7 @@ fn note(body: &mut Body, name: &str) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let text = text.trim();
-    if text.chars().count() > MAX_NOTE_CHARS || text.chars().any(char::is_control) {
+    if text.chars().count() > MAX_NOTE_CHARS || text.chars().any(sentinel_types::is_hidden_char) {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
             format!("`{name}` must be one line of at most {MAX_NOTE_CHARS} characters"),

@@ -39,6 +39,7 @@ mod report;
 mod session_id;
 mod sts_identity;
 pub mod tags;
+mod text;
 pub mod timestamp;
 mod workload;
 
@@ -53,6 +54,7 @@ pub use profile::ProfileName;
 pub use report::error_chain;
 pub use session_id::{SESSION_ID_BYTES, SessionId};
 pub use sts_identity::{RoleSessionName, SourceIdentity, is_sts_identity_char};
+pub use text::is_hidden_char;
 pub use workload::{workload_user, workload_user_prefix};
 
 /// Implements `Display`, `FromStr` (through `parse`), `AsRef<str>` and string serde
