@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use aws_smithy_async::rt::sleep::TokioSleep;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-use aws_smithy_http_client::{Connector, proxy::ProxyConfig};
+use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
+use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
@@ -230,9 +230,11 @@ pub fn parse_url(raw: &str) -> Result<Url, TvmError> {
 
 /// Loads the signing credentials: the source profile's, else the default chain's.
 pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credentials, TvmError> {
+    let config = ProviderConfig::default().with_http_client(crate::aws::https_client());
     let provided = match source_profile {
         Some(profile) => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&config)
                 .profile_name(profile)
                 .build()
                 .provide_credentials()
@@ -240,6 +242,7 @@ pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credential
         }
         None => {
             aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                .configure(config)
                 .build()
                 .await
                 .provide_credentials()
@@ -304,20 +307,17 @@ impl TvmClient {
         Ok(Self::build(base, Auth::Bearer(token)))
     }
 
-    /// The SDK's own HTTPS connector (the one the SSM client and the credential chain
-    /// use), so the binary links one HTTP client: same TLS and trusted roots, and proxies
-    /// from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` as before.
+    /// The connector the SDK's calls use ([`crate::aws::connector`]), so the binary links
+    /// one HTTP client: same TLS and trusted roots, and proxies from `HTTPS_PROXY`/
+    /// `HTTP_PROXY`/`NO_PROXY` as before.
     fn build(base: Url, auth: Auth) -> Self {
-        let http = Connector::builder()
-            .connector_settings(
-                HttpConnectorSettings::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .build(),
-            )
-            .sleep_impl(TokioSleep::new())
-            .proxy_config(ProxyConfig::from_env())
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        let settings = HttpConnectorSettings::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
             .build();
+        let http = crate::aws::connector(
+            Some(settings),
+            Some(SharedAsyncSleep::new(TokioSleep::new())),
+        );
         Self { http, base, auth }
     }
 
