@@ -27,7 +27,9 @@
 //!
 //! // Two approvers read version 1 and write at once: the second write is stale.
 //! let approval = approvals::contract::approval(&request, "alice", 0, 5);
-//! let approved = request.approve(approval, 1, 1)?;
+//! // The last argument names the person behind a principal ARN (the TVM's is
+//! // `policy::identity::Caller::person`); here every ARN is its own person.
+//! let approved = request.approve(approval, 1, 1, str::to_owned)?;
 //! let denied = request.deny(approvals::contract::closure(&request, "bob", 5))?;
 //! store.replace(&approved).await?;
 //! assert!(matches!(store.replace(&denied).await, Err(StoreError::Stale(_))));
