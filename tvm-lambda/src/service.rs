@@ -961,5 +961,5 @@ use breakglass::BreakGlassRoute;
 mod tests;
 
 #[cfg(test)]
-#[path = "gates_tests.rs"]
+#[path = "gates_tests/mod.rs"]
 mod gates_tests;
