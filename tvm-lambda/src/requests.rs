@@ -273,11 +273,9 @@ where
     /// no such row when it listed sessions; so the vend's credentials are never handed
     /// out, and its row is revoked (SECURITY: closes the race between a vend and
     /// `POST /requests/{id}/revoke`).
-    #[expect(clippy::too_many_arguments, reason = "one vend's parts, each a borrow")]
     pub(super) async fn confirm_approval(
         &self,
         id: &RequestId,
-        caller: &Caller,
         profile: &ProfileName,
         rule: &str,
         session: &sessions::SessionId,
@@ -292,8 +290,9 @@ where
             return Ok(());
         }
         if let Some(store) = self.store() {
+            // The TVM itself withholds and revokes it, not the caller.
             let revocation = sessions::Revocation {
-                by: caller.arn.clone(),
+                by: "sentinel".to_owned(),
                 reason: format!(
                     "request {id} was revoked or could not be read while this session was issued; its credentials were not handed out"
                 ),

@@ -503,7 +503,7 @@ where
             )
             .await?;
         if let Some(id) = &approved {
-            self.confirm_approval(id, caller, &profile, rule, &vended.session_id, now, log)
+            self.confirm_approval(id, &profile, rule, &vended.session_id, now, log)
                 .await?;
         }
         serde_json::to_string(&vended).map_err(credential_error)
