@@ -21,11 +21,18 @@ export PATH="$venv/bin:$PATH"
 
 glibc="2.34"
 bins=(sentinel-tvm sentinel-authorizer sentinel-proxy)
+# The packages that own them. Naming them selects only these packages, so cargo unifies
+# features over the three Lambdas alone: with bare `--bin`s every workspace member counts,
+# and the CLI's rustls-on-ring client was compiled into each Lambda (about +0.5 MB each).
+packages=(tvm-lambda authorizer sentinel-proxy)
 target_dir="$(cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 
 # A failed build must not leave an older zip behind that looks current.
 zips=()
 bin_args=()
+for package in "${packages[@]}"; do
+    bin_args+=(--package "$package")
+done
 for bin in "${bins[@]}"; do
     zip="$target_dir/lambda/$bin/bootstrap.zip"
     rm -f "$zip"
@@ -34,8 +41,8 @@ for bin in "${bins[@]}"; do
 done
 
 echo "==> cargo lambda build --release (x86_64, glibc $glibc): ${bins[*]}"
-# --disable-optimizations: keep the workspace's [profile.release] (thin LTO, one codegen
-# unit, stripped, size-optimised, panic=abort) instead of cargo-lambda's own overrides.
+# --disable-optimizations: keep the workspace's [profile.release] (fat LTO, one codegen
+# unit, stripped, opt-level z, panic=abort) instead of cargo-lambda's own overrides.
 # --no-default-features: the TVM and the proxy without `serve` (their local server and
 # SigV4 verifier; API Gateway or the Function URL verifies the signature in AWS).
 "$venv/bin/cargo-lambda" lambda build \
