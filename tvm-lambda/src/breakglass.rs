@@ -99,7 +99,7 @@ where
                 // SECURITY: whoever broke glass does not close their own event, also not
                 // through another principal or session of theirs.
                 if event.user == caller.user
-                    || self.person_of(&event.principal_arn) == self.person_of(&caller.arn)
+                    || self.person_of(&event.principal_arn) == caller.person
                 {
                     return Err(ApiError::new(
                         ErrorCode::AdminDeny,
@@ -200,12 +200,12 @@ where
             review: None,
         };
         let cooldown = TimeDelta::seconds(i64::from(break_glass.cooldown().unwrap_or(0)));
-        let holder = self.person_of(&caller.arn);
+        let holder = &caller.person;
         // SECURITY: the cooldown is taken (one conditional write) before anything is
         // vended; two calls at once cannot both pass it.
         gates
             .breakglass
-            .begin(&event, &holder, now + cooldown)
+            .begin(&event, holder, now + cooldown)
             .await
             .map_err(|e| match e {
                 StoreError::Cooldown(until) => ApiError::new(
@@ -251,7 +251,7 @@ where
         )
         .await;
         if vended.is_err()
-            && let Err(e) = gates.breakglass.release(&event, &holder).await
+            && let Err(e) = gates.breakglass.release(&event, holder).await
         {
             // The cooldown then runs its course: refusing later tries is the safe side.
             log.detail = Some(format!(

@@ -119,10 +119,13 @@ where
         log.caller_arn = Some(format!("{} {}", verified.issuer, verified.subject));
         log.account_id = Some(home.to_string());
         log.user = Some(user.clone());
+        // Not an ARN (SPEC §10): the session row's `principal_arn` names the workload as
+        // its issuer and subject, which is also its person.
+        let arn = format!("{} {}", verified.issuer, verified.subject);
         let caller = Caller {
-            // Not an ARN (SPEC §10): the session row's `principal_arn` names the workload
-            // as its issuer and subject.
-            arn: format!("{} {}", verified.issuer, verified.subject),
+            person: arn.clone(),
+            vended: false,
+            arn,
             account_id: home,
             user,
             workload: Some(WorkloadCaller {

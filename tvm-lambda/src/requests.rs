@@ -552,7 +552,7 @@ where
         // role, another session of a role, another account's session) are the
         // requester too.
         if caller.user == current.requester
-            || self.person_of(&caller.arn) == self.person_of(&current.principal_arn)
+            || caller.person == self.person_of(&current.principal_arn)
         {
             return Err(ApiError::new(
                 ErrorCode::ApprovalDeny,

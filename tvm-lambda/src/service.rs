@@ -133,6 +133,11 @@ pub(crate) struct Caller {
     /// The IAM caller's account; for a workload, the TVM's own.
     pub(crate) account_id: AccountId,
     pub(crate) user: String,
+    /// Who is behind the caller, for separation of duties
+    /// (`policy::identity::Caller::person`; a workload is its `arn`).
+    pub(crate) person: String,
+    /// A role session Sentinel vended (`policy::identity::Caller::is_vended_session`).
+    pub(crate) vended: bool,
     /// The verified token's identity, for a workload.
     pub(crate) workload: Option<WorkloadCaller>,
 }
@@ -246,11 +251,11 @@ where
                     Ok(Route::Admin(admin)) => {
                         self.admin(admin, &request, &caller, now, &mut log).await
                     }
-                    Ok(Route::Requests(route)) => match self.own_credentials(&caller) {
+                    Ok(Route::Requests(route)) => match Self::own_credentials(&caller) {
                         Ok(()) => self.requests(route, &request, &caller, now, &mut log).await,
                         Err(e) => Err(e),
                     },
-                    Ok(Route::BreakGlass(route)) => match self.own_credentials(&caller) {
+                    Ok(Route::BreakGlass(route)) => match Self::own_credentials(&caller) {
                         Ok(()) => {
                             self.breakglass(route, &request, &caller, now, &mut log)
                                 .await
@@ -379,6 +384,7 @@ where
                 ));
             }
         }
+        let (person, vended) = (derived.person(), derived.is_vended_session());
         // Two accounts' `alice` are never one user: a bare name is the home account's.
         let user = if account_id == *home {
             derived.user
@@ -390,6 +396,8 @@ where
             arn: arn.to_owned(),
             account_id,
             user,
+            person,
+            vended,
             workload: None,
         })
     }
@@ -398,10 +406,8 @@ where
     /// session Sentinel vended is a role session whose person (`R/*`) is not the person it
     /// was vended to: through two vended roles one person would approve their own
     /// request twice. Such sessions may not use these routes.
-    fn own_credentials(&self, caller: &Caller) -> Result<(), ApiError> {
-        let vended = identity::derive_user(&caller.arn, &self.settings.identity_roles)
-            .is_ok_and(|c| c.is_vended_session());
-        if vended {
+    fn own_credentials(caller: &Caller) -> Result<(), ApiError> {
+        if caller.vended {
             return Err(ApiError::new(
                 ErrorCode::InvalidIdentity,
                 "credentials sentinel vended cannot ask for, answer or review approvals and break-glass; sign with your own",
@@ -411,7 +417,8 @@ where
     }
 
     /// The person behind `arn` (`policy::identity::Caller::person`), for separation of
-    /// duties: a principal of a stored request or event, or a caller's. A workload's
+    /// duties: a principal of a stored request or event (a caller's is `Caller::person`,
+    /// derived the same way when it was authenticated). A workload's
     /// `principal_arn` (its issuer and subject) is its own person.
     pub(crate) fn person_of(&self, arn: &str) -> String {
         identity::derive_user(arn, &self.settings.identity_roles)
