@@ -116,8 +116,7 @@ fn mode_from_env(timeouts: &AwsTimeouts) -> Result<Mode<StsReplay>, String> {
                 audience,
                 sts_endpoint: ProofSettings::sts_endpoint_for(&region, var),
             };
-            let sts = StsReplay::new(timeouts.operation)
-                .map_err(|e| format!("cannot build the STS client: {e}"))?;
+            let sts = StsReplay::new(timeouts.operation);
             Ok(Mode::Proof(settings, sts))
         }
         Some("session-id") => Ok(Mode::SessionId),
@@ -203,10 +202,9 @@ fn main() -> ExitCode {
                 let store = DynamoSessionStore::new(aws_sdk_dynamodb::Client::new(&config), table);
                 Authorizer::Session { store, mode }
             }
-            Settings::Token(settings) => match HttpFetch::new() {
-                Ok(fetch) => Authorizer::Token(TokenAuthorizer::new(settings, fetch)),
-                Err(e) => return fail(e),
-            },
+            Settings::Token(settings) => {
+                Authorizer::Token(TokenAuthorizer::new(settings, HttpFetch::new()))
+            }
         };
         if invoke {
             let mut raw = String::new();

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use sentinel_aws::https::{HttpsClient, HttpsError};
 use sentinel_types::{Arn, RoleArn, RoleSessionName, SessionId};
 use serde::Deserialize;
 
@@ -257,27 +258,30 @@ pub trait CallerIdentity: Send + Sync {
     ) -> impl Future<Output = Result<String, ProofError>> + Send;
 }
 
-/// [`CallerIdentity`] over HTTPS to the trusted STS endpoint.
+/// [`CallerIdentity`] over HTTPS to the trusted STS endpoint, on the workspace's one
+/// HTTP client (`sentinel_aws::https`).
 #[derive(Debug, Clone)]
 pub struct StsReplay {
-    http: reqwest::Client,
+    http: HttpsClient,
 }
+
+/// The longest `GetCallerIdentity` answer read (one is well under 1 KiB).
+const MAX_STS_ANSWER: usize = 64 * 1024;
 
 impl StsReplay {
     /// A client that never follows redirects (a redirect could leave the trusted
     /// endpoint) and gives up after `timeout`.
-    pub fn new(timeout: std::time::Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .build()?;
-        Ok(Self { http })
+    pub fn new(timeout: std::time::Duration) -> Self {
+        Self {
+            http: HttpsClient::new(timeout, timeout),
+        }
     }
 }
 
 impl CallerIdentity for StsReplay {
     async fn caller_arn(&self, proof: &CheckedProof) -> Result<String, ProofError> {
-        let mut request = self.http.post(&proof.url).body(proof.body);
+        let unavailable = |e: HttpsError| ProofError::StsUnavailable(e.to_string());
+        let mut request = http::Request::post(&proof.url);
         for (name, value) in &proof.headers {
             // The client writes Host from the URL (the same value: `check` compared
             // them) and Content-Length from the body.
@@ -285,21 +289,19 @@ impl CallerIdentity for StsReplay {
                 request = request.header(name, value);
             }
         }
-        let response = request
-            .send()
-            .await
+        let request = request
+            .body(proof.body.as_bytes().to_vec())
             .map_err(|e| ProofError::StsUnavailable(sentinel_types::error_chain(&e)))?;
+        let response = self.http.send(request).await.map_err(unavailable)?;
         let status = response.status().as_u16();
         if status == 400 || status == 403 {
             return Err(ProofError::StsRefused(status));
         }
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ProofError::StsUnavailable(sentinel_types::error_chain(&e)))?;
+        let body = response.body(MAX_STS_ANSWER).await.map_err(unavailable)?;
         if status != 200 {
             return Err(ProofError::StsUnavailable(format!("http {status}")));
         }
+        let text = String::from_utf8_lossy(&body);
         arn_of(&text).ok_or_else(|| ProofError::StsUnavailable("no Arn in the answer".into()))
     }
 }

@@ -18,6 +18,8 @@
 
 pub mod config;
 mod error;
+#[cfg(feature = "https")]
+pub mod https;
 #[cfg(feature = "iam")]
 mod iam;
 #[cfg(feature = "ssm")]

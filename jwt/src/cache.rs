@@ -201,7 +201,7 @@ impl IssuerKeys {
                 document.issuer, self.issuer.issuer
             ));
         }
-        let jwks_uri = reqwest::Url::parse(&document.jwks_uri)
+        let jwks_uri = url::Url::parse(&document.jwks_uri)
             .map_err(|e| format!("discovery's jwks_uri is not a URL: {e}"))?;
         let loopback = matches!(jwks_uri.host_str(), Some("127.0.0.1" | "localhost"));
         if jwks_uri.scheme() != "https" && !(jwks_uri.scheme() == "http" && loopback) {

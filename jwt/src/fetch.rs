@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sentinel_aws::https::{HttpsClient, HttpsError};
+
 /// A fetched document.
 #[derive(Debug, Clone, Default)]
 pub struct Fetched {
@@ -20,53 +22,47 @@ pub trait Fetch: Send + Sync {
 /// The largest discovery document or JWKS accepted.
 const MAX_DOCUMENT: usize = 1024 * 1024;
 
-/// [`Fetch`] with reqwest (rustls), 5 s per request.
+/// [`Fetch`] over the workspace's one HTTP client (`sentinel_aws::https`): 3 s to
+/// connect, 5 s per request, no redirects (an issuer's URLs are its own).
 #[derive(Debug, Clone)]
 pub struct HttpFetch {
-    client: reqwest::Client,
+    client: HttpsClient,
 }
 
 impl HttpFetch {
-    /// A client with a 5 s timeout and no redirects (an issuer's URLs are its own).
-    pub fn new() -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build the JWKS HTTP client: {e}"))?;
-        Ok(Self { client })
+    /// A client with a 5 s timeout and no redirects.
+    pub fn new() -> Self {
+        Self {
+            client: HttpsClient::new(Duration::from_secs(3), Duration::from_secs(5)),
+        }
+    }
+}
+
+impl Default for HttpFetch {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Fetch for HttpFetch {
     async fn get(&self, url: &str) -> Result<Fetched, String> {
-        let mut response = self
-            .client
-            .get(url)
+        let request = http::Request::get(url)
             .header("accept", "application/json")
-            .send()
+            .body(Vec::new())
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        let response = self
+            .client
+            .send(request)
             .await
             .map_err(|e| format!("GET {url}: {e}"))?;
         if !response.status().is_success() {
             return Err(format!("GET {url}: status {}", response.status()));
         }
-        let cache_control = response
-            .headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT {
-                return Err(format!("GET {url}: larger than {MAX_DOCUMENT} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let cache_control = response.header("cache-control").map(str::to_owned);
+        let body = response.body(MAX_DOCUMENT).await.map_err(|e| match e {
+            HttpsError::TooLarge(limit) => format!("GET {url}: larger than {limit} bytes"),
+            e => format!("GET {url}: {e}"),
+        })?;
         Ok(Fetched {
             body,
             cache_control,

@@ -217,7 +217,7 @@ pub fn algorithm(name: &str) -> Result<Algorithm, String> {
 
 /// `https://…`, or `http://` to a loopback host (local issuers in tests and `serve`).
 fn check_url(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match parsed.scheme() {
         "https" => Ok(()),

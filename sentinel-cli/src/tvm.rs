@@ -12,13 +12,8 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
-use aws_smithy_http_client::Connector;
-use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::byte_stream::ByteStream;
 use protocol::{ErrorBody, ErrorCode, ProfilesResponse, VendResponse};
+use sentinel_aws::https::HttpsClient;
 use sentinel_types::{ProfileName, SessionId};
 use sessions::SessionRecord;
 use url::Url;
@@ -256,12 +251,14 @@ pub async fn load_credentials(source_profile: Option<&str>) -> Result<Credential
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one call may take, connecting and reading the whole answer included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest answer read from the TVM (a page of sessions is far smaller).
+const MAX_ANSWER: usize = 8 * 1024 * 1024;
 
 /// A client for one TVM: SigV4-signed, or (workloads, `POST /exchange`) with a bearer
 /// token.
 #[derive(Debug)]
 pub struct TvmClient {
-    http: Connector,
+    http: HttpsClient,
     base: Url,
     auth: Auth,
 }
@@ -307,17 +304,10 @@ impl TvmClient {
         Ok(Self::build(base, Auth::Bearer(token)))
     }
 
-    /// The connector the SDK's calls use ([`crate::aws::connector`]), so the binary links
-    /// one HTTP client: same TLS and trusted roots, and proxies from `HTTPS_PROXY`/
-    /// `HTTP_PROXY`/`NO_PROXY` as before.
+    /// The workspace's one HTTP client, the connector the SDK's calls use: same TLS and
+    /// trusted roots, and proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
     fn build(base: Url, auth: Auth) -> Self {
-        let settings = HttpConnectorSettings::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build();
-        let http = crate::aws::connector(
-            Some(settings),
-            Some(SharedAsyncSleep::new(TokioSleep::new())),
-        );
+        let http = HttpsClient::new(CONNECT_TIMEOUT, CALL_TIMEOUT);
         Self { http, base, auth }
     }
 
@@ -438,12 +428,9 @@ impl TvmClient {
                 "user-agent",
                 concat!("sentinel-cli/", env!("CARGO_PKG_VERSION")),
             );
-        let payload = if method == "POST" {
+        if method == "POST" {
             request = request.header("content-type", "application/json");
-            SdkBody::from(body)
-        } else {
-            SdkBody::empty()
-        };
+        }
         match &self.auth {
             Auth::SigV4 { scope, credentials } => {
                 let signed = sign_request(scope, credentials, method, &url, body)?;
@@ -456,22 +443,18 @@ impl TvmClient {
             }
         }
         let request = request
-            .body(payload)
-            .map_err(|e| connect(error_chain(&e)))
-            .and_then(|r| HttpRequest::try_from(r).map_err(|e| connect(error_chain(&e))))?;
-        let call = async {
-            let response = self.http.call(request).await.map_err(|e| error_chain(&e))?;
-            let status = response.status().as_u16();
-            let body = ByteStream::new(response.into_body())
-                .collect()
-                .await
-                .map_err(|e| error_chain(&e))?;
-            Ok((status, body.to_vec()))
-        };
-        let (status, body) = tokio::time::timeout(CALL_TIMEOUT, call)
+            .body(body.to_vec())
+            .map_err(|e| connect(error_chain(&e)))?;
+        let response = self
+            .http
+            .send(request)
             .await
-            .map_err(|_| connect(format!("no answer within {} s", CALL_TIMEOUT.as_secs())))?
-            .map_err(connect)?;
+            .map_err(|e| connect(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body(MAX_ANSWER)
+            .await
+            .map_err(|e| connect(e.to_string()))?;
         if (200..300).contains(&status) {
             return Ok(body);
         }

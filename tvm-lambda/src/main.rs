@@ -299,7 +299,7 @@ async fn build(settings: Settings, config: &aws_config::SdkConfig) -> Result<Tvm
     Ok(match issuers {
         None => service,
         Some(issuers) => {
-            let fetch = sentinel_jwt::HttpFetch::new().map_err(anyhow::Error::msg)?;
+            let fetch = sentinel_jwt::HttpFetch::new();
             service.with_workloads(Arc::new(sentinel_jwt::Verifier::new(issuers, fetch)))
         }
     })

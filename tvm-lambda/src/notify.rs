@@ -45,6 +45,7 @@ use aws_sdk_sns::config::Region;
 use aws_sdk_sns::config::timeout::TimeoutConfig;
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
+use sentinel_aws::https::HttpsClient;
 use serde_json::{Value, json};
 
 /// The SNS topic variable.
@@ -379,7 +380,7 @@ impl FromStr for TopicArn {
 /// `Debug`, `Display` and every error show only [`WebhookUrl::origin`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebhookUrl {
-    url: reqwest::Url,
+    url: url::Url,
 }
 
 impl WebhookUrl {
@@ -388,7 +389,7 @@ impl WebhookUrl {
         self.url.origin().ascii_serialization()
     }
 
-    fn is_loopback(url: &reqwest::Url) -> bool {
+    fn is_loopback(url: &url::Url) -> bool {
         match url.host_str() {
             Some(host) if host.eq_ignore_ascii_case("localhost") => true,
             Some(host) => host
@@ -418,7 +419,7 @@ impl FromStr for WebhookUrl {
 
     fn from_str(raw: &str) -> Result<Self, String> {
         // SECURITY: never echo `raw`: it is the secret.
-        let url = reqwest::Url::parse(raw)
+        let url = url::Url::parse(raw)
             .map_err(|e| format!("not a URL ({e}); the value is not shown: it is a secret"))?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err("the URL has no host".into());
@@ -554,49 +555,44 @@ impl Channel for SnsChannel {
     }
 }
 
-/// An HTTP `POST` of [`Notice::payload`] as JSON to a Slack-compatible incoming webhook.
-/// Redirects are not followed (a redirect would carry the notice somewhere unconfigured).
+/// An HTTP `POST` of [`Notice::payload`] as JSON to a Slack-compatible incoming webhook,
+/// over the workspace's one HTTP client (`sentinel_aws::https`). Redirects are not
+/// followed (a redirect would carry the notice somewhere unconfigured).
 pub struct WebhookChannel {
-    client: reqwest::Client,
+    client: HttpsClient,
     url: WebhookUrl,
     name: String,
 }
 
+/// The most of a refusal's body read for the log line.
+const MAX_REFUSAL_BODY: usize = 16 * 1024;
+
 impl WebhookChannel {
     /// A client bounded by `timeout` (connect, send and answer together).
-    pub fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, String> {
-        let loopback = WebhookUrl::is_loopback(&url.url);
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(!loopback)
-            .build()
-            .map_err(|e| format!("cannot build the webhook's HTTP client: {}", chain(&e)))?;
-        Ok(Self {
-            client,
+    pub fn new(url: WebhookUrl, timeout: Duration) -> Self {
+        Self {
+            client: HttpsClient::new(timeout, timeout),
             name: format!("webhook {}", url.origin()),
             url,
-        })
+        }
     }
 
     async fn post(&self, notice: &Notice) -> Result<(), String> {
-        // SECURITY: reqwest's errors name the URL; `without_url` drops it from the log.
-        let mut response = self
-            .client
-            .post(self.url.url.clone())
-            .json(&notice.payload())
-            .send()
-            .await
-            .map_err(|e| chain(&e.without_url()))?;
+        let body = serde_json::to_vec(&notice.payload()).map_err(|e| e.to_string())?;
+        // SECURITY: the client's errors never name the URL (its path is the secret).
+        let request = http::Request::post(self.url.url.as_str())
+            .header("content-type", "application/json")
+            .body(body)
+            .map_err(|_| "the webhook URL is not a valid request target".to_owned())?;
+        let response = self.client.send(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
         // Slack explains a refusal in a short body (`invalid_token`, `channel_is_archived`).
-        let body = match response.chunk().await {
-            Ok(Some(bytes)) => one_line(&String::from_utf8_lossy(&bytes)),
-            Ok(None) | Err(_) => String::new(),
+        let body = match response.body(MAX_REFUSAL_BODY).await {
+            Ok(bytes) => one_line(&String::from_utf8_lossy(&bytes)),
+            Err(_) => String::new(),
         };
         // SECURITY: a receiver that echoes the URL's secret part gets no body in the log.
         let path = self.url.url.path();
@@ -713,13 +709,7 @@ impl Notifier {
                 notifier.with_channel(SnsChannel::new(topic.clone(), sdk_config, DEFAULT_TIMEOUT));
         }
         if let Some(url) = &targets.webhook {
-            let channel = WebhookChannel::new(url.clone(), DEFAULT_TIMEOUT).map_err(|message| {
-                NotifySettingError {
-                    variable: WEBHOOK_VARIABLE,
-                    message,
-                }
-            })?;
-            notifier = notifier.with_channel(channel);
+            notifier = notifier.with_channel(WebhookChannel::new(url.clone(), DEFAULT_TIMEOUT));
         }
         Ok(notifier)
     }
