@@ -1,7 +1,9 @@
 //! Sentinel's AWS adapters that more than one binary needs, one per service: the SSM
 //! policy store ([`SsmPolicyStore`], used by the TVM to read policies and by the CLI to
 //! pull, push and bootstrap them), revocation layer 2's IAM adapter ([`IamRoles`]), the classification of SDK failures ([`classify`]) and
-//! the SDK configuration every binary loads, with its timeouts ([`config`]). The only
+//! the SDK configuration every binary loads, with its timeouts ([`config`]), and the
+//! workspace's one HTTP client, the SDK's own connector, for the SDK and for the calls
+//! that are not SDK operations ([`https`], feature `https-aws-lc` or `https-ring`). The only
 //! crate besides the binaries' own `aws` modules, the stores' DynamoDB adapters and
 //! `sentinel-aws-dynamodb` that imports `aws_sdk_*`.
 //!
