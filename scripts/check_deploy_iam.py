@@ -479,7 +479,8 @@ GATE_TABLES = {
 # approvals: GetItem (consistent), PutItem (create; replace conditioned on the version),
 # Scan (consistent; listings without a requester), Query on by-requester;
 # break-glass: GetItem (consistent), PutItem (the two Puts of TransactWriteItems, which has
-# no IAM action of its own), UpdateItem (attach the session, review), Query on both indexes.
+# no IAM action of its own; the cursor key), UpdateItem (attach the session, review),
+# DeleteItem (a cooldown whose vend failed, conditioned on its event), Query on both indexes.
 GATE_GRANTS = {
     ("${ApprovalTable.Arn}", "dynamodb:GetItem"),
     ("${ApprovalTable.Arn}", "dynamodb:PutItem"),
@@ -488,8 +489,21 @@ GATE_GRANTS = {
     ("${BreakGlassTable.Arn}", "dynamodb:GetItem"),
     ("${BreakGlassTable.Arn}", "dynamodb:PutItem"),
     ("${BreakGlassTable.Arn}", "dynamodb:UpdateItem"),
+    ("${BreakGlassTable.Arn}", "dynamodb:DeleteItem"),
     ("${BreakGlassTable.Arn}/index/by-status", "dynamodb:Query"),
     ("${BreakGlassTable.Arn}/index/by-kind", "dynamodb:Query"),
+}
+# The stores' source, read to prove GATE_GRANTS covers every call it makes (a grant the
+# template lacks fails in AWS only, where moto without auth would have let it pass).
+GATE_STORE_SOURCES = ("approvals/src/dynamodb.rs", "approvals/src/dynamodb/*.rs")
+# SDK operation (as called: `.get_item()`) or transaction part (`Put::builder()`) -> action.
+SDK_CALLS = {
+    r"\.get_item\(\)": "dynamodb:GetItem", r"\.put_item\(\)": "dynamodb:PutItem",
+    r"\.update_item\(\)": "dynamodb:UpdateItem", r"\.delete_item\(\)": "dynamodb:DeleteItem",
+    r"\.scan\(\)": "dynamodb:Scan", r"\.query\(\)": "dynamodb:Query",
+    r"\.batch_get_item\(\)": "dynamodb:BatchGetItem", r"\.batch_write_item\(\)": "dynamodb:BatchWriteItem",
+    r"\bPut::builder\(\)": "dynamodb:PutItem", r"\bUpdate::builder\(\)": "dynamodb:UpdateItem",
+    r"\bDelete::builder\(\)": "dynamodb:DeleteItem", r"\bConditionCheck::builder\(\)": "dynamodb:ConditionCheckItem",
 }
 GATE_ROUTES = {"POST /requests", "GET /requests", "GET /requests/{id}", "POST /requests/{id}/approve",
                "POST /requests/{id}/deny", "POST /requests/{id}/revoke", "POST /breakglass", "GET /breakglass",
@@ -598,6 +612,46 @@ def check_gate_table_grants(t):
     if extra:
         problems.append(f"the TVM is granted {extra}, beyond what the stores call")
     return problems
+
+
+def gate_store_actions(root):
+    """The DynamoDB actions the approval and break-glass stores' source calls."""
+    calls = set()
+    for pattern in GATE_STORE_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            # Only the code before the unit tests: test helpers may call what the TVM never does.
+            code = path.read_text().split("#[cfg(test)]", 1)[0]
+            calls.update(action for call, action in SDK_CALLS.items() if re.search(call, code))
+    return calls
+
+
+def check_gate_grants_cover_the_code(t):
+    """Every call the stores' source makes is granted on a gate table (GATE_GRANTS and the template)."""
+    root = Path(__file__).resolve().parent.parent
+    called = gate_store_actions(root)
+    if not called:
+        return [f"no DynamoDB call found in {GATE_STORE_SOURCES}: the stores moved?"]
+    granted = set()
+    for _, st in tvm_gate_statements(t):
+        granted.update(a.lower() for a in actions(st))
+    problems = [f"the stores call {a}, which the TVM is not granted on the approval or break-glass table"
+                for a in sorted(called) if a.lower() not in granted]
+    listed = {a.lower() for _, a in GATE_GRANTS}
+    problems += [f"the stores call {a}, which GATE_GRANTS leaves out" for a in sorted(called)
+                 if a.lower() not in listed]
+    return problems
+
+
+def tvm_gate_statements(t):
+    """(resource text, statement) of each TVM role statement on a gate table or index."""
+    found = []
+    for st in statements_in(t[TVM]["Resources"]["TvmExecutionRole"]["Properties"]["Policies"]):
+        for resource in as_list(st.get("Resource")):
+            for branch in branches(resource):
+                text = resource_text(branch)
+                if "ApprovalTable" in text or "BreakGlassTable" in text:
+                    found.append((text, st))
+    return found
 
 
 def check_table_guard(t):
@@ -1099,6 +1153,8 @@ CHECKS = [
      "PITR, TTL on ttl, deletion protection, KMS and Retain, and the TVM gets all three tables", check_gate_tables),
     ("gate-table-grants", "the TVM's role, and no other, is granted exactly the calls the stores make on the two "
      "tables and the indexes they query", check_gate_table_grants),
+    ("gate-grants-cover-the-code", "every DynamoDB call in the approval and break-glass stores' source "
+     "(approvals/src/dynamodb*) is granted to the TVM on those tables", check_gate_grants_cover_the_code),
     ("table-guard", "an SCP keeps row writes on each of the three tables to the TVM and every other change to the "
      "deployers", check_table_guard),
     ("gate-routes", "every /requests and /breakglass route exists with AWS_IAM", check_gate_routes),
@@ -1299,6 +1355,8 @@ MUTATIONS = {
         lambda t: tvm_policy_documents(t)[0]["Statement"].append(
             {"Sid": "Everything", "Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}),
     ],
+    "gate-grants-cover-the-code":
+        lambda t: tvm_statement(t, "BreakGlassTable")["Action"].remove("dynamodb:DeleteItem"),
     "table-guard": [
         lambda t: table_statement(t, "ApprovalRowsWrittenOnlyByTvm")["Action"].remove("dynamodb:UpdateItem"),
         lambda t: _set(table_statement(t, "ApprovalRowsWrittenOnlyByTvm"), "Condition",
