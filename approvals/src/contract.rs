@@ -662,6 +662,25 @@ pub async fn an_event_cursor_from_another_listing_is_refused<S: BreakGlassStore>
     assert!(invalid(store.list(None, 0, None).await));
 }
 
+/// The cursor key is made once: concurrent first calls agree, later calls read the same
+/// 32 bytes back, and no listing ever shows the key's item.
+pub async fn the_cursor_key_is_made_once_and_never_listed<S: BreakGlassStore>(store: &S) {
+    let (a, b, c) = tokio::join!(store.cursor_key(), store.cursor_key(), store.cursor_key());
+    let key = a.unwrap();
+    assert_eq!(b.unwrap(), key);
+    assert_eq!(c.unwrap(), key);
+    assert_ne!(key, [0u8; 32]);
+    assert_eq!(store.cursor_key().await.unwrap(), key);
+    let e = event(1, "oncall-1", "prod");
+    store.begin(&e, &e.user, e.created_at).await.unwrap();
+    let id = e.breakglass_id.clone();
+    assert_eq!(store.list(None, 10, None).await.unwrap().items, [e]);
+    for status in [ReviewStatus::NeedsReview, ReviewStatus::Reviewed] {
+        let listed = store.list(Some(status), 10, None).await.unwrap().items;
+        assert!(listed.iter().all(|l| l.breakglass_id == id));
+    }
+}
+
 /// One `#[tokio::test]` per [`ApprovalStore`] contract case, each on a fresh, empty store.
 /// `$make` is an expression (it may `.await`) giving `(guard, store)`: the guard (a local
 /// server, say) lives as long as the test.
@@ -712,6 +731,7 @@ macro_rules! breakglass_store_contract {
             attach_session_records_the_vended_session,
             list_pages_through_events_newest_first_by_status,
             an_event_cursor_from_another_listing_is_refused,
+            the_cursor_key_is_made_once_and_never_listed,
         );
     };
     (@cases $make:expr; $($case:ident,)*) => {

@@ -42,6 +42,8 @@
 //!   Derived user names are IAM names (at most 129 characters), far below DynamoDB's
 //!   2048-byte key limit; a longer one fails the write (closed).
 //!
+//! - The cursor key, keyed `cursor-key#1`: `key` (B, 32 random bytes; `cursor_key`).
+//!
 //! Two sparse indexes on events only (cooldowns carry neither `status` nor `kind`), both
 //! sorted on `created_at` and projecting every attribute: `by-status` on `status` (one
 //! status's events, newest first: what awaits review) and `by-kind` on `kind` (every
@@ -54,6 +56,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+
+mod cursor_key;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::BuildError;
@@ -526,6 +530,10 @@ impl BreakGlassStore for DynamoBreakGlassStore {
             event_from_item,
         )
         .await
+    }
+
+    async fn cursor_key(&self) -> Result<[u8; 32], StoreError> {
+        cursor_key::get_or_create(&self.client, &self.table).await
     }
 }
 

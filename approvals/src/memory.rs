@@ -100,6 +100,7 @@ struct BreakGlassRows {
     events: BTreeMap<RequestId, BreakGlassEvent>,
     /// Each cooldown's end and the event that started it.
     cooldowns: BTreeMap<(String, ProfileName), (DateTime<Utc>, RequestId)>,
+    cursor_key: Option<[u8; 32]>,
 }
 
 /// A [`BreakGlassStore`] held in memory. Clones share the same rows.
@@ -219,6 +220,18 @@ impl BreakGlassStore for InMemoryBreakGlassStore {
             .values()
             .filter(|e| status.is_none_or(|s| s == e.status));
         Ok(page(&listing, after.as_ref(), matching))
+    }
+
+    async fn cursor_key(&self) -> Result<[u8; 32], StoreError> {
+        let mut rows = self.available()?;
+        match rows.cursor_key {
+            Some(key) => Ok(key),
+            None => {
+                let key = crate::record::new_cursor_key()?;
+                rows.cursor_key = Some(key);
+                Ok(key)
+            }
+        }
     }
 }
 

@@ -23,6 +23,14 @@ pub fn new_id() -> Result<RequestId, StoreError> {
     Ok(SessionId::from_bytes(bytes))
 }
 
+/// A fresh cursor key ([`crate::BreakGlassStore::cursor_key`]) from the operating
+/// system's random number generator.
+pub(crate) fn new_cursor_key() -> Result<[u8; 32], StoreError> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(StoreError::Random)?;
+    Ok(key)
+}
+
 /// Where a request stands (docs/approvals.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

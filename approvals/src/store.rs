@@ -85,6 +85,13 @@ pub trait BreakGlassStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Page<BreakGlassEvent>, StoreError>> + Send;
+
+    /// The deployment's cursor key: 32 random bytes that the first caller creates (one
+    /// conditional write) and every later caller, on any instance, reads back unchanged.
+    /// The TVM seals the listing cursors it hands out with it, so that a cursor tells its
+    /// holder nothing about the row it stops at (docs/api.md). It lives in this table
+    /// because only the TVM reads or writes it.
+    fn cursor_key(&self) -> impl Future<Output = Result<[u8; 32], StoreError>> + Send;
 }
 
 /// Which requests to list. Every field present must match.

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use sessions::{LeaseStore, SessionStore};
 
 use super::admin::{Admin, Body, no_query, query_pairs, to_json};
-use super::requests::{body_duration, body_profile, gate_store_error, parse_id};
+use super::requests::{body_duration, body_profile, cursor_error, gate_store_error, parse_id};
 use super::{ApiError, ApiRequest, Caller, Gate, Service, credential_error, policy_deny};
 use crate::audit::DecisionLog;
+use crate::cursor::Holder;
 use crate::gates::Gates;
 use crate::grant::CredentialIssuer;
 use crate::notify::{Notice, NoticeKind};
@@ -365,9 +366,17 @@ where
     log.target = Some(status.map_or("*", ReviewStatus::as_str).to_owned());
     // A caller who may review no profile's events learns nothing, not even a cursor.
     admin.authorize_somewhere().await?;
+    let holder = Holder {
+        route: "/breakglass",
+        caller: &admin.caller.arn,
+    };
+    let resume = gates
+        .open_cursor(&holder, cursor.clone())
+        .await
+        .map_err(cursor_error)?;
     let page = gates
         .breakglass
-        .list(status, limit, cursor.as_deref())
+        .list(status, limit, resume.as_deref())
         .await
         .map_err(gate_store_error)?;
     let mut events = Vec::new();
@@ -394,7 +403,11 @@ where
             "the admin policy lets you review none of these break-glass events",
         ));
     }
-    to_json(&json!({ "events": events, "next": page.next_cursor }))
+    let next = gates
+        .seal_cursor(&holder, page.next_cursor)
+        .await
+        .map_err(cursor_error)?;
+    to_json(&json!({ "events": events, "next": next }))
 }
 
 async fn tell(

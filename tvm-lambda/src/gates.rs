@@ -15,6 +15,7 @@ use approvals::{
 use chrono::{DateTime, Utc};
 use sentinel_types::SessionId;
 
+use crate::cursor::{CursorError, CursorSeal, Holder};
 use crate::notify::Notifier;
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -60,6 +61,7 @@ pub trait BreakGlasses: Send + Sync {
         limit: usize,
         cursor: Option<&'a str>,
     ) -> Boxed<'a, Page<BreakGlassEvent>>;
+    fn cursor_key(&self) -> Boxed<'_, [u8; 32]>;
 }
 
 impl<T: BreakGlassStore> BreakGlasses for T {
@@ -91,6 +93,9 @@ impl<T: BreakGlassStore> BreakGlasses for T {
     ) -> Boxed<'a, Page<BreakGlassEvent>> {
         Box::pin(BreakGlassStore::list(self, status, limit, cursor))
     }
+    fn cursor_key(&self) -> Boxed<'_, [u8; 32]> {
+        Box::pin(BreakGlassStore::cursor_key(self))
+    }
 }
 
 /// The approval table, the break-glass table and who is told of their transitions.
@@ -98,6 +103,8 @@ pub struct Gates {
     pub(crate) approvals: Box<dyn Approvals>,
     pub(crate) breakglass: Box<dyn BreakGlasses>,
     pub(crate) notifier: Notifier,
+    /// Seals the listing cursors handed out (`crate::cursor`).
+    pub(crate) cursors: CursorSeal,
 }
 
 impl Gates {
@@ -111,6 +118,25 @@ impl Gates {
             approvals: Box::new(approvals),
             breakglass: Box::new(breakglass),
             notifier,
+            cursors: CursorSeal::default(),
         }
+    }
+
+    /// The store's cursor of a listing in `sealed`, a `next` this TVM gave `holder`.
+    pub(crate) async fn open_cursor(
+        &self,
+        holder: &Holder<'_>,
+        sealed: Option<String>,
+    ) -> Result<Option<String>, CursorError> {
+        self.cursors.open(&*self.breakglass, holder, sealed).await
+    }
+
+    /// A store's `cursor`, sealed for `holder`, as `next`.
+    pub(crate) async fn seal_cursor(
+        &self,
+        holder: &Holder<'_>,
+        cursor: Option<String>,
+    ) -> Result<Option<String>, CursorError> {
+        self.cursors.seal(&*self.breakglass, holder, cursor).await
     }
 }

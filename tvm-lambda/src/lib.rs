@@ -33,6 +33,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod cursor;
 pub mod exchange;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fakes;

@@ -24,6 +24,7 @@ use sessions::{LeaseStore, ListQuery, SessionStore, Status};
 use super::admin::{Admin, Body, no_query, query_pairs, to_json};
 use super::{ApiError, ApiRequest, Caller, Service, policy_deny};
 use crate::audit::DecisionLog;
+use crate::cursor::{CursorError, Holder};
 use crate::gates::Gates;
 use crate::grant::CredentialIssuer;
 use crate::notify::{Notice, NoticeKind};
@@ -100,6 +101,16 @@ pub(super) fn gate_store_error(error: StoreError) -> ApiError {
             "the approval or break-glass table could not be read or written",
         )
         .with_cause(&other),
+    }
+}
+
+/// A `next` that is not one this TVM sealed for the caller is 400; a cursor key that
+/// cannot be read is the table's failure.
+pub(super) fn cursor_error(error: CursorError) -> ApiError {
+    match error {
+        CursorError::Invalid => ApiError::new(ErrorCode::InvalidRequest, error.to_string()),
+        CursorError::Key(store) => gate_store_error(store),
+        CursorError::Seal => ApiError::new(ErrorCode::SessionStoreError, error.to_string()),
     }
 }
 
@@ -875,6 +886,14 @@ where
         }
         // Stored statuses: an expired request is stored pending or approved.
         query.status = status.filter(|s| *s != RequestStatus::Expired);
+        let holder = Holder {
+            route: "/requests",
+            caller: &caller.arn,
+        };
+        query.cursor = gates
+            .open_cursor(&holder, query.cursor.take())
+            .await
+            .map_err(cursor_error)?;
         let page = gates
             .approvals
             .list(&query)
@@ -890,7 +909,11 @@ where
             }
         }
         visible.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-        to_json(&json!({ "requests": visible, "next": page.next_cursor }))
+        let next = gates
+            .seal_cursor(&holder, page.next_cursor)
+            .await
+            .map_err(cursor_error)?;
+        to_json(&json!({ "requests": visible, "next": next }))
     }
 
     /// Tells the channels; a failure is logged by the notifier, never returned.

@@ -322,6 +322,59 @@ async fn journey(tables: Tables) {
         "{body}"
     );
 
+    // A listing one row a page: each `next` is sealed for its caller with the key the TVM
+    // keeps in the break-glass table, names no row, and resumes no one else's listing.
+    let mut seen = Vec::new();
+    let mut cursors = Vec::new();
+    for _ in 0..10 {
+        let path = match cursors.last() {
+            Some(next) => format!("/requests?limit=1&next={next}"),
+            None => "/requests?limit=1".to_owned(),
+        };
+        let (status, body) = w.call(&LEAD, "GET", &path, Value::Null).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        for request in page["requests"].as_array().unwrap() {
+            seen.push(request["request_id"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => cursors.push(next.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut asked = vec![id.clone(), denied.clone(), late.clone()];
+    asked.sort();
+    assert_eq!(seen, asked);
+    for next in &cursors {
+        assert!(!asked.iter().any(|id| next.contains(id.as_str())), "{next}");
+    }
+    let (status, body) = w
+        .call(
+            &SECURITY,
+            "GET",
+            &format!("/requests?limit=1&next={}", cursors[0]),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (400, "INVALID_REQUEST"),
+        "{body}"
+    );
+    let key = w
+        .dynamodb
+        .get_item()
+        .table_name(BREAKGLASS)
+        .key("breakglass_id", AttributeValue::S("cursor-key#1".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(key["key"].as_b().unwrap().as_ref().len(), 32);
+
     // Break-glass: vends, notifies, needs review, cools down.
     let (status, body) = w
         .call(

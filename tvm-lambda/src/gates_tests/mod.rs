@@ -261,5 +261,6 @@ async fn break_glass(w: &World, arn: &str, at: DateTime<Utc>) -> Handled {
 }
 
 mod breakglass;
+mod cursors;
 mod persons;
 mod requests;
