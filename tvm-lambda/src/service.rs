@@ -955,7 +955,7 @@ fn gate_route(method: &str, path: &str) -> Option<Result<Route, ApiError>> {
 mod admin;
 use admin::AdminRoute;
 
-#[path = "requests.rs"]
+#[path = "requests/mod.rs"]
 mod requests;
 use requests::RequestsRoute;
 
