@@ -110,24 +110,7 @@ async fn break_glass_vends_loudly_cools_down_and_waits_for_review() {
 #[tokio::test]
 async fn a_page_of_events_the_caller_may_not_see_is_empty_not_a_refusal() {
     let w = quorum_world();
-    let prod = w
-        .call(
-            ONCALL,
-            "POST",
-            "/breakglass",
-            json!({"profile": "prod", "reason": "INC-42 db down"}),
-            t0(),
-        )
-        .await;
-    assert_eq!(prod.response.status, 200, "{}", prod.response.body);
-    let prod_id = body(&prod)["BreakGlassId"].as_str().unwrap().to_owned();
-    let other = break_glass(
-        &w,
-        "arn:aws:sts::111122223333:assumed-role/Oncall/dan",
-        t0() + TimeDelta::minutes(1),
-    )
-    .await;
-    assert_eq!(other.response.status, 200, "{}", other.response.body);
+    let (prod_id, _) = prod_then_quorum_event(&w).await;
     let list = |arn: &'static str, query: String| {
         let mut request = signed(arn, "GET", "/breakglass", Value::Null);
         request.query = Some(query);

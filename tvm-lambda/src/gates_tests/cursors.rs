@@ -48,24 +48,7 @@ async fn a_cursor_names_no_row_the_caller_may_not_see() {
 #[tokio::test]
 async fn a_cursor_resumes_only_the_listing_of_the_caller_it_was_given_to() {
     let w = quorum_world();
-    let prod = w
-        .call(
-            ONCALL,
-            "POST",
-            "/breakglass",
-            json!({"profile": "prod", "reason": "INC-42 db down"}),
-            t0(),
-        )
-        .await;
-    assert_eq!(prod.response.status, 200, "{}", prod.response.body);
-    let prod_id = body(&prod)["BreakGlassId"].as_str().unwrap().to_owned();
-    let hidden = break_glass(
-        &w,
-        "arn:aws:sts::111122223333:assumed-role/Oncall/dan",
-        t0() + TimeDelta::minutes(1),
-    )
-    .await;
-    let hidden_id = body(&hidden)["BreakGlassId"].as_str().unwrap().to_owned();
+    let (prod_id, hidden_id) = prod_then_quorum_event(&w).await;
     let at = t0() + TimeDelta::minutes(2);
     let reviewer = "arn:aws:sts::111122223333:assumed-role/ProdReviewer/ann";
     let first = body(

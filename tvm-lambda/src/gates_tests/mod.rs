@@ -260,6 +260,30 @@ async fn break_glass(w: &World, arn: &str, at: DateTime<Utc>) -> Handled {
     .await
 }
 
+/// Break-glass on prod at t0 (by ONCALL), then on quorum a minute later (by an `Oncall`
+/// role session), which a prod reviewer may not review: the two event IDs.
+async fn prod_then_quorum_event(w: &World) -> (String, String) {
+    let prod = w
+        .call(
+            ONCALL,
+            "POST",
+            "/breakglass",
+            json!({"profile": "prod", "reason": "INC-42 db down"}),
+            t0(),
+        )
+        .await;
+    assert_eq!(prod.response.status, 200, "{}", prod.response.body);
+    let quorum = break_glass(
+        w,
+        "arn:aws:sts::111122223333:assumed-role/Oncall/dan",
+        t0() + TimeDelta::minutes(1),
+    )
+    .await;
+    assert_eq!(quorum.response.status, 200, "{}", quorum.response.body);
+    let id = |handled: &Handled| body(handled)["BreakGlassId"].as_str().unwrap().to_owned();
+    (id(&prod), id(&quorum))
+}
+
 mod breakglass;
 mod cursors;
 mod persons;

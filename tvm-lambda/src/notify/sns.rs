@@ -149,8 +149,10 @@ impl SnsChannel {
             // The error chain only: `classify`'s detail adds the SDK's debug dump of the
             // whole response, too much for a line per failed notice.
             Err(e) => Err(match sentinel_aws::classify(&e).kind {
-                sentinel_aws::FailureKind::AccessDenied => format!("access denied: {}", chain(&e)),
-                sentinel_aws::FailureKind::Unavailable => chain(&e),
+                sentinel_aws::FailureKind::AccessDenied => {
+                    format!("access denied: {}", sentinel_types::error_chain(&e))
+                }
+                sentinel_aws::FailureKind::Unavailable => sentinel_types::error_chain(&e),
             }),
         }
     }
@@ -164,19 +166,4 @@ impl Channel for SnsChannel {
     fn send<'a>(&'a self, notice: &'a Notice) -> SendFuture<'a> {
         Box::pin(self.publish(notice))
     }
-}
-
-/// An error and its sources, `a: b: c`, each once.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    text
 }
