@@ -15,7 +15,7 @@ use super::admin::{Admin, Body, no_query, query_pairs, to_json};
 use super::requests::{body_duration, body_profile, cursor_error, gate_store_error, parse_id};
 use super::{ApiError, ApiRequest, Caller, Gate, Service, credential_error, policy_deny};
 use crate::audit::DecisionLog;
-use crate::cursor::Holder;
+use crate::cursor::{Holder, MAX_STORE_PAGES};
 use crate::gates::Gates;
 use crate::grant::CredentialIssuer;
 use crate::notify::{Notice, NoticeKind};
@@ -370,41 +370,39 @@ where
         route: "/breakglass",
         caller: &admin.caller.arn,
     };
-    let resume = gates
-        .open_cursor(&holder, cursor.clone())
+    let mut next = gates
+        .open_cursor(&holder, cursor)
         .await
         .map_err(cursor_error)?;
-    let page = gates
-        .breakglass
-        .list(status, limit, resume.as_deref())
-        .await
-        .map_err(gate_store_error)?;
     let mut events = Vec::new();
-    let mut hidden = false;
-    for event in page.items {
-        // Each event is the admin policy's call for its own profile; a deny hides it,
-        // anything else (no admin policy, an invalid one) is the answer.
-        let mut scratch = log.clone();
-        match admin
-            .authorize(Some(event.profile.as_str()), &mut scratch)
+    // Filled past the events the caller may not review (see `MAX_STORE_PAGES`); each
+    // store page asks only for the events still missing.
+    for _ in 0..MAX_STORE_PAGES {
+        let page = gates
+            .breakglass
+            .list(status, limit.saturating_sub(events.len()), next.as_deref())
             .await
-        {
-            Ok(()) => events.push(event),
-            Err(e) if e.code == ErrorCode::AdminDeny => hidden = true,
-            Err(e) => return Err(e),
+            .map_err(gate_store_error)?;
+        for event in page.items {
+            // Each event is the admin policy's call for its own profile; a deny hides it,
+            // anything else (no admin policy, an invalid one) is the answer.
+            let mut scratch = log.clone();
+            match admin
+                .authorize(Some(event.profile.as_str()), &mut scratch)
+                .await
+            {
+                Ok(()) => events.push(event),
+                Err(e) if e.code == ErrorCode::AdminDeny => {}
+                Err(e) => return Err(e),
+            }
+        }
+        next = page.next_cursor;
+        if next.is_none() || events.len() >= limit {
+            break;
         }
     }
-    // A listing that is one page, all of it hidden, is a refusal; otherwise a page of
-    // hidden events is an empty page that keeps its cursor, so the events the caller may
-    // review further on are reached. The refusal names no profile.
-    if events.is_empty() && hidden && cursor.is_none() && page.next_cursor.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::AdminDeny,
-            "the admin policy lets you review none of these break-glass events",
-        ));
-    }
     let next = gates
-        .seal_cursor(&holder, page.next_cursor)
+        .seal_cursor(&holder, next)
         .await
         .map_err(cursor_error)?;
     to_json(&json!({ "events": events, "next": next }))

@@ -28,6 +28,12 @@ pub enum CursorError {
     Seal,
 }
 
+/// How many store pages one listing call reads at most to fill its page with rows the
+/// caller may see. A page is the store's page minus the hidden rows; read once, a short
+/// page with `next` would tell the caller how many rows were left out. Filled, a page is
+/// short only where the listing ends or this budget runs out.
+pub(crate) const MAX_STORE_PAGES: usize = 5;
+
 /// The deployment's cursor key, read from the break-glass table on first use.
 #[derive(Default)]
 pub(crate) struct CursorSeal {

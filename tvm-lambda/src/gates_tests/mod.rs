@@ -260,28 +260,35 @@ async fn break_glass(w: &World, arn: &str, at: DateTime<Utc>) -> Handled {
     .await
 }
 
-/// Break-glass on prod at t0 (by ONCALL), then on quorum a minute later (by an `Oncall`
-/// role session), which a prod reviewer may not review: the two event IDs.
-async fn prod_then_quorum_event(w: &World) -> (String, String) {
-    let prod = w
-        .call(
-            ONCALL,
+/// Break-glass on prod at t0 (by ONCALL), on quorum a minute later (by an `Oncall` role
+/// session), which a prod reviewer may not review, and on prod again a minute after that
+/// (by another on-call user): the three event IDs, oldest first.
+async fn prod_quorum_prod_events(w: &World) -> [String; 3] {
+    let prod = |arn: &'static str, at| {
+        w.call(
+            arn,
             "POST",
             "/breakglass",
             json!({"profile": "prod", "reason": "INC-42 db down"}),
-            t0(),
+            at,
         )
-        .await;
-    assert_eq!(prod.response.status, 200, "{}", prod.response.body);
+    };
+    let first = prod(ONCALL, t0()).await;
     let quorum = break_glass(
         w,
         "arn:aws:sts::111122223333:assumed-role/Oncall/dan",
         t0() + TimeDelta::minutes(1),
     )
     .await;
-    assert_eq!(quorum.response.status, 200, "{}", quorum.response.body);
-    let id = |handled: &Handled| body(handled)["BreakGlassId"].as_str().unwrap().to_owned();
-    (id(&prod), id(&quorum))
+    let last = prod(
+        "arn:aws:iam::111122223333:user/oncall-eve",
+        t0() + TimeDelta::minutes(2),
+    )
+    .await;
+    [first, quorum, last].map(|handled| {
+        assert_eq!(handled.response.status, 200, "{}", handled.response.body);
+        body(&handled)["BreakGlassId"].as_str().unwrap().to_owned()
+    })
 }
 
 mod breakglass;

@@ -8,7 +8,7 @@ use serde_json::json;
 use sessions::{LeaseStore, SessionStore};
 
 use super::errors::{cursor_error, gate_store_error};
-use crate::cursor::Holder;
+use crate::cursor::{Holder, MAX_STORE_PAGES};
 use crate::gates::Gates;
 use crate::grant::CredentialIssuer;
 use crate::policies::PolicySource;
@@ -83,27 +83,38 @@ where
             route: "/requests",
             caller: &caller.arn,
         };
-        query.cursor = gates
+        let mut next = gates
             .open_cursor(&holder, query.cursor.take())
             .await
             .map_err(cursor_error)?;
-        let page = gates
-            .approvals
-            .list(&query)
-            .await
-            .map_err(gate_store_error)?;
+        let limit = query.limit;
         let mut visible = Vec::new();
-        for item in page.items {
-            if status.is_some_and(|s| item.status_at(now) != s) {
-                continue;
+        // Each store page asks only for the rows still missing, so the page never holds
+        // more than `limit`.
+        for _ in 0..MAX_STORE_PAGES {
+            query.limit = limit.saturating_sub(visible.len());
+            query.cursor = next.take();
+            let page = gates
+                .approvals
+                .list(&query)
+                .await
+                .map_err(gate_store_error)?;
+            for item in page.items {
+                if status.is_some_and(|s| item.status_at(now) != s) {
+                    continue;
+                }
+                if mine || self.may_see(&item, caller, request, now).await.is_ok() {
+                    visible.push(item.at(now));
+                }
             }
-            if mine || self.may_see(&item, caller, request, now).await.is_ok() {
-                visible.push(item.at(now));
+            next = page.next_cursor;
+            if next.is_none() || visible.len() >= limit {
+                break;
             }
         }
         visible.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         let next = gates
-            .seal_cursor(&holder, page.next_cursor)
+            .seal_cursor(&holder, next)
             .await
             .map_err(cursor_error)?;
         to_json(&json!({ "requests": visible, "next": next }))
