@@ -496,6 +496,8 @@ GATE_GRANTS = {
 # The stores' source, read to prove GATE_GRANTS covers every call it makes (a grant the
 # template lacks fails in AWS only, where moto without auth would have let it pass).
 GATE_STORE_SOURCES = ("approvals/src/dynamodb.rs", "approvals/src/dynamodb/*.rs")
+# The same for the session table: the store the TVM writes and lists it with.
+SESSION_STORE_SOURCES = ("sessions/src/dynamodb.rs", "sessions/src/dynamodb/*.rs")
 # SDK operation (as called: `.get_item()`) or transaction part (`Put::builder()`) -> action.
 SDK_CALLS = {
     r"\.get_item\(\)": "dynamodb:GetItem", r"\.put_item\(\)": "dynamodb:PutItem",
@@ -614,10 +616,10 @@ def check_gate_table_grants(t):
     return problems
 
 
-def gate_store_actions(root):
-    """The DynamoDB actions the approval and break-glass stores' source calls."""
+def gate_store_actions(root, sources=GATE_STORE_SOURCES):
+    """The DynamoDB actions a store's source calls (by default the approval and break-glass stores)."""
     calls = set()
-    for pattern in GATE_STORE_SOURCES:
+    for pattern in sources:
         for path in sorted(root.glob(pattern)):
             # Only the code before the unit tests: test helpers may call what the TVM never does.
             code = path.read_text().split("#[cfg(test)]", 1)[0]
@@ -640,6 +642,21 @@ def check_gate_grants_cover_the_code(t):
     problems += [f"the stores call {a}, which GATE_GRANTS leaves out" for a in sorted(called)
                  if a.lower() not in listed]
     return problems
+
+
+def check_session_grants_cover_the_code(t):
+    """Every call the session store's source makes is granted to the TVM on the session table."""
+    root = Path(__file__).resolve().parent.parent
+    called = gate_store_actions(root, SESSION_STORE_SOURCES)
+    if not called:
+        return [f"no DynamoDB call found in {SESSION_STORE_SOURCES}: the store moved?"]
+    granted = set()
+    for st in statements_in(t[TVM]["Resources"]["TvmExecutionRole"]["Properties"]["Policies"]):
+        texts = [resource_text(b) for r in as_list(st.get("Resource")) for b in branches(r)]
+        if st.get("Effect") == "Allow" and "${SessionTable.Arn}" in texts:
+            granted.update(a.lower() for a in actions(st))
+    return [f"the session store calls {a}, which the TVM is not granted on the session table"
+            for a in sorted(called) if a.lower() not in granted]
 
 
 def tvm_gate_statements(t):
@@ -1155,6 +1172,8 @@ CHECKS = [
      "tables and the indexes they query", check_gate_table_grants),
     ("gate-grants-cover-the-code", "every DynamoDB call in the approval and break-glass stores' source "
      "(approvals/src/dynamodb*) is granted to the TVM on those tables", check_gate_grants_cover_the_code),
+    ("session-grants-cover-the-code", "every DynamoDB call in the session store's source (sessions/src/dynamodb*) "
+     "is granted to the TVM on the session table", check_session_grants_cover_the_code),
     ("table-guard", "an SCP keeps row writes on each of the three tables to the TVM and every other change to the "
      "deployers", check_table_guard),
     ("gate-routes", "every /requests and /breakglass route exists with AWS_IAM", check_gate_routes),
@@ -1357,6 +1376,8 @@ MUTATIONS = {
     ],
     "gate-grants-cover-the-code":
         lambda t: tvm_statement(t, "BreakGlassTable")["Action"].remove("dynamodb:DeleteItem"),
+    "session-grants-cover-the-code":
+        lambda t: tvm_statement(t, "SessionTable")["Action"].remove("dynamodb:DeleteItem"),
     "table-guard": [
         lambda t: table_statement(t, "ApprovalRowsWrittenOnlyByTvm")["Action"].remove("dynamodb:UpdateItem"),
         lambda t: _set(table_statement(t, "ApprovalRowsWrittenOnlyByTvm"), "Condition",
