@@ -15,6 +15,9 @@
 //! number of bytes its caller allows. Its errors never name the URL: a webhook's path
 //! is a secret.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
@@ -55,10 +58,18 @@ pub fn connector(
     settings: Option<HttpConnectorSettings>,
     sleep: Option<SharedAsyncSleep>,
 ) -> Connector {
+    connector_via(settings, sleep, ProxyConfig::from_env())
+}
+
+fn connector_via(
+    settings: Option<HttpConnectorSettings>,
+    sleep: Option<SharedAsyncSleep>,
+    proxies: ProxyConfig,
+) -> Connector {
     let mut builder = Connector::builder().tls_provider(Provider::Rustls(crypto()));
     builder.set_connector_settings(settings);
     builder.set_sleep_impl(sleep);
-    builder.set_proxy_config(Some(ProxyConfig::from_env()));
+    builder.set_proxy_config(Some(proxies));
     builder.build()
 }
 
@@ -90,12 +101,23 @@ impl HttpsClient {
     /// Connections give up after `connect_timeout`; a call, answer body included, after
     /// `timeout`.
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Self {
+        Self::via(connect_timeout, timeout, ProxyConfig::from_env())
+    }
+
+    /// As [`HttpsClient::new`], but never through a proxy named by `HTTPS_PROXY` and the
+    /// like: for a service that allow-lists this host's own egress address.
+    pub fn direct(connect_timeout: Duration, timeout: Duration) -> Self {
+        Self::via(connect_timeout, timeout, ProxyConfig::disabled())
+    }
+
+    fn via(connect_timeout: Duration, timeout: Duration, proxies: ProxyConfig) -> Self {
         let settings = HttpConnectorSettings::builder()
             .connect_timeout(connect_timeout.min(timeout))
             .build();
-        let connector = connector(
+        let connector = connector_via(
             Some(settings),
             Some(SharedAsyncSleep::new(TokioSleep::new())),
+            proxies,
         );
         Self {
             connector: SharedHttpConnector::new(connector),
@@ -121,23 +143,14 @@ impl HttpsClient {
             .await
             .map_err(|_| HttpsError::Timeout(self.timeout))?
             .map_err(|e| HttpsError::Transport(sentinel_types::error_chain(&e)))?;
-        let status = http::StatusCode::from_u16(response.status().as_u16())
-            .map_err(|e| HttpsError::Transport(format!("unreadable status: {e}")))?;
-        let mut headers = http::HeaderMap::new();
-        for (name, value) in response.headers() {
-            // The connector's headers came from the wire as valid HTTP; one that would not
-            // convert back is left out rather than failing the call.
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(value),
-            ) {
-                headers.append(name, value);
-            }
-        }
+        let (parts, body) = response
+            .try_into_http1x()
+            .map_err(|e| HttpsError::Transport(sentinel_types::error_chain(&e)))?
+            .into_parts();
         Ok(Response {
-            status,
-            headers,
-            body: ByteStream::new(response.into_body()),
+            status: parts.status,
+            headers: parts.headers,
+            body,
             deadline,
             timeout: self.timeout,
         })
@@ -149,15 +162,33 @@ impl HttpsClient {
 pub struct Response {
     status: http::StatusCode,
     headers: http::HeaderMap,
-    body: ByteStream,
+    body: SdkBody,
     deadline: Instant,
     timeout: Duration,
 }
 
 impl Response {
+    /// An answer already in hand (a fake upstream in tests), its body `body`; its deadline
+    /// is a day away.
+    pub fn from_bytes(status: http::StatusCode, headers: http::HeaderMap, body: Vec<u8>) -> Self {
+        let timeout = Duration::from_secs(24 * 60 * 60);
+        Self {
+            status,
+            headers,
+            body: SdkBody::from(body),
+            deadline: Instant::now() + timeout,
+            timeout,
+        }
+    }
+
     /// The status.
     pub fn status(&self) -> http::StatusCode {
         self.status
+    }
+
+    /// The headers, as received.
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
     }
 
     /// The first value of header `name`, if it is text.
@@ -167,10 +198,11 @@ impl Response {
 
     /// The body, at most `limit` bytes ([`HttpsError::TooLarge`] past that, without
     /// reading the rest).
-    pub async fn body(mut self, limit: usize) -> Result<Vec<u8>, HttpsError> {
+    pub async fn body(self, limit: usize) -> Result<Vec<u8>, HttpsError> {
+        let mut stream = ByteStream::new(self.body);
         let read = async {
             let mut body = Vec::new();
-            while let Some(chunk) = self.body.next().await {
+            while let Some(chunk) = stream.next().await {
                 let chunk =
                     chunk.map_err(|e| HttpsError::Transport(sentinel_types::error_chain(&e)))?;
                 if body.len().saturating_add(chunk.len()) > limit {
@@ -183,6 +215,52 @@ impl Response {
         tokio::time::timeout_at(self.deadline, read)
             .await
             .map_err(|_| HttpsError::Timeout(self.timeout))?
+    }
+
+    /// The body as a stream of frames (to pass on as it arrives), which fails with
+    /// [`HttpsError::Timeout`] once the call's deadline passes.
+    pub fn into_body(self) -> ResponseBody {
+        ResponseBody {
+            body: self.body,
+            deadline: Box::pin(tokio::time::sleep_until(self.deadline)),
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// A [`Response`]'s body as an [`http_body::Body`], bounded by the call's deadline.
+#[derive(Debug)]
+pub struct ResponseBody {
+    body: SdkBody,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = bytes::Bytes;
+    type Error = HttpsError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(HttpsError::Timeout(this.timeout))));
+        }
+        Pin::new(&mut this.body).poll_frame(cx).map(|frame| {
+            frame.map(|result| {
+                result.map_err(|e| HttpsError::Transport(sentinel_types::error_chain(&*e)))
+            })
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

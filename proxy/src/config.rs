@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use policy::Route;
 use policy::identity::IdentityRoles;
-use reqwest::Url;
+use url::Url;
 
 /// Default largest request body: 1 MiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;

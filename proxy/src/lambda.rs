@@ -10,6 +10,7 @@ use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use protocol::{ErrorBody, ErrorCode};
+use sentinel_aws::https::HttpsError;
 
 use crate::log::Effect;
 use crate::params::Parameters;
@@ -50,26 +51,20 @@ pub async fn collect(handled: Handled) -> (u16, HeaderMap, Vec<u8>, crate::log::
         Reply::Upstream {
             status,
             headers,
-            mut response,
+            response,
         } => {
-            let mut body = Vec::new();
-            let failure = loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_RESPONSE_BYTES => {
-                        body.extend_from_slice(&chunk);
+            let read = response
+                .body(MAX_RESPONSE_BYTES)
+                .await
+                .map_err(|e| match e {
+                    HttpsError::TooLarge(_) => {
+                        format!("upstream answer larger than {MAX_RESPONSE_BYTES} bytes")
                     }
-                    Ok(Some(_)) => {
-                        break Some(format!(
-                            "upstream answer larger than {MAX_RESPONSE_BYTES} bytes"
-                        ));
-                    }
-                    Ok(None) => break None,
-                    Err(e) => break Some(classify(e).to_string()),
-                }
-            };
-            match failure {
-                None => (status, headers, body, log),
-                Some(why) => {
+                    e => classify(e).to_string(),
+                });
+            match read {
+                Ok(body) => (status, headers, body, log),
+                Err(why) => {
                     let code = ErrorCode::UpstreamError;
                     log.effect = Effect::Error;
                     log.level = Effect::Error.level();

@@ -53,7 +53,7 @@ fn run_lambda() -> Result<()> {
 
 /// Clients are built once per process (per Lambda container), never per request.
 fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Live> {
-    let upstream = HttpUpstream::new(config.timeout).map_err(anyhow::Error::msg)?;
+    let upstream = HttpUpstream::new(config.timeout);
     Ok(Proxy::new(
         config,
         Ssm(aws_sdk_ssm::Client::new(aws)),

@@ -10,6 +10,7 @@ use http_body_util::{Either, Full};
 use hyper::Response;
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
+use sentinel_aws::https::ResponseBody;
 use sentinel_front::server::{self, Handler, Received, Unreadable, wrong_host};
 use sentinel_front::sigv4::Verifier;
 use sentinel_types::AccountId;
@@ -52,7 +53,7 @@ struct Serve<P, U> {
     front: Front,
 }
 
-type Body = Either<Full<Bytes>, reqwest::Body>;
+type Body = Either<Full<Bytes>, ResponseBody>;
 
 impl<P, U> Handler for Serve<P, U>
 where
@@ -117,8 +118,7 @@ where
                 headers,
                 response: upstream,
             } => {
-                let body = http::Response::<reqwest::Body>::from(*upstream).into_body();
-                let mut response = Response::new(Either::Right(body));
+                let mut response = Response::new(Either::Right(upstream.into_body()));
                 *response.status_mut() =
                     hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
                 *response.headers_mut() = headers;

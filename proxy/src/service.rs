@@ -55,7 +55,7 @@ pub enum Reply {
         /// The upstream's headers, less hop-by-hop ones.
         headers: HeaderMap,
         /// The answer whose body the front door streams or collects.
-        response: Box<reqwest::Response>,
+        response: Box<sentinel_aws::https::Response>,
     },
 }
 

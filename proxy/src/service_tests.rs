@@ -2,6 +2,7 @@ use std::sync::Mutex;
 
 use chrono::TimeZone;
 use http::HeaderValue;
+use sentinel_aws::https::Response;
 
 use super::*;
 use crate::params::fake::FakeParameters;
@@ -49,7 +50,7 @@ impl FakeUpstream {
 }
 
 impl Upstream for FakeUpstream {
-    async fn send(&self, request: UpstreamRequest) -> Result<reqwest::Response, UpstreamError> {
+    async fn send(&self, request: UpstreamRequest) -> Result<Response, UpstreamError> {
         self.seen.lock().unwrap().push(request);
         let answer = self
             .answer
@@ -58,12 +59,17 @@ impl Upstream for FakeUpstream {
             .clone()
             .unwrap_or(Ok((200, vec![])));
         let (status, headers) = answer?;
-        let mut response = http::Response::builder().status(status);
+        let mut map = http::HeaderMap::new();
         for (name, value) in headers {
-            response = response.header(name, value);
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
         }
-        Ok(reqwest::Response::from(
-            response.body("upstream body").unwrap(),
+        Ok(Response::from_bytes(
+            http::StatusCode::from_u16(status).unwrap(),
+            map,
+            b"upstream body".to_vec(),
         ))
     }
 }

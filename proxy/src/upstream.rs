@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use http::HeaderMap;
-use reqwest::{Method, Url};
+use http::{HeaderMap, Method};
+use sentinel_aws::https::{HttpsClient, HttpsError, Response};
+use url::Url;
 
 /// A request for the upstream, already checked and rewritten.
 #[derive(Debug, Clone)]
@@ -32,55 +33,70 @@ pub trait Upstream: Send + Sync {
     fn send(
         &self,
         request: UpstreamRequest,
-    ) -> impl Future<Output = Result<reqwest::Response, UpstreamError>> + Send;
+    ) -> impl Future<Output = Result<Response, UpstreamError>> + Send;
 }
 
-/// The upstream over HTTPS (or HTTP) with reqwest and rustls.
+/// The upstream over HTTPS (or HTTP) with the workspace's one HTTP client
+/// (`sentinel_aws::https`: the SDK's connector, rustls).
 #[derive(Debug, Clone)]
 pub struct HttpUpstream {
-    client: reqwest::Client,
+    client: HttpsClient,
 }
 
 impl HttpUpstream {
     /// A client whose every request, its body included, must finish within `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            // SECURITY: a redirect is the upstream's answer to pass on (or refuse), never
-            // a request the proxy makes to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            // The upstream is contacted directly, from the egress IP it allow-lists;
-            // HTTP(S)_PROXY variables are not honoured.
-            .no_proxy()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|e| format!("cannot build the upstream HTTP client: {e}"))?;
-        Ok(Self { client })
+    /// SECURITY: it never follows a redirect (a redirect is the upstream's answer to pass
+    /// on, or refuse, never a request the proxy makes to wherever it points), and it
+    /// contacts the upstream directly, from the egress IP the upstream allow-lists:
+    /// `HTTP(S)_PROXY` variables are not honoured.
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            client: HttpsClient::direct(timeout.min(Duration::from_secs(5)), timeout),
+        }
     }
 }
 
 impl Upstream for HttpUpstream {
-    async fn send(&self, request: UpstreamRequest) -> Result<reqwest::Response, UpstreamError> {
+    async fn send(&self, request: UpstreamRequest) -> Result<Response, UpstreamError> {
         let method = Method::from_bytes(request.method.as_bytes())
             .map_err(|e| UpstreamError::Failed(format!("method: {e}")))?;
-        self.client
-            .request(method, request.url)
-            .headers(request.headers)
-            .body(request.body)
-            .send()
-            .await
-            .map_err(classify)
+        let mut outgoing = http::Request::new(request.body);
+        *outgoing.method_mut() = method;
+        *outgoing.uri_mut() = request
+            .url
+            .as_str()
+            .parse()
+            .map_err(|e| UpstreamError::Failed(format!("target: {e}")))?;
+        *outgoing.headers_mut() = request.headers;
+        self.client.send(outgoing).await.map_err(classify)
     }
 }
 
-/// Timeouts apart from every other failure, with the whole cause chain but not the URL
-/// (its query may carry the caller's data; the decision line has the canonical path).
-pub fn classify(error: reqwest::Error) -> UpstreamError {
-    let error = error.without_url();
+/// Timeouts apart from every other failure, with the whole cause chain; the client's
+/// errors never name the URL (its query may carry the caller's data; the decision line
+/// has the canonical path).
+pub fn classify(error: HttpsError) -> UpstreamError {
     let text = sentinel_types::error_chain(&error);
-    if error.is_timeout() {
-        UpstreamError::Timeout(text)
-    } else {
-        UpstreamError::Failed(text)
+    match error {
+        HttpsError::Timeout(_) => UpstreamError::Timeout(text),
+        _ => UpstreamError::Failed(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_is_told_apart_from_every_other_failure() {
+        let timeout = classify(HttpsError::Timeout(Duration::from_secs(2)));
+        assert_eq!(timeout, UpstreamError::Timeout("no answer within 2s".into()));
+        for other in [
+            HttpsError::Transport("connection refused".into()),
+            HttpsError::TooLarge(10),
+            HttpsError::Request("bad header".into()),
+        ] {
+            assert!(matches!(classify(other), UpstreamError::Failed(_)));
+        }
     }
 }

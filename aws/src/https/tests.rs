@@ -17,6 +17,15 @@ struct Server {
 
 impl Server {
     async fn start(answer: Option<Vec<u8>>) -> Self {
+        Self::start_then(answer, false).await
+    }
+
+    /// Writes `answer` and then holds the connection open without a word.
+    async fn start_stalling(answer: Vec<u8>) -> Self {
+        Self::start_then(Some(answer), true).await
+    }
+
+    async fn start_then(answer: Option<Vec<u8>>, stall: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -34,6 +43,9 @@ impl Server {
                     match answer {
                         Some(answer) => {
                             let _ = socket.write_all(&answer).await;
+                            if stall {
+                                tokio::time::sleep(Duration::from_secs(60)).await;
+                            }
                             let _ = socket.shutdown().await;
                         }
                         // Hold the connection open without a word.
@@ -204,4 +216,34 @@ async fn a_transport_failure_does_not_name_the_url() {
         !text.contains("s3cr3t") && !text.contains("t0k3n"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_streamed_body_passes_on_what_arrives_and_ends_at_the_deadline() {
+    use http_body_util::BodyExt;
+    // The head promises 100 bytes; 5 arrive, then nothing.
+    let server =
+        Server::start_stalling(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhello".to_vec())
+            .await;
+    let client = HttpsClient::direct(Duration::from_secs(5), Duration::from_millis(500));
+    let request = http::Request::get(format!("{}/stream", server.url))
+        .body(Vec::new())
+        .unwrap();
+    let response = client.send(request).await.unwrap();
+    assert_eq!(response.headers()["content-length"], "100");
+    let mut body = response.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(&first[..], b"hello");
+    let end = body.frame().await.unwrap().unwrap_err();
+    assert_eq!(end, HttpsError::Timeout(Duration::from_millis(500)));
+}
+
+#[tokio::test]
+async fn an_answer_in_hand_reads_like_one_received() {
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-test", http::HeaderValue::from_static("1"));
+    let response = super::Response::from_bytes(http::StatusCode::ACCEPTED, headers, b"ok".to_vec());
+    assert_eq!(response.status(), http::StatusCode::ACCEPTED);
+    assert_eq!(response.header("x-test"), Some("1"));
+    assert_eq!(response.body(2).await.unwrap(), b"ok");
 }
