@@ -5,8 +5,10 @@
 //! The TVM hands that cursor out sealed with AES-256-GCM under the deployment's cursor
 //! key (`BreakGlassStore::cursor_key`: one random key in the break-glass table, read once
 //! per instance), with the route and the caller's ARN as associated data. So a `next`
-//! tells its holder nothing, cannot be altered, and resumes only the listing of the
-//! caller it was given to: another caller, even an admin, or another route gets 400.
+//! names no row, cannot be altered, and resumes only the listing of the caller it was
+//! given to: another caller, even an admin, or another route gets 400. The listings
+//! fill their pages past hidden rows ([`MAX_STORE_PAGES`]), so a page's length says
+//! little more.
 
 use approvals::StoreError;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
