@@ -2,8 +2,9 @@
 //! system's trusted roots, proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`), for the
 //! SDK's calls and for the few calls that are not SDK operations: the CLI's calls to the
 //! TVM, the JWT verifier's discovery and JWKS fetches, the TVM's webhook, the
-//! authorizer's replay of a proof to STS and the proxy's upstream calls. One client stack per binary instead of a
-//! second one (reqwest had its own hyper client and TLS setup next to the SDK's).
+//! authorizer's replay of a proof to STS and the proxy's upstream calls. One client
+//! stack per binary instead of a second one (reqwest had its own hyper client and TLS
+//! setup next to the SDK's).
 //!
 //! The TLS crypto is a feature: `https-aws-lc` (rustls on aws-lc-rs, with the hybrid
 //! post-quantum key exchange X25519MLKEM768 preferred, as the SDK's default client) or
