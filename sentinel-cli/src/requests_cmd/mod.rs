@@ -5,6 +5,11 @@
 //! transition is allowed); the CLI checks its own input before any network call, waits
 //! for a decision with backoff, and shows requests to people.
 
+mod list;
+#[cfg(test)]
+mod tests;
+mod wait;
+
 use std::time::Duration;
 
 use approvals::{Request, RequestId, RequestStatus};
@@ -13,11 +18,15 @@ use sentinel_types::{ProfileName, SessionDuration};
 
 use crate::credentials::{Nesting, Target, TvmOptions, guard_recursion};
 use crate::environment::Environment;
-use crate::failure::{ExitKind, Failure};
+use crate::failure::Failure;
 use crate::local_tables;
 use crate::sessions_cmd::report_revoked;
 use crate::table::{printable, render_fields, render_table, shortened};
 use crate::tvm::{TvmClient, TvmError};
+pub(crate) use list::collect;
+use list::{list_requests, own_pending};
+pub use wait::backoff;
+use wait::{decision, parse_timeout, wait};
 
 /// `sentinel request` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -142,13 +151,6 @@ pub struct DenyArgs {
     #[arg(long)]
     pub reason: String,
 }
-
-/// Largest page asked of the TVM (its maximum).
-const PAGE: usize = 200;
-/// Longest pause between two polls.
-const MAX_POLL: Duration = Duration::from_secs(30);
-/// Longest `--timeout`: 30 days.
-const MAX_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
 
 /// Runs `sentinel request`.
 pub async fn request(
@@ -348,185 +350,8 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Failure>
     serde_json::to_string(value).map_err(|e| Failure::error(format!("cannot encode JSON: {e}")))
 }
 
-/// `--timeout`: from one second to 30 days (no request waits longer than its rule's
-/// `request_ttl`, and a bound keeps the deadline arithmetic in range).
-fn parse_timeout(raw: &str) -> Result<Duration, Failure> {
-    match sentinel_types::parse_span(raw) {
-        Ok(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(Duration::from_secs(secs)),
-        _ => Err(Failure::invalid(format!(
-            "--timeout `{}` is not a span from 1s to 720h, such as 90s, 30m or 1h",
-            raw.escape_default()
-        ))),
-    }
-}
-
-/// The pauses between polls: `first`, then half as long again each time, at most 30 s.
-pub fn backoff(first: Duration) -> impl Iterator<Item = Duration> {
-    let first = first.clamp(Duration::from_millis(1), MAX_POLL);
-    std::iter::successors(Some(first), |pause| {
-        Some(pause.saturating_add(*pause / 2).min(MAX_POLL))
-    })
-}
-
-/// Polls `GET /requests/{id}` until the request is no longer pending or `timeout`
-/// passes. Failures that may pass (the network, a 5xx) are retried.
-async fn wait(
-    client: &TvmClient,
-    created: Request,
-    timeout: Duration,
-    first: Duration,
-) -> Result<Request, Failure> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    let id = created.request_id.clone();
-    let mut counted = created.approvals.len();
-    let mut latest = created;
-    let mut pauses = backoff(first);
-    while latest.status == RequestStatus::Pending {
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            return Err(Failure::error(format!(
-                "request {id} is still pending after {}",
-                humane(timeout)
-            ))
-            .with_hint(format!(
-                "it stays open until {}; `sentinel requests show {id}` shows where it stands",
-                wire_time::format(&latest.expires_at)
-            )));
-        }
-        let pause = pauses
-            .next()
-            .unwrap_or(MAX_POLL)
-            .min(deadline.saturating_duration_since(now));
-        tokio::time::sleep(pause).await;
-        match client.request(&id).await {
-            Ok(fresh) => latest = fresh,
-            Err(e) if passing(&e) => eprintln!("sentinel: warning: {e}; trying again"),
-            Err(e) => return Err(e.into_failure(Some(latest.profile.as_str()))),
-        }
-        if latest.status == RequestStatus::Pending && latest.approvals.len() > counted {
-            counted = latest.approvals.len();
-            eprintln!(
-                "sentinel: {} approval(s) so far ({}); waiting for the other groups",
-                counted,
-                approvers(&latest)
-            );
-        }
-    }
-    Ok(latest)
-}
-
-/// A failure that may pass: the TVM unreachable, or a server error.
-fn passing(error: &TvmError) -> bool {
-    match error {
-        TvmError::Connect { .. } => true,
-        TvmError::Http { status, .. } | TvmError::Rejected { status, .. } => *status >= 500,
-        _ => false,
-    }
-}
-
-/// What a decided request means for the requester: the line to print when approved,
-/// else the failure (exit 2).
-fn decision(request: &Request) -> Result<String, Failure> {
-    let id = &request.request_id;
-    let profile = &request.profile;
-    let closure = |verb: &str| match &request.closure {
-        Some(c) => format!(
-            "request {id} was {verb} by {}: {}",
-            printable(&c.by),
-            printable(&c.reason)
-        ),
-        None => format!("request {id} was {verb}"),
-    };
-    let ask_again =
-        format!("ask again with `sentinel request --profile {profile} --reason \"<why>\" --wait`");
-    match request.status {
-        RequestStatus::Approved => Ok(format!(
-            "approved by {}; run `sentinel credentials --profile {profile}` (or your AWS profile) now",
-            approvers(request)
-        )),
-        RequestStatus::Denied => Err(Failure::new(ExitKind::Denied, closure("denied"))),
-        RequestStatus::Revoked => Err(Failure::new(ExitKind::Denied, closure("revoked"))),
-        RequestStatus::Expired => Err(Failure::new(
-            ExitKind::Denied,
-            format!("request {id} expired before it was approved"),
-        )
-        .with_hint(ask_again)),
-        RequestStatus::Pending => Err(Failure::error(format!("request {id} is still pending"))),
-    }
-}
-
-/// The approvers so far, in order: `alice, bob`.
-fn approvers(request: &Request) -> String {
-    let names: Vec<String> = request
-        .approvals
-        .iter()
-        .map(|a| printable(&a.approver).into_owned())
-        .collect();
-    if names.is_empty() {
-        "nobody".to_owned()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// Follows `next` until `limit` items or the last page; `fetch` gets the page size to ask
-/// for and the cursor, and answers the page's items and its `next`.
-pub(crate) async fn collect<T>(
-    limit: usize,
-    mut fetch: impl AsyncFnMut(String, Option<String>) -> Result<(Vec<T>, Option<String>), TvmError>,
-) -> Result<Vec<T>, TvmError> {
-    let mut found = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let remaining = limit.saturating_sub(found.len());
-        if remaining == 0 {
-            return Ok(found);
-        }
-        let (items, cursor) = fetch(remaining.min(PAGE).to_string(), next).await?;
-        found.extend(items.into_iter().take(remaining));
-        match cursor {
-            Some(cursor) => next = Some(cursor),
-            None => return Ok(found),
-        }
-    }
-}
-
 fn is_conflict(error: &TvmError) -> bool {
     matches!(error, TvmError::Rejected { body, .. } if body.known_code() == Some(ErrorCode::RequestConflict))
-}
-
-/// The caller's pending request for `profile`, if the TVM lists one (newest first).
-async fn own_pending(client: &TvmClient, profile: &ProfileName) -> Option<Request> {
-    let list = ListArgs {
-        mine: true,
-        pending: true,
-        profile: Some(profile.to_string()),
-        limit: 1,
-        json: false,
-    };
-    list_requests(client, &list).await.ok()?.into_iter().next()
-}
-
-/// `GET /requests` as `requests list` filters it.
-async fn list_requests(client: &TvmClient, list: &ListArgs) -> Result<Vec<Request>, TvmError> {
-    collect(list.limit, async |limit, next| {
-        let mut query: Vec<(&str, &str)> = vec![("limit", &limit)];
-        if list.mine {
-            query.push(("mine", "true"));
-        }
-        if list.pending {
-            query.push(("status", "pending"));
-        }
-        if let Some(profile) = &list.profile {
-            query.push(("profile", profile));
-        }
-        if let Some(cursor) = &next {
-            query.push(("next", cursor));
-        }
-        let page = client.requests(&query).await?;
-        Ok((page.requests, page.next))
-    })
-    .await
 }
 
 /// `1h`, `30m`, `1h30m`, `45s`.
@@ -652,189 +477,4 @@ pub fn render_request(r: &Request) -> String {
         ),
     ]);
     render_fields(&fields)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use approvals::{Approval, Closure};
-    use chrono::{DateTime, Utc};
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn pending(n: u32, requester: &str) -> Request {
-        Request {
-            request_id: RequestId::parse(&format!("{n:032x}")).unwrap(),
-            profile: "prod".parse().unwrap(),
-            requester: requester.into(),
-            principal_arn: format!("arn:aws:iam::111122223333:user/{requester}"),
-            reason: "CHG-1234 rotate keys".into(),
-            duration_seconds: 3600,
-            status: RequestStatus::Pending,
-            approvals: Vec::new(),
-            created_at: at("2026-11-22T13:50:00Z"),
-            expires_at: at("2026-11-23T13:50:00Z"),
-            approved_until: None,
-            rule: "prod-changes".into(),
-            closure: None,
-            version: 1,
-        }
-    }
-
-    fn approved(n: u32) -> Request {
-        let mut r = pending(n, "carol");
-        r.status = RequestStatus::Approved;
-        r.approved_until = Some(at("2026-11-22T15:00:00Z"));
-        r.approvals.push(Approval {
-            approver: "alice".into(),
-            principal_arn: "arn:aws:iam::111122223333:user/alice".into(),
-            group: 0,
-            approvers_digest: None,
-            at: at("2026-11-22T14:00:00Z"),
-            comment: Some("ok".into()),
-        });
-        r
-    }
-
-    fn closed(status: RequestStatus) -> Request {
-        let mut r = pending(3, "carol");
-        r.status = status;
-        r.closure = Some(Closure {
-            by: "bob".into(),
-            principal_arn: "arn:aws:iam::111122223333:user/bob".into(),
-            reason: "not during the freeze".into(),
-            at: at("2026-11-22T14:00:00Z"),
-        });
-        r
-    }
-
-    #[test]
-    fn polls_back_off_from_the_first_pause_by_half_up_to_thirty_seconds() {
-        let ms: Vec<u128> = backoff(Duration::from_secs(2))
-            .take(10)
-            .map(|d| d.as_millis())
-            .collect();
-        assert_eq!(
-            ms,
-            [
-                2000, 3000, 4500, 6750, 10125, 15187, 22781, 30000, 30000, 30000
-            ]
-        );
-        let quick: Vec<u128> = backoff(Duration::from_millis(40))
-            .take(3)
-            .map(|d| d.as_millis())
-            .collect();
-        assert_eq!(quick, [40, 60, 90]);
-        assert_eq!(
-            backoff(Duration::ZERO).next(),
-            Some(Duration::from_millis(1))
-        );
-        assert_eq!(backoff(Duration::from_secs(90)).next(), Some(MAX_POLL));
-    }
-
-    #[test]
-    fn a_decision_is_exit_0_only_when_approved() {
-        assert_eq!(
-            decision(&approved(1)).unwrap(),
-            "approved by alice; run `sentinel credentials --profile prod` (or your AWS profile) now"
-        );
-        let denied = decision(&closed(RequestStatus::Denied)).unwrap_err();
-        assert_eq!(denied.kind, ExitKind::Denied);
-        assert_eq!(
-            denied.message,
-            format!(
-                "request {:032x} was denied by bob: not during the freeze",
-                3
-            )
-        );
-        let revoked = decision(&closed(RequestStatus::Revoked)).unwrap_err();
-        assert_eq!(revoked.kind, ExitKind::Denied);
-        assert!(revoked.message.contains("was revoked by bob"));
-        let mut expired = pending(4, "carol");
-        expired.status = RequestStatus::Expired;
-        let expired = decision(&expired).unwrap_err();
-        assert_eq!(expired.kind, ExitKind::Denied);
-        assert!(
-            expired
-                .hint
-                .unwrap()
-                .contains("sentinel request --profile prod")
-        );
-    }
-
-    #[test]
-    fn blank_reasons_ids_and_timeouts_are_invalid_input() {
-        assert_eq!(
-            required("--reason", "  ").unwrap_err().kind,
-            ExitKind::Invalid
-        );
-        assert_eq!(required("--reason", " CHG-1 ").unwrap(), "CHG-1");
-        assert_eq!(parse_id("nope").unwrap_err().kind, ExitKind::Invalid);
-        assert!(parse_id(&"a".repeat(32)).is_ok());
-        assert_eq!(parse_timeout("30m").unwrap(), Duration::from_secs(1800));
-        assert_eq!(parse_timeout("1h30m").unwrap(), Duration::from_secs(5400));
-        for bad in ["0", "", "soon", "-5m", "721h", "99999999999999999999h"] {
-            assert_eq!(
-                parse_timeout(bad).unwrap_err().kind,
-                ExitKind::Invalid,
-                "{bad:?}"
-            );
-        }
-        assert_eq!(humane(Duration::from_secs(5400)), "1h30m");
-    }
-
-    #[test]
-    fn the_created_request_names_the_command_an_approver_runs() {
-        let id = format!("{:032x}", 7);
-        assert_eq!(
-            render_created(&pending(7, "carol")),
-            format!(
-                "request {id} is pending for profile prod: 1h of access once approved; it expires at 2026-11-23T13:50:00Z\nan approver of rule prod-changes runs: sentinel approve {id}\n"
-            )
-        );
-    }
-
-    #[test]
-    fn the_list_is_a_table_with_printable_shortened_reasons() {
-        let mut long = pending(2, "dave");
-        long.reason = format!("CHG-9 \u{1b}[31m{}", "x".repeat(80));
-        let table = render_list(&[approved(1), long], false);
-        let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 3, "{table}");
-        assert!(
-            lines[0].starts_with("REQUEST                           PROFILE  REQUESTER  STATUS    CREATED               REASON"),
-            "{table}"
-        );
-        assert!(
-            lines[1].contains("carol      approved  2026-11-22T13:50:00Z  CHG-1234 rotate keys")
-        );
-        assert!(!table.contains('\u{1b}'));
-        assert!(lines[2].ends_with('…'), "{table}");
-        assert_eq!(lines[2].split("  ").last().unwrap().chars().count(), 60);
-        assert_eq!(render_list(&[], false), "no requests\n");
-        let json = render_list(&[approved(1)], true);
-        let back: Request = serde_json::from_str(json.trim_end()).unwrap();
-        assert_eq!(back, approved(1));
-    }
-
-    #[test]
-    fn show_prints_every_field_and_each_approval() {
-        let text = render_request(&approved(1));
-        assert!(text.starts_with(&format!("request_id      {:032x}\n", 1)));
-        assert!(text.contains("status          approved\n"));
-        assert!(text.contains("duration        1h\n"));
-        assert!(text.contains(
-            "approval        alice (group 1, arn:aws:iam::111122223333:user/alice) at 2026-11-22T14:00:00Z: ok\n"
-        ));
-        assert!(text.contains("approved_until  2026-11-22T15:00:00Z\n"));
-        assert!(text.ends_with("closed_reason   -\n"), "{text}");
-        let denied = render_request(&closed(RequestStatus::Denied));
-        assert!(denied.contains("approvals       -\n"));
-        assert!(denied.contains("closed_by       bob\n"));
-        assert!(denied.contains("closed_reason   not during the freeze\n"));
-    }
 }
