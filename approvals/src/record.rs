@@ -24,7 +24,8 @@ pub fn new_id() -> Result<RequestId, StoreError> {
 }
 
 /// A fresh cursor key ([`crate::BreakGlassStore::cursor_key`]) from the operating
-/// system's random number generator.
+/// system's random number generator, for the stores that make one.
+#[cfg(any(feature = "dynamodb", feature = "test-util"))]
 pub(crate) fn new_cursor_key() -> Result<[u8; 32], StoreError> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(StoreError::Random)?;
