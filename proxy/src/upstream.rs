@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn a_timeout_is_told_apart_from_every_other_failure() {
         let timeout = classify(HttpsError::Timeout(Duration::from_secs(2)));
-        assert_eq!(timeout, UpstreamError::Timeout("no answer within 2s".into()));
+        assert_eq!(
+            timeout,
+            UpstreamError::Timeout("no answer within 2s".into())
+        );
         for other in [
             HttpsError::Transport("connection refused".into()),
             HttpsError::TooLarge(10),
