@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sentinel_aws_dynamodb::{Fields, Index, Item, KeyAttribute, Layout, TableError, unavailable};
 use sentinel_types::{RoleArn, timestamp};
 
-use crate::store::{Access, Cursor};
+use crate::listing::{Access, Cursor};
 use crate::{
     AwsDeny, LeaseStore, ListQuery, Page, Revocation, RevokeOutcome, SessionId, SessionRecord,
     SessionState, SessionStore, Status, StoreError,

@@ -64,6 +64,8 @@ pub mod contract;
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
 mod id;
+#[cfg(any(test, feature = "dynamodb", feature = "test-util"))]
+mod listing;
 #[cfg(any(test, feature = "test-util"))]
 mod memory;
 mod record;

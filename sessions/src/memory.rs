@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{Access, Cursor};
+use crate::listing::{Access, Cursor};
 use sentinel_types::{RoleArn, timestamp};
 
 use crate::{
