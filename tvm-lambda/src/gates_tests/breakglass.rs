@@ -138,15 +138,7 @@ async fn a_reviewer_pages_through_the_events_they_may_review_past_hidden_ones() 
 #[tokio::test]
 async fn review_notes_are_one_line_without_control_characters() {
     let w = world();
-    let opened = w
-        .call(
-            ONCALL,
-            "POST",
-            "/breakglass",
-            json!({"profile": "prod", "reason": "INC-42 db down"}),
-            t0(),
-        )
-        .await;
+    let opened = break_glass_on(&w, ONCALL, "prod", t0()).await;
     let id = body(&opened)["BreakGlassId"].as_str().unwrap().to_owned();
     for notes in ["fine\nreviewed by: ceo", "fine \u{1b}[2J", "fine\u{7f}"] {
         let refused = w
@@ -175,15 +167,7 @@ async fn someone_who_may_review_nothing_learns_nothing_of_break_glass() {
     {
         let at = t0() + TimeDelta::minutes(i64::try_from(n).unwrap());
         let profile = if n == 0 { "quorum" } else { "prod" };
-        let used = w
-            .call(
-                arn,
-                "POST",
-                "/breakglass",
-                json!({"profile": profile, "reason": "INC-42 db down"}),
-                at,
-            )
-            .await;
+        let used = break_glass_on(&w, arn, profile, at).await;
         assert_eq!(used.response.status, 200, "{}", used.response.body);
     }
     let mut request = signed(MALLORY, "GET", "/breakglass", Value::Null);
@@ -225,15 +209,7 @@ async fn someone_who_may_review_nothing_learns_nothing_of_break_glass() {
 #[tokio::test]
 async fn a_failed_break_glass_vend_leaves_no_cooldown() {
     let w = world();
-    let open = |at| {
-        w.call(
-            ONCALL,
-            "POST",
-            "/breakglass",
-            json!({"profile": "prod", "reason": "INC-42 db down"}),
-            at,
-        )
-    };
+    let open = |at| break_glass_on(&w, ONCALL, "prod", at);
     w.service
         .issuer()
         .fail_with(Some(crate::grant::IssueError("STS is down".into())));

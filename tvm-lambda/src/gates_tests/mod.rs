@@ -250,11 +250,16 @@ async fn ask_quorum(w: &World, arn: &str) -> String {
 }
 
 async fn break_glass(w: &World, arn: &str, at: DateTime<Utc>) -> Handled {
+    break_glass_on(w, arn, "quorum", at).await
+}
+
+/// `POST /breakglass` on `profile` by `arn` at `at`, with a reason both profiles accept.
+async fn break_glass_on(w: &World, arn: &str, profile: &str, at: DateTime<Utc>) -> Handled {
     w.call(
         arn,
         "POST",
         "/breakglass",
-        json!({"profile": "quorum", "reason": "INC-7 outage"}),
+        json!({"profile": profile, "reason": "INC-42 db down"}),
         at,
     )
     .await
@@ -264,15 +269,7 @@ async fn break_glass(w: &World, arn: &str, at: DateTime<Utc>) -> Handled {
 /// session), which a prod reviewer may not review, and on prod again a minute after that
 /// (by another on-call user): the three event IDs, oldest first.
 async fn prod_quorum_prod_events(w: &World) -> [String; 3] {
-    let prod = |arn: &'static str, at| {
-        w.call(
-            arn,
-            "POST",
-            "/breakglass",
-            json!({"profile": "prod", "reason": "INC-42 db down"}),
-            at,
-        )
-    };
+    let prod = |arn: &'static str, at| break_glass_on(w, arn, "prod", at);
     let first = prod(ONCALL, t0()).await;
     let quorum = break_glass(
         w,

@@ -737,15 +737,7 @@ async fn free_text_refuses_bidi_and_invisible_characters() {
         "{}",
         comment.response.body
     );
-    let opened = w
-        .call(
-            ONCALL,
-            "POST",
-            "/breakglass",
-            json!({"profile": "prod", "reason": "INC-42 db down"}),
-            t0(),
-        )
-        .await;
+    let opened = break_glass_on(&w, ONCALL, "prod", t0()).await;
     let event = body(&opened)["BreakGlassId"].as_str().unwrap().to_owned();
     let notes = w
         .call(
